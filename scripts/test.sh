@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The project's test command: installs what is missing, builds, and runs the whole ctest suite, then does
+# the same in an AddressSanitizer + UndefinedBehaviorSanitizer build.
+#   scripts/test.sh            both builds
+#   TP_TEST_SANITIZE=0 ...     skip the sanitizer build (quicker local loop)
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+"$root/scripts/setup.sh"
+
+jobs="$(nproc 2>/dev/null || echo 2)"
+
+run_suite() {
+    local dir="$1"; shift
+    cmake -S "$root" -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
+    cmake --build "$dir" -j "$jobs"
+    ctest --test-dir "$dir" --output-on-failure -j "$jobs"
+}
+
+echo "== release build (build/) =="
+run_suite "$root/build"
+
+if [ "${TP_TEST_SANITIZE:-1}" != "0" ]; then
+    echo "== ASan+UBSan build (build-asan/) =="
+    ASAN_OPTIONS="detect_leaks=1:abort_on_error=1" UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" \
+        run_suite "$root/build-asan" -DTP_SANITIZE=ON -DTP_BUILD_BENCH=OFF
+fi
