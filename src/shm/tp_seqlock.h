@@ -15,6 +15,9 @@
 
 #include "common/tp_atomic.h"
 
+/* seq_commit is a little-endian u64 on the wire; a native atomic store only produces that on LE hosts (§15.1). */
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "tensorpool SHM layout requires a little-endian host");
+
 typedef enum tp_seqlock_result_en
 {
     TP_SEQLOCK_OK = 0,
