@@ -72,12 +72,17 @@ static bool tp_tensor_layout_nested(const tp_tensor_desc_t *desc, int64_t elem, 
     {
         /* Walk from the fastest-varying dimension outwards. */
         int i = TP_MAJOR_ORDER_ROW == desc->major_order ? n - 1 - k : k;
+        /* A dimension of size 0 or 1 never advances, so its stride cannot cause overlap (numpy's rule too). */
+        if (desc->dims[i] <= 1)
+        {
+            continue;
+        }
         if (strides[i] < needed)
         {
             return false;
         }
         /* strides and dims are below 2^31, so this product cannot overflow int64. */
-        needed = strides[i] * tp_dim_at_least_one(desc->dims[i]);
+        needed = strides[i] * desc->dims[i];
     }
     return true;
 }

@@ -17,9 +17,11 @@
  * (when not NULL) the number of bytes from the frame start that the tensor touches.
  *
  * Strides: all 0 means contiguous in major order. Otherwise all must be positive and nested so that no two
- * elements overlap: for ROW order strides[n-1] >= element size and strides[i] >= strides[i+1] * max(dims[i+1], 1);
- * COLUMN order mirrors this from dimension 0. Progress: ROWS needs ROW order and progress_stride_bytes ==
- * strides[0]; COLUMNS needs COLUMN order and progress_stride_bytes == strides[ndims-1].
+ * elements overlap: walking from the fastest dimension (n-1 for ROW, 0 for COLUMN) outwards, each stride is at
+ * least the byte extent of the faster dimensions (element size at first, then previous stride * previous dim).
+ * Dimensions of size 0 or 1 are skipped in that walk: they never advance, so any positive stride is harmless. Progress:
+ * ROWS needs ROW order and progress_stride_bytes == strides[0]; COLUMNS needs COLUMN order and progress_stride_bytes ==
+ * strides[ndims-1].
  */
 tp_frame_status_t tp_tensor_layout_check(const tp_tensor_desc_t *desc, uint32_t values_len_bytes, int64_t *strides_out,
                                          uint64_t *extent_out);

@@ -122,7 +122,7 @@ static void test_rejects_unknown_and_duplicate_parameters(void **state)
     assert_rejected("shm:file?path=/a|require_hugepages=true|interface=eth0", "unknown parameter 'interface'");
     assert_rejected("shm:file?path=/a|path=/b", "'path' given more than once");
     assert_rejected("shm:file?path=/a|require_hugepages=true|require_hugepages=false",
-        "'require_hugepages' given more than once");
+                    "'require_hugepages' given more than once");
 }
 
 static void test_rejects_bad_booleans(void **state)
@@ -168,7 +168,7 @@ static void test_format_round_trip(void **state)
     char buf[256];
     tp_shm_uri_t uri;
     assert_int_equal((int)strlen("shm:file?path=/dev/shm/x/header.ring"),
-        tp_shm_uri_format(buf, sizeof(buf), "/dev/shm/x/header.ring", false));
+                     tp_shm_uri_format(buf, sizeof(buf), "/dev/shm/x/header.ring", false));
     assert_string_equal("shm:file?path=/dev/shm/x/header.ring", buf);
     assert_int_equal(0, tp_shm_uri_parse(&uri, buf));
     assert_string_equal("/dev/shm/x/header.ring", uri.path);

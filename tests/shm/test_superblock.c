@@ -16,7 +16,7 @@
 
 /* 8-byte aligned like a mapping, so the atomic accessors see aligned words. */
 static uint64_t region_words[(64 + 8 * 256) / 8];
-#define REGION ((uint8_t *)region_words)
+#define REGION     ((uint8_t *)region_words)
 #define REGION_LEN sizeof(region_words)
 
 static uint64_t le64(const uint8_t *p)
