@@ -382,6 +382,59 @@ static void test_full_tmpfs_gives_no_space_not_sigbus(void **state)
     assert_int_equal(0, small_rc);
 }
 
+/* On a hugetlbfs mount the region learns the hugepage size; with no free hugepages the reservation fails cleanly. */
+static void test_hugetlbfs_backing_is_detected(void **state)
+{
+    fixture_t *fx = *state;
+    if (0 != geteuid())
+    {
+        skip();
+    }
+    char mnt[PATH_MAX];
+    fx_path(fx, mnt, "huge");
+    assert_int_equal(0, mkdir(mnt, 0700));
+    if (0 != mount("none", mnt, "hugetlbfs", MS_NOSUID | MS_NODEV, "mode=0700"))
+    {
+        skip();
+    }
+
+    char path[PATH_MAX];
+    fx_path(fx, path, "huge/pool");
+    tp_shm_region_t region;
+    tp_err_clear();
+    int rc = tp_shm_region_create(&region, path, 64 + 4096, true, true);
+    int code = tp_errcode();
+    int gone = access(path, F_OK);
+    int stride_small = 0;
+    int stride_huge = -1;
+    uint64_t hugepage = 0;
+    size_t mapped = 0;
+    if (0 == rc)
+    {
+        hugepage = region.hugepage_size;
+        mapped = region.mapped_length;
+        stride_small = tp_shm_region_check_stride(&region, 65536, true);
+        stride_huge = tp_shm_region_check_stride(&region, (uint32_t)hugepage, true);
+        tp_shm_region_close(&region);
+    }
+    assert_int_equal(0, umount(mnt));
+
+    if (0 == rc)
+    {
+        /* This host has free hugepages: the region is whole hugepages and the stride rule uses their size. */
+        assert_true(hugepage >= 2u * 1024 * 1024);
+        assert_int_equal(0, mapped % hugepage);
+        assert_int_equal(-1, stride_small);
+        assert_int_equal(0, stride_huge);
+    }
+    else
+    {
+        /* No hugepages reserved on this host: a clear error at create time instead of SIGBUS later. */
+        assert_int_equal(TP_ERR_NO_SPACE, code);
+        assert_int_equal(-1, gone);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -397,6 +450,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_map_rejects_short_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_map_rejects_outside_policy_and_unknown_parameter, setup, teardown),
         cmocka_unit_test_setup_teardown(test_full_tmpfs_gives_no_space_not_sigbus, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hugetlbfs_backing_is_detected, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -144,6 +144,8 @@ static void test_rejects_bad_paths(void **state)
     assert_rejected("shm:file?path=/dev/shm/a\x7f", "forbidden byte 0x7f");
     assert_rejected("shm:file?path=/dev/shm/\xc3\xa9", "forbidden byte 0xc3");
     assert_rejected("shm:file?path=/dev/shm/a?b", "forbidden byte 0x3f");
+    /* '|' always separates, so it can never be part of a path: the tail is a malformed parameter. */
+    assert_rejected("shm:file?path=/dev/shm/a|b", "parameter 'b' has no '='");
 }
 
 static void test_rejects_path_of_path_max(void **state)
