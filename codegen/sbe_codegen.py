@@ -770,7 +770,7 @@ class Emitter:
         sep = "" if ret.endswith("*") else " "
         head = "static inline %s%s%s(" % (ret, sep, name)
         one_line = head + (", ".join(params) if params else "void") + ")"
-        if len(one_line) <= 120:
+        if len(one_line) <= 120 or not params:
             self.w(one_line)
         else:
             self.w(head)
