@@ -108,13 +108,17 @@ static inline void tp_test_put_header(tp_test_bytes_t *b, uint16_t block_length,
     tp_test_put_u16(b, version);
 }
 
+static inline void tp_test_assert_bytes(const char *data, size_t length, const char *expected, size_t expected_length)
+{
+    assert_non_null(data);
+    assert_int_equal(expected_length, length);
+    if (expected_length > 0)
+    {
+        assert_memory_equal(expected, data, expected_length);
+    }
+}
+
 /* Asserts that a string view holds exactly the given text. */
-#define TP_ASSERT_VIEW(view, text)                              \
-    do                                                          \
-    {                                                           \
-        assert_non_null((view).data);                           \
-        assert_int_equal(strlen(text), (view).length);          \
-        assert_memory_equal((text), (view).data, strlen(text)); \
-    } while (0)
+#define TP_ASSERT_VIEW(view, text) tp_test_assert_bytes((view).data, (view).length, (text), strlen(text))
 
 #endif /* TP_SBE_TEST_UTIL_H */
