@@ -768,7 +768,13 @@ class Emitter:
 
     def fn(self, ret, name, params, body):
         sep = "" if ret.endswith("*") else " "
-        self.w("static inline %s%s%s(%s)" % (ret, sep, name, ", ".join(params) if params else "void"))
+        head = "static inline %s%s%s(" % (ret, sep, name)
+        one_line = head + (", ".join(params) if params else "void") + ")"
+        if len(one_line) <= 120 or not params:
+            self.w(one_line)
+        else:
+            self.w(head)
+            self.w(",\n".join("    " + p for p in params) + ")")
         self.w("{")
         for line in body:
             self.w(("    " + line) if line else "")
