@@ -1,16 +1,27 @@
 #include <inttypes.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/tp_atomic.h"
+#include "common/tp_clock.h"
 #include "common/tp_error_private.h"
 #include "shm/tp_superblock.h"
 #include "shm_tensorpool_control/shmRegionSuperblock.h"
 
 #define TP_SUPERBLOCK_CODEC struct shm_tensorpool_control_shmRegionSuperblock
 
+/* Identity and liveness of the writing process: CLOCK_MONOTONIC is host-wide, which is all liveness needs. */
+static void tp_superblock_init_identity(tp_superblock_t *sb)
+{
+    sb->pid = (uint64_t)getpid();
+    sb->start_timestamp_ns = tp_clock_monotonic_ns();
+    sb->activity_timestamp_ns = sb->start_timestamp_ns;
+}
+
 void tp_superblock_init_header_ring(tp_superblock_t *sb, uint64_t epoch, uint32_t stream_id, uint32_t nslots)
 {
     memset(sb, 0, sizeof(*sb));
+    tp_superblock_init_identity(sb);
     sb->magic = TP_SUPERBLOCK_MAGIC;
     sb->layout_version = TP_LAYOUT_VERSION;
     sb->epoch = epoch;
@@ -26,6 +37,7 @@ void tp_superblock_init_payload_pool(tp_superblock_t *sb, uint64_t epoch, uint32
                                      uint32_t nslots, uint32_t stride_bytes)
 {
     memset(sb, 0, sizeof(*sb));
+    tp_superblock_init_identity(sb);
     sb->magic = TP_SUPERBLOCK_MAGIC;
     sb->layout_version = TP_LAYOUT_VERSION;
     sb->epoch = epoch;

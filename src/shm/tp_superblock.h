@@ -55,7 +55,10 @@ typedef struct tp_superblock_expected_stct
     uint32_t stride_bytes; /* TP_SUPERBLOCK_UNCHECKED to skip */
 } tp_superblock_expected_t;
 
-/* Fill a superblock for a header ring / payload pool with the conventions above (pid and timestamps left 0). */
+/*
+ * Fill a superblock for a header ring / payload pool with the conventions above; pid is this process and both
+ * timestamps are CLOCK_MONOTONIC now (tp_clock_monotonic_ns), the clock liveness checks must compare against.
+ */
 void tp_superblock_init_header_ring(tp_superblock_t *sb, uint64_t epoch, uint32_t stream_id, uint32_t nslots);
 void tp_superblock_init_payload_pool(tp_superblock_t *sb, uint64_t epoch, uint32_t stream_id, uint16_t pool_id,
                                      uint32_t nslots, uint32_t stride_bytes);

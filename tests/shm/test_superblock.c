@@ -9,6 +9,7 @@
 
 #include <cmocka.h>
 
+#include "common/tp_clock.h"
 #include "shm/tp_shm_region.h"
 #include "shm/tp_superblock.h"
 #include "shm_test_util.h"
@@ -69,6 +70,17 @@ static void test_bytes_follow_the_schema_layout(void **state)
     assert_int_equal(222, le64(REGION + 56));
     /* Nothing past the 64 bytes is touched. */
     assert_int_equal(0xee, REGION[64]);
+}
+
+static void test_init_fills_identity(void **state)
+{
+    uint64_t before = tp_clock_monotonic_ns();
+    tp_superblock_t sb;
+    tp_superblock_init_payload_pool(&sb, 1, 2, 3, 4, 4096);
+    assert_int_equal((uint64_t)getpid(), sb.pid);
+    assert_true(sb.start_timestamp_ns >= before);
+    assert_true(sb.start_timestamp_ns <= tp_clock_monotonic_ns());
+    assert_int_equal(sb.start_timestamp_ns, sb.activity_timestamp_ns);
 }
 
 static void test_read_back(void **state)
@@ -246,6 +258,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bytes_follow_the_schema_layout),
+        cmocka_unit_test(test_init_fills_identity),
         cmocka_unit_test(test_read_back),
         cmocka_unit_test(test_validate_matching),
         cmocka_unit_test(test_each_field_mismatch_is_named),
