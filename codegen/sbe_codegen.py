@@ -1008,7 +1008,8 @@ class Emitter:
     def required_block_body(self, blk):
         """Body of <S>_sbe_required_block_length(acting_version): the smallest block length a decoder accepts."""
         body = []
-        versions = sorted(set(f.since for f in blk.fields if f.since > 0), reverse=True)
+        # Ascending, so that the first version boundary above the acting version decides.
+        versions = sorted(set(f.since for f in blk.fields if f.since > 0))
         for v in versions:
             body.append("if (acting_version < %d)" % v)
             body.append("{")
