@@ -1161,6 +1161,43 @@ class Emitter:
             self.emit_group(S, meta, root_sc, g, is_group)
         for d in blk.datas:
             self.emit_var_data(S, meta, root_sc, d, is_group)
+        self.emit_validate(S, blk, is_group)
+
+    def emit_validate(self, S, blk, is_group):
+        """Our extension: one forward walk over everything after the block, checking every enum on the way."""
+        body = []
+        for i, f in enumerate(blk.fields):
+            if f.presence == "constant":
+                continue
+            if f.type.kind == "enum":
+                body += ["enum %s value_%d;" % (self.scoped(f.type.name), i),
+                         "if (!%s_%s(codec, &value_%d))" % (S, f.name, i), "{", "    return false;", "}"]
+            elif f.type.kind == "composite" and f.type.is_var:
+                body += ["if (!%s_skip_%s(codec))" % (S, f.name), "{", "    return false;", "}"]
+        for i, g in enumerate(blk.groups):
+            G = "%s_%s" % (S, lower_first(g.name))
+            body += ["struct %s group_%d;" % (G, i),
+                     "if (NULL == %s_get_%s(codec, &group_%d))" % (S, lower_first(g.name), i), "{",
+                     "    return false;", "}",
+                     "while (%s_has_next(&group_%d))" % (G, i), "{",
+                     "    if (NULL == %s_next(&group_%d) || !%s_sbe_validate_entry(&group_%d))" % (G, i, G, i),
+                     "    {", "        return false;", "    }", "}"]
+        for d in blk.datas:
+            body += ["if (!%s_skip_%s(codec))" % (S, d.name), "{", "    return false;", "}"]
+        if not body:
+            body = ["(void)codec;"]
+        body.append("return true;")
+        if is_group:
+            self.w("/* Walks the current entry past its nested groups and var data; false (errno set) when malformed. */")
+            self.fn("bool", "%s_sbe_validate_entry" % S, ["struct %s *const codec" % S], body)
+        else:
+            self.w("/*")
+            self.w(" * Our extension: walks the whole message from a fresh wrap_for_decode, every group entry, nested")
+            self.w(" * group and var-data field, checking every enum field. True when the message is well formed; the")
+            self.w(" * position then sits at its end (encoded_length() is the body length). False with errno set")
+            self.w(" * (E100, E103, E108) otherwise. Use sbe_rewind() before reading the groups and var data again.")
+            self.w(" */")
+            self.fn("bool", "%s_sbe_validate" % S, ["struct %s *const codec" % S], body)
 
     # -- message ------------------------------------------------------------------------------------------------
 
