@@ -324,7 +324,7 @@ def parse_schema(path, namespace_override=None):
         raise SchemaError("%s: header composite '%s' missing" % (path, s.header_type_name))
     s.header = hdr
 
-    def parse_block(el, what, outer_since):
+    def parse_block(el, what):
         fields, groups, datas = [], [], []
         off = 0
         stage = 0  # 0 fields, 1 groups, 2 data: SBE requires this order
@@ -372,7 +372,7 @@ def parse_schema(path, namespace_override=None):
                     raise SchemaError("%s.%s: dimensionType is not a composite" % (what, cname))
                 dim.member("blockLength")
                 dim.member("numInGroup")
-                g = parse_block(c, "%s.%s" % (what, cname), since)
+                g = parse_block(c, "%s.%s" % (what, cname))
                 g.name = cname
                 g.id = cid
                 g.since = since
@@ -395,7 +395,7 @@ def parse_schema(path, namespace_override=None):
             if a < computed:
                 raise SchemaError("%s: blockLength %d is smaller than its fields (%d)" % (what, a, computed))
             block_length = a
-        return Block(el.get("name"), None, fields, groups, datas, block_length, since,
+        return Block(el.get("name"), None, fields, groups, datas, block_length, int(el.get("sinceVersion", "0")),
                      semantic_type=el.get("semanticType", ""))
 
     s.messages = []
@@ -403,7 +403,7 @@ def parse_schema(path, namespace_override=None):
     for el in root:
         if local(el.tag) != "message":
             continue
-        m = parse_block(el, el.get("name"), 0)
+        m = parse_block(el, el.get("name"))
         m.id = parse_int(el.get("id"), "message %s id" % m.name)
         if m.id in ids:
             raise SchemaError("%s: template id %d used twice" % (path, m.id))
@@ -1023,7 +1023,6 @@ class Emitter:
     def emit_group(self, O, meta, root_sc, g, outer_is_group):
         S = "%s_%s" % (O, lower_first(g.name))
         dim = g.dim_type
-        dsc = self.scoped(dim.name)
         bl_t, bl_off = dim.member("blockLength")
         ng_t, ng_off = dim.member("numInGroup")
         hsize = dim.size
@@ -1145,7 +1144,6 @@ class Emitter:
                                                        "const %s count" % ng_t.ctype],
                 ["return %s_wrap_for_encode(property, codec->buffer, count, %s, codec->acting_version, "
                  "codec->buffer_length);" % (S, opos)])
-        _ = dsc
 
     def emit_block_body(self, S, meta, root_sc, blk, is_group):
         for f in blk.fields:
