@@ -324,7 +324,7 @@ def parse_schema(path, namespace_override=None):
         raise SchemaError("%s: header composite '%s' missing" % (path, s.header_type_name))
     s.header = hdr
 
-    def parse_block(el, what, outer_since):
+    def parse_block(el, what):
         fields, groups, datas = [], [], []
         off = 0
         stage = 0  # 0 fields, 1 groups, 2 data: SBE requires this order
@@ -372,7 +372,7 @@ def parse_schema(path, namespace_override=None):
                     raise SchemaError("%s.%s: dimensionType is not a composite" % (what, cname))
                 dim.member("blockLength")
                 dim.member("numInGroup")
-                g = parse_block(c, "%s.%s" % (what, cname), since)
+                g = parse_block(c, "%s.%s" % (what, cname))
                 g.name = cname
                 g.id = cid
                 g.since = since
@@ -395,7 +395,7 @@ def parse_schema(path, namespace_override=None):
             if a < computed:
                 raise SchemaError("%s: blockLength %d is smaller than its fields (%d)" % (what, a, computed))
             block_length = a
-        return Block(el.get("name"), None, fields, groups, datas, block_length, since,
+        return Block(el.get("name"), None, fields, groups, datas, block_length, int(el.get("sinceVersion", "0")),
                      semantic_type=el.get("semanticType", ""))
 
     s.messages = []
@@ -403,7 +403,7 @@ def parse_schema(path, namespace_override=None):
     for el in root:
         if local(el.tag) != "message":
             continue
-        m = parse_block(el, el.get("name"), 0)
+        m = parse_block(el, el.get("name"))
         m.id = parse_int(el.get("id"), "message %s id" % m.name)
         if m.id in ids:
             raise SchemaError("%s: template id %d used twice" % (path, m.id))
@@ -1008,7 +1008,8 @@ class Emitter:
     def required_block_body(self, blk):
         """Body of <S>_sbe_required_block_length(acting_version): the smallest block length a decoder accepts."""
         body = []
-        versions = sorted(set(f.since for f in blk.fields if f.since > 0), reverse=True)
+        # Ascending, so that the first version boundary above the acting version decides.
+        versions = sorted(set(f.since for f in blk.fields if f.since > 0))
         for v in versions:
             body.append("if (acting_version < %d)" % v)
             body.append("{")
@@ -1022,7 +1023,6 @@ class Emitter:
     def emit_group(self, O, meta, root_sc, g, outer_is_group):
         S = "%s_%s" % (O, lower_first(g.name))
         dim = g.dim_type
-        dsc = self.scoped(dim.name)
         bl_t, bl_off = dim.member("blockLength")
         ng_t, ng_off = dim.member("numInGroup")
         hsize = dim.size
@@ -1144,7 +1144,6 @@ class Emitter:
                                                        "const %s count" % ng_t.ctype],
                 ["return %s_wrap_for_encode(property, codec->buffer, count, %s, codec->acting_version, "
                  "codec->buffer_length);" % (S, opos)])
-        _ = dsc
 
     def emit_block_body(self, S, meta, root_sc, blk, is_group):
         for f in blk.fields:
@@ -1160,6 +1159,43 @@ class Emitter:
             self.emit_group(S, meta, root_sc, g, is_group)
         for d in blk.datas:
             self.emit_var_data(S, meta, root_sc, d, is_group)
+        self.emit_validate(S, blk, is_group)
+
+    def emit_validate(self, S, blk, is_group):
+        """Our extension: one forward walk over everything after the block, checking every enum on the way."""
+        body = []
+        for i, f in enumerate(blk.fields):
+            if f.presence == "constant":
+                continue
+            if f.type.kind == "enum":
+                body += ["enum %s value_%d;" % (self.scoped(f.type.name), i),
+                         "if (!%s_%s(codec, &value_%d))" % (S, f.name, i), "{", "    return false;", "}"]
+            elif f.type.kind == "composite" and f.type.is_var:
+                body += ["if (!%s_skip_%s(codec))" % (S, f.name), "{", "    return false;", "}"]
+        for i, g in enumerate(blk.groups):
+            G = "%s_%s" % (S, lower_first(g.name))
+            body += ["struct %s group_%d;" % (G, i),
+                     "if (NULL == %s_get_%s(codec, &group_%d))" % (S, lower_first(g.name), i), "{",
+                     "    return false;", "}",
+                     "while (%s_has_next(&group_%d))" % (G, i), "{",
+                     "    if (NULL == %s_next(&group_%d) || !%s_sbe_validate_entry(&group_%d))" % (G, i, G, i),
+                     "    {", "        return false;", "    }", "}"]
+        for d in blk.datas:
+            body += ["if (!%s_skip_%s(codec))" % (S, d.name), "{", "    return false;", "}"]
+        if not body:
+            body = ["(void)codec;"]
+        body.append("return true;")
+        if is_group:
+            self.w("/* Walks the current entry past its nested groups and var data; false (errno set) when malformed. */")
+            self.fn("bool", "%s_sbe_validate_entry" % S, ["struct %s *const codec" % S], body)
+        else:
+            self.w("/*")
+            self.w(" * Our extension: walks the whole message from a fresh wrap_for_decode, every group entry, nested")
+            self.w(" * group and var-data field, checking every enum field. True when the message is well formed; the")
+            self.w(" * position then sits at its end (encoded_length() is the body length). False with errno set")
+            self.w(" * (E100, E103, E108) otherwise. Use sbe_rewind() before reading the groups and var data again.")
+            self.w(" */")
+            self.fn("bool", "%s_sbe_validate" % S, ["struct %s *const codec" % S], body)
 
     # -- message ------------------------------------------------------------------------------------------------
 
