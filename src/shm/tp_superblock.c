@@ -18,7 +18,9 @@ static void tp_superblock_init_identity(tp_superblock_t *sb)
     sb->activity_timestamp_ns = sb->start_timestamp_ns;
 }
 
-void tp_superblock_init_header_ring(tp_superblock_t *sb, uint64_t epoch, uint32_t stream_id, uint32_t nslots)
+/* Fields every region shares; slot_bytes and stride_bytes each apply to one region type only. */
+static void tp_superblock_init_region(tp_superblock_t *sb, uint64_t epoch, uint32_t stream_id, int16_t region_type,
+                                      uint16_t pool_id, uint32_t nslots, uint32_t slot_bytes, uint32_t stride_bytes)
 {
     memset(sb, 0, sizeof(*sb));
     tp_superblock_init_identity(sb);
@@ -26,27 +28,22 @@ void tp_superblock_init_header_ring(tp_superblock_t *sb, uint64_t epoch, uint32_
     sb->layout_version = TP_LAYOUT_VERSION;
     sb->epoch = epoch;
     sb->stream_id = stream_id;
-    sb->region_type = TP_REGION_HEADER_RING;
-    sb->pool_id = 0;
+    sb->region_type = region_type;
+    sb->pool_id = pool_id;
     sb->nslots = nslots;
-    sb->slot_bytes = 256;
-    sb->stride_bytes = 0;
+    sb->slot_bytes = slot_bytes;
+    sb->stride_bytes = stride_bytes;
+}
+
+void tp_superblock_init_header_ring(tp_superblock_t *sb, uint64_t epoch, uint32_t stream_id, uint32_t nslots)
+{
+    tp_superblock_init_region(sb, epoch, stream_id, TP_REGION_HEADER_RING, 0, nslots, 256, 0);
 }
 
 void tp_superblock_init_payload_pool(tp_superblock_t *sb, uint64_t epoch, uint32_t stream_id, uint16_t pool_id,
                                      uint32_t nslots, uint32_t stride_bytes)
 {
-    memset(sb, 0, sizeof(*sb));
-    tp_superblock_init_identity(sb);
-    sb->magic = TP_SUPERBLOCK_MAGIC;
-    sb->layout_version = TP_LAYOUT_VERSION;
-    sb->epoch = epoch;
-    sb->stream_id = stream_id;
-    sb->region_type = TP_REGION_PAYLOAD_POOL;
-    sb->pool_id = pool_id;
-    sb->nslots = nslots;
-    sb->slot_bytes = UINT32_MAX;
-    sb->stride_bytes = stride_bytes;
+    tp_superblock_init_region(sb, epoch, stream_id, TP_REGION_PAYLOAD_POOL, pool_id, nslots, UINT32_MAX, stride_bytes);
 }
 
 void tp_superblock_expect_header_ring(tp_superblock_expected_t *expected, uint32_t layout_version, uint64_t epoch,
