@@ -153,7 +153,8 @@ extern "C"
     /*
      * Claim the slot of the next sequence in the smallest pool whose stride >= length. desc may be NULL; when
      * given, the header is written right away so consumers following FrameProgress can validate the layout.
-     * STARTED progress is emitted when a consumer supports progress.
+     * STARTED progress is emitted when a consumer supports progress and desc is given (without the layout in the
+     * slot a consumer could not validate the prefix, §10.2.2).
      */
     int tp_producer_core_claim(tp_producer_core_t *core, uint32_t length, const tp_tensor_desc_t *desc,
                                tp_producer_claim_t *claim);

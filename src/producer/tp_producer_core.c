@@ -456,7 +456,8 @@ int tp_producer_core_claim(tp_producer_core_t *core, uint32_t length, const tp_t
     claim->header_index = index;
     claim->pool_id = p->pool_id;
 
-    if (core->progress_consumers > 0)
+    /* Progress needs the layout in the slot first, so only claims that came with a description get it. */
+    if (core->progress_consumers > 0 && NULL != desc)
     {
         uint64_t now = tp_producer_now(core);
         core->claim_progress = true;
