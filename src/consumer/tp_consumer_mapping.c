@@ -226,6 +226,7 @@ static bool tp_consumer_same_layout(const tp_consumer_core_t *core,
         if (NULL == uri.data ||
             shm_tensorpool_control_shmPoolAnnounce_payloadPools_poolId(&group) != m->slot_pools[i].pool_id ||
             shm_tensorpool_control_shmPoolAnnounce_payloadPools_strideBytes(&group) != m->slot_pools[i].stride_bytes ||
+            shm_tensorpool_control_shmPoolAnnounce_payloadPools_poolNslots(&group) != m->nslots ||
             uri.length != strlen(m->pool_uris[i]) || 0 != memcmp(uri.data, m->pool_uris[i], uri.length))
         {
             return false;
