@@ -100,7 +100,7 @@ static void child_on_frame(void *clientd, const tp_consumer_frame_t *f)
     report->intact_and_valid++;
 }
 
-static void child_main(int fd, const char *root)
+static void child_main(int fd, int ready_fd, const char *root)
 {
     tp_consumer_context_t ctx;
     ct_consumer_context(&ctx, root, 9, (tp_sink_t){0});
@@ -111,6 +111,13 @@ static void child_main(int fd, const char *root)
         snprintf(report->error, sizeof(report->error), "child start: %s", tp_errmsg());
         _exit(2);
     }
+    /* Subscribed: the producer may announce now (announces before our join time count as replays). */
+    char ready = 'r';
+    if (1 != write(ready_fd, &ready, 1))
+    {
+        _exit(4);
+    }
+    close(ready_fd);
     static uint8_t buf[CT_MSG_MAX];
     uint64_t n = 0;
     for (;;)
@@ -157,16 +164,23 @@ static void test_consumer_in_another_process(void **state)
     assert_true(MAP_FAILED != report);
     memset(report, 0, sizeof(*report));
     int fds[2];
+    int ready[2];
     assert_int_equal(0, pipe(fds));
+    assert_int_equal(0, pipe(ready));
 
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (0 == pid)
     {
         close(fds[1]);
-        child_main(fds[0], root);
+        close(ready[0]);
+        child_main(fds[0], ready[1], root);
     }
     close(fds[0]);
+    close(ready[1]);
+    char byte;
+    assert_int_equal(1, read(ready[0], &byte, 1));
+    close(ready[0]);
 
     fork_pipe_t sink_state = {fds[1], 0};
     tp_producer_context_t pctx;
