@@ -327,6 +327,64 @@ static void test_restart_bumps_epoch_and_consumer_remaps(void **state)
     assert_int_equal(epoch2 + 1, tp_producer_core_epoch(s->producer));
 }
 
+static void test_gap_beyond_max_outstanding_resyncs(void **state)
+{
+    frames_state_t *s = *state;
+    s->cctx.max_outstanding_seq_gap = 4;
+    start_both(s);
+    assert_int_equal(TP_PRODUCER_OK, offer(s, 1, 100));
+    ct_pump_one(&s->to_consumer, s->consumer, 42);
+    /* 3 lost: a gap within the bound. Then 10 lost: beyond it, the consumer jumps to the latest and says so. */
+    for (int lost = 0; lost < 3; lost++)
+    {
+        assert_int_equal(TP_PRODUCER_OK, offer(s, 1, 100));
+    }
+    ct_queue_clear(&s->to_consumer);
+    assert_int_equal(TP_PRODUCER_OK, offer(s, 1, 100));
+    ct_pump_one(&s->to_consumer, s->consumer, 42);
+    assert_int_equal(0, tp_consumer_core_counters(s->consumer)->resyncs);
+    for (int lost = 0; lost < 10; lost++)
+    {
+        assert_int_equal(TP_PRODUCER_OK, offer(s, 1, 100));
+    }
+    ct_queue_clear(&s->to_consumer);
+    assert_int_equal(TP_PRODUCER_OK, offer(s, 1, 100));
+    ct_pump_one(&s->to_consumer, s->consumer, 42);
+    const tp_consumer_counters_t *c = tp_consumer_core_counters(s->consumer);
+    assert_int_equal(1, c->resyncs);
+    assert_int_equal(13, c->drops_gap);
+    assert_int_equal(3, s->accepted);
+    assert_int_equal(15, s->last_seq);
+}
+
+static void test_dead_producer_unmapped(void **state)
+{
+    frames_state_t *s = *state;
+    start_both(s);
+    uint64_t epoch = tp_consumer_core_epoch(s->consumer);
+    /* Within the window nothing happens; past it without an activity refresh the regions are let go. */
+    uint64_t now = tp_clock_monotonic_ns();
+    tp_consumer_core_do_work(s->consumer, now + UINT64_C(1000000000));
+    assert_true(tp_consumer_core_is_mapped(s->consumer));
+    tp_consumer_core_do_work(s->consumer, now + UINT64_C(10000000000));
+    assert_false(tp_consumer_core_is_mapped(s->consumer));
+    assert_int_equal(1, tp_consumer_core_counters(s->consumer)->producer_stale_unmaps);
+    assert_non_null(strstr(tp_consumer_core_last_error(s->consumer), "stale"));
+    /* Descriptors now find nothing mapped. */
+    assert_int_equal(TP_PRODUCER_OK, offer(s, 1, 100));
+    ct_pump_one(&s->to_consumer, s->consumer, 42);
+    assert_int_equal(1, tp_consumer_core_counters(s->consumer)->drops_unmapped);
+    /* The same (live) producer announcing again is mapped again. */
+    tp_producer_core_announce_now(s->producer);
+    tp_producer_core_do_work(s->producer, tp_clock_monotonic_ns());
+    ct_pump_one(&s->to_consumer, s->consumer, 42);
+    assert_true(tp_consumer_core_is_mapped(s->consumer));
+    assert_int_equal(epoch, tp_consumer_core_epoch(s->consumer));
+    assert_int_equal(TP_PRODUCER_OK, offer(s, 1, 100));
+    ct_pump_one(&s->to_consumer, s->consumer, 42);
+    assert_int_equal(1, s->accepted);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -334,6 +392,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_claim_rules, setup, teardown),
         cmocka_unit_test_setup_teardown(test_slow_lossy_consumer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_restart_bumps_epoch_and_consumer_remaps, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_gap_beyond_max_outstanding_resyncs, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_dead_producer_unmapped, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
