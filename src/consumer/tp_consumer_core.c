@@ -98,6 +98,17 @@ int tp_consumer_core_start(tp_consumer_core_t **out, const tp_consumer_context_t
                    TP_CONSUMER_MAX_BASE_DIRS);
         return -1;
     }
+    /* §10.1.2: a request needs both halves; a consumer must never send just one of them. */
+    bool descriptor_channel = '\0' != ctx->descriptor_channel[0];
+    bool control_channel = '\0' != ctx->control_channel[0];
+    if (descriptor_channel != (0 != ctx->descriptor_stream_id) || control_channel != (0 != ctx->control_stream_id))
+    {
+        TP_SET_ERR(EINVAL,
+                   "consumer per-consumer stream request needs channel and stream id together: descriptor '%s' "
+                   "%u, control '%s' %u",
+                   ctx->descriptor_channel, ctx->descriptor_stream_id, ctx->control_channel, ctx->control_stream_id);
+        return -1;
+    }
     tp_consumer_core_t *core = calloc(1, sizeof(*core));
     if (NULL == core)
     {

@@ -7,6 +7,7 @@
  */
 #include "core_test_util.h"
 
+#include "shm_tensorpool_control/consumerHello.h"
 #include "shm_tensorpool_control/frameProgress.h"
 
 typedef struct progress_seen_stct
@@ -220,6 +221,48 @@ static void test_descriptor_stream_granted(void **state)
     tp_consumer_core_close(cs[1]);
 }
 
+/* A hello as another implementation might send it, including the half requests our consumer refuses to send. */
+static void send_hello(streams_state_t *s, uint32_t id, const char *channel, uint32_t stream_id)
+{
+    uint8_t buf[512];
+    struct shm_tensorpool_control_messageHeader hdr;
+    struct shm_tensorpool_control_consumerHello msg;
+    assert_non_null(
+        shm_tensorpool_control_consumerHello_wrap_and_apply_header(&msg, (char *)buf, 0, sizeof(buf), &hdr));
+    shm_tensorpool_control_consumerHello_set_streamId(&msg, 10000);
+    shm_tensorpool_control_consumerHello_set_consumerId(&msg, id);
+    shm_tensorpool_control_consumerHello_set_supportsShm(&msg, shm_tensorpool_control_bool_TRUE);
+    shm_tensorpool_control_consumerHello_set_supportsProgress(&msg, shm_tensorpool_control_bool_FALSE);
+    shm_tensorpool_control_consumerHello_set_mode(&msg, shm_tensorpool_control_mode_STREAM);
+    shm_tensorpool_control_consumerHello_set_maxRateHz(&msg, 0);
+    shm_tensorpool_control_consumerHello_set_expectedLayoutVersion(&msg, 1);
+    shm_tensorpool_control_consumerHello_set_progressIntervalUs(&msg, UINT32_MAX);
+    shm_tensorpool_control_consumerHello_set_progressBytesDelta(&msg, UINT32_MAX);
+    shm_tensorpool_control_consumerHello_set_progressMajorDeltaUnits(&msg, UINT32_MAX);
+    shm_tensorpool_control_consumerHello_set_descriptorStreamId(&msg, stream_id);
+    shm_tensorpool_control_consumerHello_set_controlStreamId(&msg, 0);
+    assert_non_null(
+        shm_tensorpool_control_consumerHello_put_descriptorChannel(&msg, channel, (uint32_t)strlen(channel)));
+    assert_non_null(shm_tensorpool_control_consumerHello_put_controlChannel(&msg, "", 0));
+    size_t length = 8 + shm_tensorpool_control_consumerHello_encoded_length(&msg);
+    assert_int_equal(1, tp_producer_core_on_message(s->producer, buf, length));
+}
+
+static void test_half_requests_refused_at_start(void **state)
+{
+    streams_state_t *s = *state;
+    tp_consumer_context_t ctx;
+    ct_consumer_context(&ctx, s->root, 1, ct_sink(&s->to_producer));
+    snprintf(ctx.descriptor_channel, sizeof(ctx.descriptor_channel), "aeron:ipc");
+    tp_consumer_core_t *c = NULL;
+    assert_int_equal(-1, tp_consumer_core_start(&c, &ctx));
+    assert_non_null(strstr(tp_errmsg(), "channel and stream id together"));
+    ctx.descriptor_channel[0] = '\0';
+    ctx.control_stream_id = 32001;
+    assert_int_equal(-1, tp_consumer_core_start(&c, &ctx));
+    assert_null(c);
+}
+
 static void test_requests_declined(void **state)
 {
     streams_state_t *s = *state;
@@ -239,8 +282,12 @@ static void test_requests_declined(void **state)
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
     {
         s->to_consumer.decline_opens = cases[i].refuse_open;
-        tp_consumer_core_t *c = consumer(s, 0, cases[i].id, cases[i].channel, cases[i].stream_id, 0);
+        tp_consumer_core_t *c = consumer(s, 0, cases[i].id, "", 0, 0);
         handshake(s, &c, &cases[i].id, 1);
+        uint64_t configs = s->configs;
+        send_hello(s, cases[i].id, cases[i].channel, cases[i].stream_id);
+        ct_pump_one(&s->to_consumer, c, cases[i].id);
+        assert_int_equal(configs + 1, s->configs);
         const tp_consumer_assignment_t *a = tp_consumer_core_assignment(c);
         assert_true(a->received);
         assert_int_equal(0, a->descriptor_stream_id);
@@ -536,6 +583,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_descriptor_stream_granted, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_half_requests_refused_at_start, setup, teardown),
         cmocka_unit_test_setup_teardown(test_requests_declined, setup, teardown),
         cmocka_unit_test_setup_teardown(test_control_stream_granted_for_progress_only, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stale_consumer_stream_closed, setup, teardown),
