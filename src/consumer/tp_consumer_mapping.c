@@ -293,7 +293,17 @@ int tp_consumer_on_announce(tp_consumer_core_t *core, const uint8_t *buffer, siz
     }
     if (core->mapped && epoch == core->current.epoch && tp_consumer_same_layout(core, &msg))
     {
-        return 0;
+        /* A refresh, but magic and epoch are re-checked on every announce (§15.1): a recreated region fails. */
+        tp_superblock_expected_t expected;
+        tp_superblock_expect_header_ring(&expected, core->ctx.layout_version, epoch, core->ctx.stream_id,
+                                         core->current.nslots);
+        if (0 == tp_superblock_validate(core->current.header.addr, core->current.header.layout_length, &expected))
+        {
+            return 0;
+        }
+        snprintf(core->last_error, sizeof(core->last_error), "mapped header ring of epoch %" PRIu64 " changed: %s",
+                 epoch, tp_errmsg());
+        tp_consumer_unmap(core);
     }
 
     if (0 != tp_consumer_map_candidate(core, &msg, now))

@@ -4,6 +4,8 @@
  * the diagnostic kept on the core), other schemas and unknown templates on a shared stream, and over-size
  * metadata. Each refusal leaves the current mapping untouched.
  */
+#include <fcntl.h>
+
 #include "core_test_announce.h"
 
 #include "shm_tensorpool_control/frameDescriptor.h"
@@ -251,6 +253,32 @@ static void test_bad_regions_rejected_with_diagnostic(void **state)
     assert_int_equal(0, tp_consumer_core_counters(s->consumer)->remaps);
 }
 
+static void test_clobbered_superblock_detected_on_refresh(void **state)
+{
+    announce_state_t *s = *state;
+    tp_producer_core_do_work(s->producer, tp_clock_monotonic_ns());
+    ct_pump_one(&s->to_consumer, s->consumer, 42);
+    assert_true(tp_consumer_core_is_mapped(s->consumer));
+    ct_announce_t a;
+    ct_capture_announce(s->producer, &s->to_consumer, &a);
+
+    /* Someone rewrites the header ring's magic behind the producer's back. */
+    int fd = open(tp_producer_core_header_path(s->producer), O_RDWR | O_CLOEXEC);
+    assert_true(fd >= 0);
+    uint64_t zero = 0;
+    assert_int_equal(8, pwrite(fd, &zero, 8, 0));
+    close(fd);
+
+    a.timestamp_ns = tp_clock_monotonic_ns();
+    ct_feed_announce(s->consumer, &a);
+    assert_false(tp_consumer_core_is_mapped(s->consumer));
+    assert_non_null(strstr(tp_consumer_core_last_error(s->consumer), "magic"));
+    assert_int_equal(1, tp_consumer_core_counters(s->consumer)->regions_rejected);
+    offer(s);
+    ct_pump_one(&s->to_consumer, s->consumer, 42);
+    assert_int_equal(0, s->accepted);
+}
+
 static void test_consumer_outside_allowed_dirs_never_maps(void **state)
 {
     announce_state_t *s = *state;
@@ -384,6 +412,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_stale_and_replayed_announces_ignored, setup, teardown),
         cmocka_unit_test_setup_teardown(test_old_epoch_and_wrong_epoch_descriptors_ignored, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_regions_rejected_with_diagnostic, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_clobbered_superblock_detected_on_refresh, setup, teardown),
         cmocka_unit_test_setup_teardown(test_consumer_outside_allowed_dirs_never_maps, setup, teardown),
         cmocka_unit_test_setup_teardown(test_foreign_schemas_and_unknown_templates_skipped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_metadata_cache_bounded, setup, teardown),
