@@ -291,18 +291,12 @@ int tp_consumer_core_do_work(tp_consumer_core_t *core, uint64_t now_ns)
     core->send_all = false;
     if (all || now_ns >= core->next_hello_ns)
     {
-        if (0 == tp_consumer_send_hello(core))
-        {
-            core->next_hello_ns = now_ns + core->ctx.hello_interval_ns;
-        }
+        core->next_hello_ns = 0 == tp_consumer_send_hello(core) ? now_ns + core->ctx.hello_interval_ns : now_ns;
         work++;
     }
     if (all || now_ns >= core->next_qos_ns)
     {
-        if (0 == tp_consumer_send_qos(core))
-        {
-            core->next_qos_ns = now_ns + core->ctx.qos_interval_ns;
-        }
+        core->next_qos_ns = 0 == tp_consumer_send_qos(core) ? now_ns + core->ctx.qos_interval_ns : now_ns;
         work++;
     }
     /* A producer that stopped refreshing its activity timestamp is dead: unmap and wait for a new epoch. */

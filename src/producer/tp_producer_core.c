@@ -668,18 +668,15 @@ int tp_producer_core_do_work(tp_producer_core_t *core, uint64_t now_ns)
     {
         /* Liveness first, so a consumer validating the announce sees a fresh activity timestamp. */
         tp_producer_refresh_activity(core, now_ns);
-        if (0 == tp_producer_send_announce(core, now_ns) && 0 == tp_producer_send_source_announce(core))
-        {
-            core->next_announce_ns = now_ns + core->ctx.announce_interval_ns;
-        }
+        /* A refused send stays due, so the next duty cycle retries instead of waiting a period. */
+        bool sent = 0 == tp_producer_send_announce(core, now_ns);
+        sent = 0 == tp_producer_send_source_announce(core) && sent;
+        core->next_announce_ns = sent ? now_ns + core->ctx.announce_interval_ns : now_ns;
         work++;
     }
     if (all || now_ns >= core->next_qos_ns)
     {
-        if (0 == tp_producer_send_qos(core))
-        {
-            core->next_qos_ns = now_ns + core->ctx.qos_interval_ns;
-        }
+        core->next_qos_ns = 0 == tp_producer_send_qos(core) ? now_ns + core->ctx.qos_interval_ns : now_ns;
         work++;
     }
     if (core->meta_length > 0 && (all || core->meta_dirty || now_ns >= core->next_meta_ns))

@@ -327,6 +327,37 @@ static void test_restart_bumps_epoch_and_consumer_remaps(void **state)
     assert_int_equal(epoch2 + 1, tp_producer_core_epoch(s->producer));
 }
 
+static void test_sink_refusal_reported(void **state)
+{
+    frames_state_t *s = *state;
+    start_both(s);
+    assert_int_equal(TP_PRODUCER_OK, offer(s, 1, 100));
+    ct_pump_one(&s->to_consumer, s->consumer, 42);
+    /* Back pressure: the frame is committed (no producer blocking, §15.4) but the caller hears about it. */
+    s->to_consumer.refuse = true;
+    assert_int_equal(TP_PRODUCER_BACK_PRESSURE, offer(s, 1, 100));
+    assert_int_equal(2, tp_producer_core_next_seq(s->producer));
+    assert_int_equal(1, tp_producer_core_counters(s->producer)->sink_refusals);
+    /* A refused announce is retried on the next duty cycle rather than waiting a whole period. */
+    uint64_t now = tp_clock_monotonic_ns();
+    tp_producer_core_announce_now(s->producer);
+    tp_producer_core_do_work(s->producer, now);
+    s->to_consumer.refuse = false;
+    tp_producer_core_do_work(s->producer, now + 1000);
+    size_t announces = 0;
+    ct_msg_t *m;
+    while (NULL != (m = ct_queue_pop(&s->to_consumer)))
+    {
+        announces += ct_is_template(m, 1);
+    }
+    assert_int_equal(1, announces);
+    /* The lost descriptor shows up as a gap on the next frame. */
+    assert_int_equal(TP_PRODUCER_OK, offer(s, 1, 100));
+    ct_pump_one(&s->to_consumer, s->consumer, 42);
+    assert_int_equal(2, s->accepted);
+    assert_int_equal(1, tp_consumer_core_counters(s->consumer)->drops_gap);
+}
+
 static void test_gap_beyond_max_outstanding_resyncs(void **state)
 {
     frames_state_t *s = *state;
@@ -392,6 +423,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_claim_rules, setup, teardown),
         cmocka_unit_test_setup_teardown(test_slow_lossy_consumer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_restart_bumps_epoch_and_consumer_remaps, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sink_refusal_reported, setup, teardown),
         cmocka_unit_test_setup_teardown(test_gap_beyond_max_outstanding_resyncs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dead_producer_unmapped, setup, teardown),
     };
