@@ -155,6 +155,7 @@ static void stress_writer(uint8_t *header, uint8_t *pool, stress_control_t *ctrl
 
 typedef struct stress_result_stct
 {
+    uint64_t reads;
     uint64_t accepted;
     uint64_t torn_accepted;
     uint64_t bad_header_accepted;
@@ -188,6 +189,12 @@ static void stress_read_one(const uint8_t *header, const uint8_t *pool, uint64_t
     }
     memcpy(slot_copy, slot, sizeof(slot_copy));
     memcpy(copy, pool + TP_SHM_SUPERBLOCK_SIZE + (size_t)index * STRESS_STRIDE, STRESS_STRIDE);
+    /* Now and then dawdle mid-read, as a descheduled reader would: the writer then laps the ring under us, so
+     * overwrites are exercised even when a loaded machine keeps the two processes from running side by side. */
+    if (0 == (++r->reads & 31u))
+    {
+        usleep(200);
+    }
     if (TP_SEQLOCK_OK != tp_seqlock_read_end(word, first, seq))
     {
         r->drops_late++;
