@@ -67,10 +67,26 @@ static int tp_conductor_fail(tp_driver_conductor_t *conductor, int32_t code, con
     return -1;
 }
 
-/* Like tp_conductor_fail, with the thread-local error (minus its source locations) as the message. */
+/* Skips a "(CODE) " and then a "[function, file:line] " marker at p, as tp_err_set writes them. */
+static const char *tp_conductor_skip_error_markers(const char *p)
+{
+    if ('(' == *p)
+    {
+        const char *end = strstr(p, ") ");
+        p = NULL != end ? end + 2 : p;
+    }
+    if ('[' == *p)
+    {
+        const char *end = strstr(p, "] ");
+        p = NULL != end ? end + 2 : p;
+    }
+    return p;
+}
+
+/* Like tp_conductor_fail, with the thread-local error as the message: root cause first, then "; " context. */
 static int tp_conductor_fail_from_errmsg(tp_driver_conductor_t *conductor, int32_t code)
 {
-    const char *in = tp_errmsg();
+    const char *in = tp_conductor_skip_error_markers(tp_errmsg());
     char *out = conductor->error_message;
     const size_t capacity = sizeof(conductor->error_message);
     size_t length = 0;
@@ -78,29 +94,17 @@ static int tp_conductor_fail_from_errmsg(tp_driver_conductor_t *conductor, int32
     {
         if ('\n' == *in)
         {
-            /* Context lines become "; <context>". */
-            while (' ' == in[1] || '\n' == in[1])
+            while ('\n' == *in || ' ' == *in)
             {
                 in++;
             }
+            in = tp_conductor_skip_error_markers(in);
             if (length + 3 < capacity)
             {
                 out[length++] = ';';
                 out[length++] = ' ';
             }
-            in++;
             continue;
-        }
-        if ('[' == *in || '(' == *in)
-        {
-            /* Drop "(CODE) " and "[function, file:line] " markers. */
-            const char close = '[' == *in ? ']' : ')';
-            const char *end = strchr(in, close);
-            if (NULL != end && ' ' == end[1] && NULL == memchr(in, '\n', (size_t)(end - in)))
-            {
-                in = end + 2;
-                continue;
-            }
         }
         out[length++] = *in++;
     }

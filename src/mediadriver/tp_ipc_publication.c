@@ -240,15 +240,21 @@ int64_t tp_ipc_publication_producer_position(const tp_ipc_publication_t *publica
                                          publication->position_bits_to_shift, publication->initial_term_id);
 }
 
-int64_t tp_ipc_publication_join_position(const tp_ipc_publication_t *publication)
+int64_t tp_ipc_publication_join_position(tp_ipc_publication_t *publication)
 {
-    int64_t position = publication->consumer_position;
+    /*
+     * The consumer position is only sampled once per duty cycle; a subscriber may have moved since, and the
+     * client that adds a subscription right after consuming expects to join where it left off.
+     */
+    int64_t minimum = INT64_MAX;
     for (size_t i = 0; i < publication->position_count; i++)
     {
         const int64_t subscriber = tp_load_acquire_i64(publication->positions[i].value);
-        position = subscriber < position ? subscriber : position;
+        minimum = subscriber < minimum ? subscriber : minimum;
+        publication->consumer_position =
+            subscriber > publication->consumer_position ? subscriber : publication->consumer_position;
     }
-    return position;
+    return minimum < publication->consumer_position ? minimum : publication->consumer_position;
 }
 
 int tp_ipc_publication_add_subscriber(tp_ipc_publication_t *publication, int64_t subscription_registration_id,

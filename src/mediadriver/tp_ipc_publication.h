@@ -107,9 +107,10 @@ void tp_ipc_publication_delete(tp_ipc_publication_t *publication, tp_counters_ma
 int64_t tp_ipc_publication_producer_position(const tp_ipc_publication_t *publication);
 
 /*
- * Join position for a new subscriber: the minimum of the consumer position and every current subscriber.
+ * Join position for a new subscriber: the slowest current subscriber, or the consumer position (the furthest
+ * any subscriber got) when there is none. Refreshes the consumer position from the live counters first.
  */
-int64_t tp_ipc_publication_join_position(const tp_ipc_publication_t *publication);
+int64_t tp_ipc_publication_join_position(tp_ipc_publication_t *publication);
 
 /* Adds a subscriber position (counter already allocated and set to the join position). Returns 0 / -1. */
 int tp_ipc_publication_add_subscriber(tp_ipc_publication_t *publication, int64_t subscription_registration_id,

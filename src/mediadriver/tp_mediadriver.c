@@ -352,6 +352,13 @@ int tp_mediadriver_start(tp_mediadriver_t **out, tp_mediadriver_context_t *conte
 
 int tp_mediadriver_do_work(tp_mediadriver_t *driver)
 {
+    if (driver->thread_started)
+    {
+        /* The conductor is single-threaded: its own thread is already running the duty cycle. */
+        TP_SET_ERR(TP_ERR_STATE, "tp_mediadriver_do_work called on a driver running its own thread (dir %s)",
+                   driver->context.dir);
+        return -1;
+    }
     return tp_driver_conductor_do_work(&driver->conductor);
 }
 
