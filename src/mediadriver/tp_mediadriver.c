@@ -13,6 +13,7 @@
 
 #include "aeron/protocol/tp_bitutil.h"
 #include "aeron/protocol/tp_cnc.h"
+#include "aeron/protocol/tp_distinct_error_log.h"
 #include "aeron/protocol/tp_mpsc_rb.h"
 #include "common/tp_atomic.h"
 #include "common/tp_clock.h"
@@ -129,6 +130,89 @@ static bool tp_mediadriver_is_active(const char *dir, int64_t timeout_ms, int64_
     return active;
 }
 
+typedef struct tp_saved_errors_stct
+{
+    FILE *file;
+    size_t count;
+} tp_saved_errors_t;
+
+static void tp_mediadriver_format_ms(int64_t epoch_ms, char *dst, size_t length)
+{
+    const time_t seconds = (time_t)(epoch_ms / 1000);
+    struct tm tm;
+    gmtime_r(&seconds, &tm);
+    size_t n = strftime(dst, length, "%Y-%m-%d %H:%M:%S", &tm);
+    snprintf(dst + n, length - n, ".%03d+0000", (int)(epoch_ms % 1000));
+}
+
+static void tp_mediadriver_save_error(int32_t observation_count, int64_t first_observation_timestamp,
+                                      int64_t last_observation_timestamp, const char *error, size_t error_length,
+                                      void *clientd)
+{
+    tp_saved_errors_t *saved = clientd;
+    char first[64];
+    char last[64];
+    tp_mediadriver_format_ms(first_observation_timestamp, first, sizeof(first));
+    tp_mediadriver_format_ms(last_observation_timestamp, last, sizeof(last));
+    fprintf(saved->file, "***\n%d observations from %s to %s for:\n %.*s\n", observation_count, first, last,
+            (int)error_length, error);
+    saved->count++;
+}
+
+/*
+ * Before a stale directory is deleted, its distinct errors are kept in <dir>-<date>-error.log so a crash can
+ * still be diagnosed. Best effort: problems here never stop the new driver.
+ */
+static void tp_mediadriver_save_stale_errors(const char *dir)
+{
+    char path[TP_MEDIADRIVER_DIR_MAX_LENGTH + 64];
+    snprintf(path, sizeof(path), "%s/%s", dir, TP_CNC_FILE);
+    size_t length = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0)
+    {
+        return;
+    }
+    if (fstat(fd, &st) < 0 || st.st_size < TP_CNC_VERSION_AND_META_DATA_LENGTH)
+    {
+        close(fd);
+        return;
+    }
+    length = (size_t)st.st_size;
+    void *mapped = mmap(NULL, length, PROT_READ, MAP_SHARED, fd, 0);
+    close(fd);
+    if (MAP_FAILED == mapped)
+    {
+        return;
+    }
+    tp_cnc_metadata_t *cnc = mapped;
+    if (0 != tp_cnc_version_volatile(cnc) && 0 == tp_cnc_validate(cnc, length))
+    {
+        const uint8_t *errors = tp_cnc_error_log_buffer(cnc);
+        const size_t errors_length = (size_t)cnc->error_log_buffer_length;
+        if (tp_error_log_exists(errors, errors_length))
+        {
+            char date[64];
+            const int64_t now_ms = tp_clock_epoch_ms();
+            const time_t seconds = (time_t)(now_ms / 1000);
+            struct tm tm;
+            gmtime_r(&seconds, &tm);
+            strftime(date, sizeof(date), "%Y-%m-%d-%H-%M-%S", &tm);
+            snprintf(path, sizeof(path), "%s-%s-%03d-error.log", dir, date, (int)(now_ms % 1000));
+            tp_saved_errors_t saved = {.file = fopen(path, "w"), .count = 0};
+            if (NULL != saved.file)
+            {
+                tp_error_log_read(errors, errors_length, tp_mediadriver_save_error, &saved, 0);
+                fprintf(saved.file, "\n%zu distinct errors observed.\n", saved.count);
+                fclose(saved.file);
+            }
+        }
+    }
+    tp_err_clear();
+    munmap(mapped, length);
+}
+
 static int tp_mediadriver_prepare_dir(const tp_mediadriver_context_t *ctx)
 {
     struct stat st;
@@ -152,6 +236,10 @@ static int tp_mediadriver_prepare_dir(const tp_mediadriver_context_t *ctx)
             }
         }
         /* Stale (or delete-on-start): take the directory over. */
+        if (!ctx->dir_delete_on_start)
+        {
+            tp_mediadriver_save_stale_errors(ctx->dir);
+        }
         if (tp_mediadriver_delete_dir(ctx->dir) < 0)
         {
             return -1;

@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -18,6 +19,7 @@
 
 #include "aeron/protocol/tp_cnc.h"
 #include "aeron/protocol/tp_control_protocol.h"
+#include "aeron/protocol/tp_distinct_error_log.h"
 #include "aeron/protocol/tp_mpsc_rb.h"
 #include "common/tp_atomic.h"
 #include "common/tp_clock.h"
@@ -81,8 +83,14 @@ static void test_stale_directory_is_taken_over(void **state)
     tp_cnc_metadata_t *metadata = (tp_cnc_metadata_t *)cnc;
     metadata->cnc_version = TP_CNC_VERSION;
     metadata->to_driver_buffer_length = (int32_t)ring;
+    metadata->error_log_buffer_length = 1024;
     const int64_t old = tp_clock_epoch_ms() - 5000;
     memcpy(cnc + 128 + 1024 + TP_RB_CONSUMER_HEARTBEAT_OFFSET, &old, sizeof(old));
+    /* One error recorded by the dead driver: it is saved beside the directory before the takeover. */
+    tp_distinct_error_log_t log;
+    assert_int_equal(0, tp_distinct_error_log_init(&log, cnc + 128 + ring, 1024));
+    assert_int_equal(0, tp_distinct_error_log_record(&log, 11, "the old driver's last words", old));
+    tp_distinct_error_log_close(&log);
     snprintf(path, sizeof(path), "%s/cnc.dat", dir);
     write_file(path, cnc, length);
     free(cnc);
@@ -96,6 +104,20 @@ static void test_stale_directory_is_taken_over(void **state)
     tp_mediadriver_t *driver = NULL;
     assert_int_equal(0, tp_mediadriver_start(&driver, context));
     assert_false(md_file_exists(junk));
+    char pattern[600];
+    snprintf(pattern, sizeof(pattern), "%s-*-error.log", dir);
+    glob_t found;
+    assert_int_equal(0, glob(pattern, 0, NULL, &found));
+    assert_int_equal(1, found.gl_pathc);
+    FILE *saved = fopen(found.gl_pathv[0], "r");
+    assert_non_null(saved);
+    char text[1024] = {0};
+    assert_true(fread(text, 1, sizeof(text) - 1, saved) > 0);
+    fclose(saved);
+    assert_non_null(strstr(text, "11: the old driver's last words"));
+    assert_non_null(strstr(text, "1 distinct errors observed."));
+    unlink(found.gl_pathv[0]);
+    globfree(&found);
     md_client_t client;
     assert_int_equal(0, md_client_open(&client, dir, driver));
     assert_int_equal(getpid(), client.metadata->pid);
