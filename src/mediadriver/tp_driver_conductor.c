@@ -336,12 +336,6 @@ static int tp_conductor_publication_params(tp_driver_conductor_t *conductor, con
     {
         return tp_conductor_fail_from_errmsg(conductor, TP_ERROR_CODE_GENERIC_ERROR);
     }
-    if (mtu - TP_DATA_HEADER_LENGTH > term_length / 8)
-    {
-        return tp_conductor_fail(conductor, TP_ERROR_CODE_GENERIC_ERROR,
-                                 "mtu %" PRIu64 " is too large for term-length %" PRIu64 " (payload > term / 8)", mtu,
-                                 term_length);
-    }
     params->has_mtu = rc > 0;
     log->mtu_length = (int32_t)mtu;
 

@@ -267,11 +267,6 @@ int tp_mediadriver_context_validate(const tp_mediadriver_context_t *ctx)
         TP_APPEND_ERR("validating media driver context");
         return -1;
     }
-    if (ctx->ipc_mtu_length - TP_DATA_HEADER_LENGTH > ctx->ipc_term_buffer_length / 8)
-    {
-        TP_SET_ERR(EINVAL, "IPC mtu %zu exceeds term length %zu / 8", ctx->ipc_mtu_length, ctx->ipc_term_buffer_length);
-        return -1;
-    }
     const size_t capacities[2] = {ctx->to_driver_buffer_length, ctx->to_clients_buffer_length};
     for (int i = 0; i < 2; i++)
     {
