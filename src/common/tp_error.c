@@ -108,32 +108,59 @@ const char *tp_errcode_name(int code)
 {
     switch (code)
     {
-        case TP_ERR_OK: return "OK";
-        case TP_ERR_GENERIC: return "TP_ERR_GENERIC";
-        case TP_ERR_URI: return "TP_ERR_URI";
-        case TP_ERR_PATH: return "TP_ERR_PATH";
-        case TP_ERR_HUGEPAGES: return "TP_ERR_HUGEPAGES";
-        case TP_ERR_STRIDE: return "TP_ERR_STRIDE";
-        case TP_ERR_SUPERBLOCK: return "TP_ERR_SUPERBLOCK";
-        case TP_ERR_LAYOUT: return "TP_ERR_LAYOUT";
-        case TP_ERR_CODEC: return "TP_ERR_CODEC";
-        case TP_ERR_NO_SPACE: return "TP_ERR_NO_SPACE";
-        case TP_ERR_STATE: return "TP_ERR_STATE";
-        case TP_ERR_TIMEOUT: return "TP_ERR_TIMEOUT";
-        case TP_ERR_AERON: return "TP_ERR_AERON";
-        case EINVAL: return "EINVAL";
-        case ENOENT: return "ENOENT";
-        case EEXIST: return "EEXIST";
-        case EACCES: return "EACCES";
-        case EPERM: return "EPERM";
-        case ENOMEM: return "ENOMEM";
-        case ENOSPC: return "ENOSPC";
-        case ELOOP: return "ELOOP";
-        case ENOTDIR: return "ENOTDIR";
-        case EISDIR: return "EISDIR";
-        case ENAMETOOLONG: return "ENAMETOOLONG";
-        case EIO: return "EIO";
-        case EBUSY: return "EBUSY";
-        default: return code > 0 && code < 1000 ? "errno" : "unknown";
+        case TP_ERR_OK:
+            return "OK";
+        case TP_ERR_GENERIC:
+            return "TP_ERR_GENERIC";
+        case TP_ERR_URI:
+            return "TP_ERR_URI";
+        case TP_ERR_PATH:
+            return "TP_ERR_PATH";
+        case TP_ERR_HUGEPAGES:
+            return "TP_ERR_HUGEPAGES";
+        case TP_ERR_STRIDE:
+            return "TP_ERR_STRIDE";
+        case TP_ERR_SUPERBLOCK:
+            return "TP_ERR_SUPERBLOCK";
+        case TP_ERR_LAYOUT:
+            return "TP_ERR_LAYOUT";
+        case TP_ERR_CODEC:
+            return "TP_ERR_CODEC";
+        case TP_ERR_NO_SPACE:
+            return "TP_ERR_NO_SPACE";
+        case TP_ERR_STATE:
+            return "TP_ERR_STATE";
+        case TP_ERR_TIMEOUT:
+            return "TP_ERR_TIMEOUT";
+        case TP_ERR_AERON:
+            return "TP_ERR_AERON";
+        case EINVAL:
+            return "EINVAL";
+        case ENOENT:
+            return "ENOENT";
+        case EEXIST:
+            return "EEXIST";
+        case EACCES:
+            return "EACCES";
+        case EPERM:
+            return "EPERM";
+        case ENOMEM:
+            return "ENOMEM";
+        case ENOSPC:
+            return "ENOSPC";
+        case ELOOP:
+            return "ELOOP";
+        case ENOTDIR:
+            return "ENOTDIR";
+        case EISDIR:
+            return "EISDIR";
+        case ENAMETOOLONG:
+            return "ENAMETOOLONG";
+        case EIO:
+            return "EIO";
+        case EBUSY:
+            return "EBUSY";
+        default:
+            return code > 0 && code < 1000 ? "errno" : "unknown";
     }
 }

@@ -20,11 +20,10 @@ void tp_err_set(int code, const char *function, const char *file, int line, cons
 void tp_err_append(const char *function, const char *file, int line, const char *format, ...) TP_PRINTF_LIKE(4, 5);
 
 #define TP_SET_ERR(code, ...) tp_err_set((code), __func__, __FILE__, __LINE__, __VA_ARGS__)
-#define TP_APPEND_ERR(...) tp_err_append(__func__, __FILE__, __LINE__, __VA_ARGS__)
+#define TP_APPEND_ERR(...)    tp_err_append(__func__, __FILE__, __LINE__, __VA_ARGS__)
 
 /* Set the error from errno after a failed system call, naming the call and its subject. */
 #define TP_SET_ERR_ERRNO(...) tp_err_set_errno(__func__, __FILE__, __LINE__, __VA_ARGS__)
-void tp_err_set_errno(const char *function, const char *file, int line, const char *format, ...)
-    TP_PRINTF_LIKE(4, 5);
+void tp_err_set_errno(const char *function, const char *file, int line, const char *format, ...) TP_PRINTF_LIKE(4, 5);
 
 #endif /* TENSORPOOL_TP_ERROR_PRIVATE_H */

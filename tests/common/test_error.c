@@ -100,12 +100,9 @@ static void test_error_is_thread_local(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_set_names_code_and_value),
-        cmocka_unit_test(test_append_keeps_root_cause_first),
-        cmocka_unit_test(test_errno_variant_records_errno_text),
-        cmocka_unit_test(test_clear),
-        cmocka_unit_test(test_long_chain_truncates_safely),
-        cmocka_unit_test(test_error_is_thread_local),
+        cmocka_unit_test(test_set_names_code_and_value),         cmocka_unit_test(test_append_keeps_root_cause_first),
+        cmocka_unit_test(test_errno_variant_records_errno_text), cmocka_unit_test(test_clear),
+        cmocka_unit_test(test_long_chain_truncates_safely),      cmocka_unit_test(test_error_is_thread_local),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
