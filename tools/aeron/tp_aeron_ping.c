@@ -46,8 +46,8 @@ static int tp_ping_compare(const void *a, const void *b)
 }
 
 static bool tp_ping_run(aeron_exclusive_publication_t *publication, aeron_image_t *image,
-    aeron_image_fragment_assembler_t *assembler, tp_ping_state_t *state, uint64_t messages, uint8_t *message,
-    size_t length)
+                        aeron_image_fragment_assembler_t *assembler, tp_ping_state_t *state, uint64_t messages,
+                        uint8_t *message, size_t length)
 {
     state->received = 0;
     for (uint64_t i = 0; i < messages && tp_tool_is_running(); i++)
@@ -132,7 +132,7 @@ int main(int argc, char **argv)
                 break;
             case 'v':
                 printf("%s <%s> major %d minor %d patch %d git %s\n", argv[0], aeron_version_full(),
-                    aeron_version_major(), aeron_version_minor(), aeron_version_patch(), aeron_version_gitsha());
+                       aeron_version_major(), aeron_version_minor(), aeron_version_patch(), aeron_version_gitsha());
                 return EXIT_SUCCESS;
             case 'h':
             default:
@@ -153,7 +153,7 @@ int main(int argc, char **argv)
     aeron_exclusive_publication_t *publication = NULL;
     aeron_image_t *image = NULL;
     aeron_image_fragment_assembler_t *assembler = NULL;
-    tp_ping_state_t state = { 0 };
+    tp_ping_state_t state = {0};
     uint8_t *message = calloc(1, (size_t)length);
     state.samples = malloc((size_t)messages * sizeof(int64_t));
     if (NULL == message || NULL == state.samples)
@@ -200,8 +200,8 @@ int main(int argc, char **argv)
     int64_t elapsed_ns = aeron_nano_clock() - start_ns;
 
     qsort(state.samples, (size_t)messages, sizeof(int64_t), tp_ping_compare);
-    const double quantiles[] = { 0.50, 0.90, 0.99, 0.999 };
-    const char *names[] = { "p50", "p90", "p99", "p99.9" };
+    const double quantiles[] = {0.50, 0.90, 0.99, 0.999};
+    const char *names[] = {"p50", "p90", "p99", "p99.9"};
     printf("RTT over %" PRIu64 " messages (%.0f msgs/s):", messages, (double)messages * 1e9 / (double)elapsed_ns);
     for (size_t q = 0; q < sizeof(quantiles) / sizeof(quantiles[0]); q++)
     {

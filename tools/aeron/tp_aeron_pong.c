@@ -3,15 +3,14 @@
 
 #include "tp_aeron_tool_util.h"
 
-static const char usage_str[] =
-    "[-h][-v][-C uri][-c uri][-p dir][-S stream-id][-s stream-id]\n"
-    "    -h               help\n"
-    "    -v               show version and exit\n"
-    "    -C uri           pong channel (default aeron:ipc)\n"
-    "    -c uri           ping channel (default aeron:ipc)\n"
-    "    -p dir           Aeron directory\n"
-    "    -S stream-id     pong stream id (default 1003)\n"
-    "    -s stream-id     ping stream id (default 1002)\n";
+static const char usage_str[] = "[-h][-v][-C uri][-c uri][-p dir][-S stream-id][-s stream-id]\n"
+                                "    -h               help\n"
+                                "    -v               show version and exit\n"
+                                "    -C uri           pong channel (default aeron:ipc)\n"
+                                "    -c uri           ping channel (default aeron:ipc)\n"
+                                "    -p dir           Aeron directory\n"
+                                "    -S stream-id     pong stream id (default 1003)\n"
+                                "    -s stream-id     ping stream id (default 1002)\n";
 
 static void tp_pong_on_ping(void *clientd, const uint8_t *buffer, size_t length, aeron_header_t *header)
 {
@@ -55,7 +54,7 @@ int main(int argc, char **argv)
                 break;
             case 'v':
                 printf("%s <%s> major %d minor %d patch %d git %s\n", argv[0], aeron_version_full(),
-                    aeron_version_major(), aeron_version_minor(), aeron_version_patch(), aeron_version_gitsha());
+                       aeron_version_major(), aeron_version_minor(), aeron_version_patch(), aeron_version_gitsha());
                 return EXIT_SUCCESS;
             case 'h':
             default:

@@ -66,7 +66,7 @@ int main(int argc, char **argv)
                 break;
             case 'v':
                 printf("%s <%s> major %d minor %d patch %d git %s\n", argv[0], aeron_version_full(),
-                    aeron_version_major(), aeron_version_minor(), aeron_version_patch(), aeron_version_gitsha());
+                       aeron_version_major(), aeron_version_minor(), aeron_version_patch(), aeron_version_gitsha());
                 return EXIT_SUCCESS;
             case 'h':
             default:
@@ -106,8 +106,8 @@ int main(int argc, char **argv)
     status = EXIT_SUCCESS;
     for (uint64_t i = 0; i < messages && tp_tool_is_running(); i++)
     {
-        int length = fill_mtu ? (int)constants.max_payload_length :
-                                snprintf(message, sizeof(message), "Hello World! %" PRIu64, i);
+        int length = fill_mtu ? (int)constants.max_payload_length
+                              : snprintf(message, sizeof(message), "Hello World! %" PRIu64, i);
         int64_t result;
         do
         {

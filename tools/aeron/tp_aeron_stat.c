@@ -12,7 +12,7 @@ static const char usage_str[] =
     "    -t timeout       how long to wait for cnc.dat, ms (default 1000)\n";
 
 static void tp_stat_print_counter(int64_t value, int32_t id, int32_t type_id, const uint8_t *key, size_t key_length,
-    const char *label, size_t label_length, void *clientd)
+                                  const char *label, size_t label_length, void *clientd)
 {
     printf("%3" PRId32 ": %20" PRId64 " - %.*s\n", id, value, (int)label_length, label);
 }
@@ -81,9 +81,9 @@ int main(int argc, char **argv)
             printf("\033[H\033[2J");
         }
         printf("%s - Aeron Stat (CnC v%d.%d.%d), pid %" PRId64 ", heartbeat age %" PRId64 "ms%s\n",
-            aeron_cnc_filename(cnc), (constants.cnc_version >> 16) & 0xFF, (constants.cnc_version >> 8) & 0xFF,
-            constants.cnc_version & 0xFF, constants.pid, heartbeat < 0 ? -1 : now_ms - heartbeat,
-            heartbeat < 0 ? " (driver shut down)" : "");
+               aeron_cnc_filename(cnc), (constants.cnc_version >> 16) & 0xFF, (constants.cnc_version >> 8) & 0xFF,
+               constants.cnc_version & 0xFF, constants.pid, heartbeat < 0 ? -1 : now_ms - heartbeat,
+               heartbeat < 0 ? " (driver shut down)" : "");
         printf("======================================================================\n");
         aeron_counters_reader_foreach_counter(aeron_cnc_counters_reader(cnc), tp_stat_print_counter, NULL);
         printf("--\n");

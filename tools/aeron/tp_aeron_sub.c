@@ -3,14 +3,13 @@
 
 #include "tp_aeron_tool_util.h"
 
-static const char usage_str[] =
-    "[-h][-v][-c uri][-m messages][-p dir][-s stream-id]\n"
-    "    -h               help\n"
-    "    -v               show version and exit\n"
-    "    -c uri           channel (default " TP_TOOL_DEFAULT_CHANNEL ")\n"
-    "    -m messages      exit after this many messages (default 0 = run until SIGINT)\n"
-    "    -p dir           Aeron directory\n"
-    "    -s stream-id     stream id (default 1001)\n";
+static const char usage_str[] = "[-h][-v][-c uri][-m messages][-p dir][-s stream-id]\n"
+                                "    -h               help\n"
+                                "    -v               show version and exit\n"
+                                "    -c uri           channel (default " TP_TOOL_DEFAULT_CHANNEL ")\n"
+                                "    -m messages      exit after this many messages (default 0 = run until SIGINT)\n"
+                                "    -p dir           Aeron directory\n"
+                                "    -s stream-id     stream id (default 1001)\n";
 
 typedef struct tp_sub_state_stct
 {
@@ -28,8 +27,8 @@ static void tp_sub_on_message(void *clientd, const uint8_t *buffer, size_t lengt
         fprintf(stderr, "could not read subscription constants or header: %s\n", aeron_errmsg());
         return;
     }
-    printf("Message to stream %" PRId32 " from session %" PRId32 " (%" PRIu64 " bytes) <<%.*s>>\n",
-        constants.stream_id, values.frame.session_id, (uint64_t)length, (int)length, (const char *)buffer);
+    printf("Message to stream %" PRId32 " from session %" PRId32 " (%" PRIu64 " bytes) <<%.*s>>\n", constants.stream_id,
+           values.frame.session_id, (uint64_t)length, (int)length, (const char *)buffer);
     state->received++;
 }
 
@@ -63,7 +62,7 @@ int main(int argc, char **argv)
                 break;
             case 'v':
                 printf("%s <%s> major %d minor %d patch %d git %s\n", argv[0], aeron_version_full(),
-                    aeron_version_major(), aeron_version_minor(), aeron_version_patch(), aeron_version_gitsha());
+                       aeron_version_major(), aeron_version_minor(), aeron_version_patch(), aeron_version_gitsha());
                 return EXIT_SUCCESS;
             case 'h':
             default:
@@ -80,7 +79,7 @@ int main(int argc, char **argv)
     aeron_context_t *context = NULL;
     aeron_t *aeron = NULL;
     aeron_fragment_assembler_t *assembler = NULL;
-    tp_sub_state_t state = { 0 };
+    tp_sub_state_t state = {0};
 
     if (tp_tool_connect(&context, &aeron, dir) < 0 ||
         NULL == (state.subscription = tp_tool_add_subscription(aeron, channel, stream_id, NULL, NULL)))

@@ -18,7 +18,7 @@
 
 #include "aeronc.h"
 
-#define TP_TOOL_DEFAULT_CHANNEL "aeron:ipc"
+#define TP_TOOL_DEFAULT_CHANNEL   "aeron:ipc"
 #define TP_TOOL_DEFAULT_STREAM_ID 1001
 
 static volatile sig_atomic_t tp_tool_running = 1;
@@ -42,7 +42,7 @@ static inline bool tp_tool_is_running(void)
 
 static inline void tp_tool_sleep_ns(uint64_t ns)
 {
-    struct timespec ts = { .tv_sec = (time_t)(ns / 1000000000ULL), .tv_nsec = (long)(ns % 1000000000ULL) };
+    struct timespec ts = {.tv_sec = (time_t)(ns / 1000000000ULL), .tv_nsec = (long)(ns % 1000000000ULL)};
     nanosleep(&ts, NULL);
 }
 
@@ -163,8 +163,8 @@ static inline aeron_publication_t *tp_tool_add_publication(aeron_t *aeron, const
     }
 }
 
-static inline aeron_exclusive_publication_t *tp_tool_add_exclusive_publication(
-    aeron_t *aeron, const char *channel, int32_t stream_id)
+static inline aeron_exclusive_publication_t *tp_tool_add_exclusive_publication(aeron_t *aeron, const char *channel,
+                                                                               int32_t stream_id)
 {
     aeron_async_add_exclusive_publication_t *async = NULL;
     aeron_exclusive_publication_t *publication = NULL;
@@ -189,8 +189,8 @@ static inline aeron_exclusive_publication_t *tp_tool_add_exclusive_publication(
     }
 }
 
-static inline aeron_subscription_t *tp_tool_add_subscription(
-    aeron_t *aeron, const char *channel, int32_t stream_id, aeron_on_unavailable_image_t on_unavailable, void *clientd)
+static inline aeron_subscription_t *tp_tool_add_subscription(aeron_t *aeron, const char *channel, int32_t stream_id,
+                                                             aeron_on_unavailable_image_t on_unavailable, void *clientd)
 {
     aeron_async_add_subscription_t *async = NULL;
     aeron_subscription_t *subscription = NULL;
