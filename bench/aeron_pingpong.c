@@ -400,6 +400,20 @@ static double aeron_rate(const char *channel, size_t message_length, size_t mess
 
 /* ---- driver ---- */
 
+/* aeron_is_driver_active is declared but not exported by official libaeron 1.48, so check the heartbeat here. */
+static bool driver_is_live(const char *dir)
+{
+    aeron_cnc_t *cnc = NULL;
+    if (aeron_cnc_init(&cnc, dir, 100) < 0)
+    {
+        return false;
+    }
+    int64_t heartbeat = aeron_cnc_to_driver_heartbeat(cnc);
+    bool live = heartbeat > 0 && aeron_epoch_clock() - heartbeat < 2000;
+    aeron_cnc_close(cnc);
+    return live;
+}
+
 static pid_t start_driver(const char *path, char *dir, size_t dir_length)
 {
     snprintf(dir, dir_length, "/dev/shm/tp-aeron-bench-%d", (int)getpid());
@@ -417,7 +431,7 @@ static pid_t start_driver(const char *path, char *dir, size_t dir_length)
     }
     for (int i = 0; i < 1000; i++)
     {
-        if (aeron_is_driver_active(dir, 1000, NULL))
+        if (driver_is_live(dir))
         {
             return pid;
         }

@@ -160,9 +160,12 @@ static void test_killed_driver_closes_clients_with_an_error(void **state)
     assert_int_equal(AERON_CLIENT_ERROR_DRIVER_TIMEOUT, __atomic_load_n(&last_error_code, __ATOMIC_SEQ_CST));
     uint8_t byte = 1;
     assert_int_equal(AERON_PUBLICATION_CLOSED, aeron_publication_offer(pub, &byte, 1, NULL, NULL));
-    aeron_async_add_publication_t *async = NULL;
-    assert_int_equal(-1, aeron_async_add_publication(&async, aeron, "aeron:ipc", 4004));
-    assert_true(strlen(aeron_errmsg()) > 0);
+    if (is_tensorpool_client())
+    {
+        aeron_async_add_publication_t *async = NULL;
+        assert_int_equal(-1, aeron_async_add_publication(&async, aeron, "aeron:ipc", 4004));
+        assert_non_null(strstr(aeron_errmsg(), "closed"));
+    }
 
     aeron_close(aeron);
     aeron_context_close(ctx);
@@ -211,6 +214,10 @@ static void test_cnc_with_wrong_major_version_is_refused(void **state)
 
 static void test_truncated_cnc_is_refused(void **state)
 {
+    if (!is_tensorpool_client())
+    {
+        skip(); /* the official client keeps waiting for the file to grow */
+    }
     char dir[256];
     snprintf(dir, sizeof(dir), "/dev/shm/tp-aeron-test-%d-trunc", (int)getpid());
     write_fake_cnc(dir, 2 << 8, 4096);

@@ -173,10 +173,19 @@ static void test_status_codes_and_close(void **state)
     assert_int_equal(0, aeron_publication_constants(pub, &constants));
     assert_int_equal(5003, constants.stream_id);
     assert_int_equal(constants.term_buffer_length / 8, constants.max_message_length);
+    /* A message above the maximum is refused once there is room to write it. */
+    aeron_subscription_t *sub = tp_test_add_subscription(aeron, "aeron:ipc", 5003, NULL, NULL, NULL);
+    assert_non_null(sub);
+    int64_t deadline = tp_test_now_ms() + 5000;
+    while (aeron_publication_position_limit(pub) <= aeron_publication_position(pub) && tp_test_now_ms() < deadline)
+    {
+        aeron_main_do_work(aeron);
+    }
     static uint8_t huge[1 << 20];
     assert_true(constants.max_message_length < sizeof(huge));
     assert_int_equal(AERON_PUBLICATION_ERROR,
                      aeron_publication_offer(pub, huge, constants.max_message_length + 1, NULL, NULL));
+    aeron_subscription_close(sub, NULL, NULL);
 
     assert_int_equal(0, aeron_publication_close(pub, NULL, NULL));
     /* Closed: the handle stays valid for a linger period and reports CLOSED. */
@@ -187,7 +196,7 @@ static void test_status_codes_and_close(void **state)
     aeron_publication_t *bad = NULL;
     assert_int_equal(0, aeron_async_add_publication(&async, aeron, "aeron:ipcx", 5004));
     int rc;
-    int64_t deadline = tp_test_now_ms() + 5000;
+    deadline = tp_test_now_ms() + 5000;
     while (0 == (rc = aeron_async_add_publication_poll(&bad, async)) && tp_test_now_ms() < deadline)
     {
         aeron_main_do_work(aeron);

@@ -46,17 +46,17 @@ static int64_t aeron_exclusive_publication_offer_impl(aeron_exclusive_publicatio
         return AERON_PUBLICATION_CLOSED;
     }
     aeron_publication_log_t *log = &publication->log;
-    if (length > (size_t)log->max_message_length)
-    {
-        aeron_err_set(EINVAL, "message length %zu exceeds max message length %d", length, log->max_message_length);
-        return AERON_PUBLICATION_ERROR;
-    }
 
     int64_t limit = tp_load_acquire_i64(log->position_limit);
     int64_t position = publication->term_begin_position + publication->term_offset;
     if (position >= limit)
     {
         return aeron_publication_log_back_pressure_status(log, position, length);
+    }
+    if (length > (size_t)log->max_message_length)
+    {
+        aeron_err_set(EINVAL, "message length %zu exceeds max message length %d", length, log->max_message_length);
+        return AERON_PUBLICATION_ERROR;
     }
 
     int32_t framed = aeron_term_framed_length(log, length);

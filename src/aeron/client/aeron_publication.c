@@ -102,12 +102,6 @@ static int64_t aeron_publication_offer_impl(aeron_publication_t *publication, ae
         return AERON_PUBLICATION_CLOSED;
     }
     aeron_publication_log_t *log = &publication->log;
-    if (length > (size_t)log->max_message_length)
-    {
-        aeron_err_set(EINVAL, "message length %zu exceeds max message length %d", length, log->max_message_length);
-        return AERON_PUBLICATION_ERROR;
-    }
-
     int64_t limit = tp_load_acquire_i64(log->position_limit);
     int32_t term_count = tp_load_acquire_i32(log->active_term_count);
     int64_t raw = tp_load_acquire_i64(&log->tails[(uint32_t)term_count % 3]);
@@ -125,6 +119,12 @@ static int64_t aeron_publication_offer_impl(aeron_publication_t *publication, ae
         aeron_log_compute_position(term_id, (int32_t)term_offset, log->position_bits_to_shift, log->initial_term_id);
     if (position < limit)
     {
+        /* Checked only with room to write, like the official client: otherwise the status code comes first. */
+        if (length > (size_t)log->max_message_length)
+        {
+            aeron_err_set(EINVAL, "message length %zu exceeds max message length %d", length, log->max_message_length);
+            return AERON_PUBLICATION_ERROR;
+        }
         return aeron_publication_append(publication, cursor, length, term_count, supplier, clientd, claim);
     }
     return aeron_publication_log_back_pressure_status(log, position, length);
