@@ -19,6 +19,7 @@ static const char *tp_basename(const char *path)
 }
 
 /* Appends formatted text, truncating at capacity: a long chain never overflows, it just loses its tail. */
+static void tp_err_vappend(const char *format, va_list args) TP_PRINTF_LIKE(1, 0);
 static void tp_err_vappend(const char *format, va_list args)
 {
     if (tp_err_len >= TP_ERR_MSG_CAPACITY - 1)

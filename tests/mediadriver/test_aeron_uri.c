@@ -60,15 +60,8 @@ static void test_trailing_key_without_value_is_dropped(void **state)
 static void test_rejects(void **state)
 {
     const char *bad[] = {
-        "aeron:ipcx",
-        "aeron:tcp",
-        "aeron-ipc",
-        "udp://localhost",
-        "",
-        "aeron:ipc?=1",
-        "aeron:ipc?a=",
-        "aeron:ipc?a=|b=2",
-        "aeron:ipc?a|b=2",
+        "aeron:ipcx",   "aeron:tcp",    "aeron-ipc",        "udp://localhost", "",
+        "aeron:ipc?=1", "aeron:ipc?a=", "aeron:ipc?a=|b=2", "aeron:ipc?a|b=2",
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
     {

@@ -62,8 +62,8 @@ typedef struct seen_stct
     char text[8][128];
 } seen_t;
 
-static void on_error(int32_t observation_count, int64_t first_observation_timestamp,
-    int64_t last_observation_timestamp, const char *error, size_t error_length, void *clientd)
+static void on_error(int32_t observation_count, int64_t first_observation_timestamp, int64_t last_observation_timestamp,
+                     const char *error, size_t error_length, void *clientd)
 {
     seen_t *seen = clientd;
     seen->observations[seen->count] = observation_count;

@@ -22,8 +22,7 @@ typedef struct fixture_stct
 static int setup(void **state)
 {
     fixture_t *f = calloc(1, sizeof(*f));
-    if (tp_counters_manager_init(&f->manager, f->metadata, sizeof(f->metadata), f->values, sizeof(f->values), 1000) <
-        0)
+    if (tp_counters_manager_init(&f->manager, f->metadata, sizeof(f->metadata), f->values, sizeof(f->values), 1000) < 0)
     {
         return -1;
     }
@@ -153,7 +152,7 @@ typedef struct visited_stct
 } visited_t;
 
 static void on_counter(int64_t value, int32_t id, int32_t type_id, const uint8_t *key, size_t key_length,
-    const char *label, size_t label_length, void *clientd)
+                       const char *label, size_t label_length, void *clientd)
 {
     visited_t *visited = clientd;
     visited->ids[visited->count] = id;

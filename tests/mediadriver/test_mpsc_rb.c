@@ -248,7 +248,7 @@ static void test_unblock_zero_gap(void **state)
     free(buffer);
 }
 
-#define PRODUCERS 4
+#define PRODUCERS             4
 #define MESSAGES_PER_PRODUCER 20000
 
 typedef struct producer_arg_stct

@@ -46,7 +46,7 @@ static int tp_aeron_uri_parse_params(tp_aeron_uri_t *uri, char *params)
             else if ('|' == *p)
             {
                 TP_SET_ERR(EINVAL, "parameter '%.*s' has no '=' before '|'", (int)(p - (NULL == key ? p : key)),
-                    NULL == key ? p : key);
+                           NULL == key ? p : key);
                 return -1;
             }
             else if (NULL == key)
@@ -140,8 +140,8 @@ int tp_aeron_uri_parse(tp_aeron_uri_t *uri, const char *channel, size_t length)
     }
     else
     {
-        TP_SET_ERR(EINVAL, "channel '%.*s' has unknown media (expected aeron:ipc or aeron:udp)",
-            TP_URI_ECHO_LENGTH, channel);
+        TP_SET_ERR(EINVAL, "channel '%.*s' has unknown media (expected aeron:ipc or aeron:udp)", TP_URI_ECHO_LENGTH,
+                   channel);
         return -1;
     }
 
@@ -233,8 +233,7 @@ int tp_aeron_uri_get_size(const tp_aeron_uri_t *uri, const char *key, uint64_t d
     return 1;
 }
 
-int tp_aeron_uri_get_duration_ns(
-    const tp_aeron_uri_t *uri, const char *key, uint64_t default_value, uint64_t *value)
+int tp_aeron_uri_get_duration_ns(const tp_aeron_uri_t *uri, const char *key, uint64_t default_value, uint64_t *value)
 {
     const char *text = tp_aeron_uri_find_param(uri, key);
     if (NULL == text)

@@ -10,32 +10,32 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define TP_URI_MAX_LENGTH 4095
-#define TP_URI_MAX_PARAMS 64
-#define TP_URI_SCHEME "aeron:"
-#define TP_URI_SPY_PREFIX "aeron-spy:"
+#define TP_URI_MAX_LENGTH  4095
+#define TP_URI_MAX_PARAMS  64
+#define TP_URI_SCHEME      "aeron:"
+#define TP_URI_SPY_PREFIX  "aeron-spy:"
 #define TP_URI_IPC_CHANNEL "aeron:ipc"
 
 /* Common parameter keys. */
-#define TP_URI_TERM_LENGTH_KEY "term-length"
-#define TP_URI_MTU_LENGTH_KEY "mtu"
-#define TP_URI_SESSION_ID_KEY "session-id"
-#define TP_URI_INITIAL_TERM_ID_KEY "init-term-id"
-#define TP_URI_TERM_ID_KEY "term-id"
-#define TP_URI_TERM_OFFSET_KEY "term-offset"
-#define TP_URI_PUBLICATION_WINDOW_KEY "pub-wnd"
-#define TP_URI_LINGER_TIMEOUT_KEY "linger"
-#define TP_URI_SPARSE_TERM_KEY "sparse"
-#define TP_URI_EOS_KEY "eos"
-#define TP_URI_SPIES_SIMULATE_CONNECTION_KEY "ssc"
-#define TP_URI_TETHER_KEY "tether"
-#define TP_URI_REJOIN_KEY "rejoin"
-#define TP_URI_RELIABLE_KEY "reliable"
-#define TP_URI_GROUP_KEY "group"
-#define TP_URI_TAGS_KEY "tags"
-#define TP_URI_ALIAS_KEY "alias"
+#define TP_URI_TERM_LENGTH_KEY                     "term-length"
+#define TP_URI_MTU_LENGTH_KEY                      "mtu"
+#define TP_URI_SESSION_ID_KEY                      "session-id"
+#define TP_URI_INITIAL_TERM_ID_KEY                 "init-term-id"
+#define TP_URI_TERM_ID_KEY                         "term-id"
+#define TP_URI_TERM_OFFSET_KEY                     "term-offset"
+#define TP_URI_PUBLICATION_WINDOW_KEY              "pub-wnd"
+#define TP_URI_LINGER_TIMEOUT_KEY                  "linger"
+#define TP_URI_SPARSE_TERM_KEY                     "sparse"
+#define TP_URI_EOS_KEY                             "eos"
+#define TP_URI_SPIES_SIMULATE_CONNECTION_KEY       "ssc"
+#define TP_URI_TETHER_KEY                          "tether"
+#define TP_URI_REJOIN_KEY                          "rejoin"
+#define TP_URI_RELIABLE_KEY                        "reliable"
+#define TP_URI_GROUP_KEY                           "group"
+#define TP_URI_TAGS_KEY                            "tags"
+#define TP_URI_ALIAS_KEY                           "alias"
 #define TP_URI_UNTETHERED_WINDOW_LIMIT_TIMEOUT_KEY "untethered-window-limit-timeout"
-#define TP_URI_UNTETHERED_RESTING_TIMEOUT_KEY "untethered-resting-timeout"
+#define TP_URI_UNTETHERED_RESTING_TIMEOUT_KEY      "untethered-resting-timeout"
 
 typedef enum tp_uri_media_en
 {
@@ -72,7 +72,6 @@ int tp_aeron_uri_get_int32(const tp_aeron_uri_t *uri, const char *key, int32_t d
 int tp_aeron_uri_get_int64(const tp_aeron_uri_t *uri, const char *key, int64_t default_value, int64_t *value);
 int tp_aeron_uri_get_bool(const tp_aeron_uri_t *uri, const char *key, bool default_value, bool *value);
 int tp_aeron_uri_get_size(const tp_aeron_uri_t *uri, const char *key, uint64_t default_value, uint64_t *value);
-int tp_aeron_uri_get_duration_ns(
-    const tp_aeron_uri_t *uri, const char *key, uint64_t default_value, uint64_t *value);
+int tp_aeron_uri_get_duration_ns(const tp_aeron_uri_t *uri, const char *key, uint64_t default_value, uint64_t *value);
 
 #endif /* TENSORPOOL_TP_AERON_URI_H */

@@ -17,14 +17,14 @@ static int tp_broadcast_check_length(size_t length, size_t *capacity)
     if (length <= TP_BROADCAST_TRAILER_LENGTH)
     {
         TP_SET_ERR(EINVAL, "broadcast buffer length %zu does not exceed the %d-byte trailer", length,
-            TP_BROADCAST_TRAILER_LENGTH);
+                   TP_BROADCAST_TRAILER_LENGTH);
         return -1;
     }
     *capacity = length - TP_BROADCAST_TRAILER_LENGTH;
     if (!tp_is_power_of_two_u64(*capacity) || *capacity > INT32_MAX)
     {
-        TP_SET_ERR(EINVAL, "broadcast capacity %zu (length %zu - trailer 128) is not a power of two <= 2^30",
-            *capacity, length);
+        TP_SET_ERR(EINVAL, "broadcast capacity %zu (length %zu - trailer 128) is not a power of two <= 2^30", *capacity,
+                   length);
         return -1;
     }
     return 0;
@@ -50,8 +50,8 @@ static inline void tp_broadcast_write_header(uint8_t *record, int32_t length, in
     *(volatile int32_t *)(record + sizeof(int32_t)) = msg_type_id;
 }
 
-int tp_broadcast_transmitter_transmit(
-    tp_broadcast_transmitter_t *transmitter, int32_t msg_type_id, const void *msg, size_t length)
+int tp_broadcast_transmitter_transmit(tp_broadcast_transmitter_t *transmitter, int32_t msg_type_id, const void *msg,
+                                      size_t length)
 {
     if (msg_type_id < 1 || length > transmitter->max_message_length)
     {
@@ -71,7 +71,7 @@ int tp_broadcast_transmitter_transmit(
         tp_store_release_i64(&descriptor->tail_intent_counter, tail + aligned_length + to_end);
         tp_fence_full();
         tp_broadcast_write_header(transmitter->buffer + record_offset, (int32_t)to_end,
-            TP_BROADCAST_PADDING_MSG_TYPE_ID);
+                                  TP_BROADCAST_PADDING_MSG_TYPE_ID);
         tail += to_end;
         record_offset = 0;
     }

@@ -12,14 +12,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define TP_BROADCAST_TRAILER_LENGTH 128
+#define TP_BROADCAST_TRAILER_LENGTH             128
 #define TP_BROADCAST_TAIL_INTENT_COUNTER_OFFSET 0
-#define TP_BROADCAST_TAIL_COUNTER_OFFSET 8
-#define TP_BROADCAST_LATEST_COUNTER_OFFSET 16
+#define TP_BROADCAST_TAIL_COUNTER_OFFSET        8
+#define TP_BROADCAST_LATEST_COUNTER_OFFSET      16
 
 #define TP_BROADCAST_RECORD_HEADER_LENGTH 8
-#define TP_BROADCAST_RECORD_ALIGNMENT 8
-#define TP_BROADCAST_PADDING_MSG_TYPE_ID (-1)
+#define TP_BROADCAST_RECORD_ALIGNMENT     8
+#define TP_BROADCAST_PADDING_MSG_TYPE_ID  (-1)
 
 /* Receiver status: a negative result from tp_broadcast_receiver_receive. */
 #define TP_BROADCAST_LAPPED (-1)
@@ -62,8 +62,8 @@ typedef void (*tp_broadcast_handler_t)(int32_t msg_type_id, const void *buffer, 
 int tp_broadcast_transmitter_init(tp_broadcast_transmitter_t *transmitter, void *buffer, size_t length);
 
 /* Appends one record. Returns 0, or -1 for a bad type id (< 1) or a message longer than capacity / 8. */
-int tp_broadcast_transmitter_transmit(
-    tp_broadcast_transmitter_t *transmitter, int32_t msg_type_id, const void *msg, size_t length);
+int tp_broadcast_transmitter_transmit(tp_broadcast_transmitter_t *transmitter, int32_t msg_type_id, const void *msg,
+                                      size_t length);
 
 /*
  * Starts at the newest record, so the first receive replays it (official receivers do the same).

@@ -65,22 +65,22 @@ int tp_cnc_validate(const tp_cnc_metadata_t *metadata, size_t mapped_length)
     if (mapped_length < TP_CNC_VERSION_AND_META_DATA_LENGTH)
     {
         TP_SET_ERR(EINVAL, "CnC mapping of %zu bytes is shorter than its %d-byte header", mapped_length,
-            TP_CNC_VERSION_AND_META_DATA_LENGTH);
+                   TP_CNC_VERSION_AND_META_DATA_LENGTH);
         return -1;
     }
     const int32_t version = tp_cnc_version_volatile(metadata);
     if (tp_cnc_major_version(version) != TP_CNC_VERSION_MAJOR)
     {
         TP_SET_ERR(EINVAL, "CnC version %d.%d.%d (%" PRId32 ") is not compatible with major version %d",
-            tp_cnc_major_version(version), tp_cnc_minor_version(version), tp_cnc_patch_version(version), version,
-            TP_CNC_VERSION_MAJOR);
+                   tp_cnc_major_version(version), tp_cnc_minor_version(version), tp_cnc_patch_version(version), version,
+                   TP_CNC_VERSION_MAJOR);
         return -1;
     }
     const int32_t lengths[5] = {metadata->to_driver_buffer_length, metadata->to_clients_buffer_length,
-        metadata->counter_metadata_buffer_length, metadata->counter_values_buffer_length,
-        metadata->error_log_buffer_length};
-    static const char *names[5] = {
-        "to-driver buffer", "to-clients buffer", "counters metadata", "counters values", "error log"};
+                                metadata->counter_metadata_buffer_length, metadata->counter_values_buffer_length,
+                                metadata->error_log_buffer_length};
+    static const char *names[5] = {"to-driver buffer", "to-clients buffer", "counters metadata", "counters values",
+                                   "error log"};
     for (int i = 0; i < 5; i++)
     {
         if (lengths[i] < 0)
@@ -92,8 +92,8 @@ int tp_cnc_validate(const tp_cnc_metadata_t *metadata, size_t mapped_length)
     const size_t required = TP_CNC_VERSION_AND_META_DATA_LENGTH + tp_cnc_sections_length(metadata);
     if (mapped_length < required)
     {
-        TP_SET_ERR(EINVAL, "CnC mapping of %zu bytes does not cover the header and sections (%zu bytes)",
-            mapped_length, required);
+        TP_SET_ERR(EINVAL, "CnC mapping of %zu bytes does not cover the header and sections (%zu bytes)", mapped_length,
+                   required);
         return -1;
     }
     return 0;

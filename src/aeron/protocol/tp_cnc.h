@@ -10,13 +10,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define TP_CNC_FILE "cnc.dat"
-#define TP_CNC_VERSION_MAJOR 0
-#define TP_CNC_VERSION_MINOR 2
-#define TP_CNC_VERSION_PATCH 0
+#define TP_CNC_FILE                                 "cnc.dat"
+#define TP_CNC_VERSION_MAJOR                        0
+#define TP_CNC_VERSION_MINOR                        2
+#define TP_CNC_VERSION_PATCH                        0
 #define TP_CNC_COMPOSE_VERSION(major, minor, patch) (((major) << 16) | ((minor) << 8) | (patch))
-#define TP_CNC_VERSION TP_CNC_COMPOSE_VERSION(TP_CNC_VERSION_MAJOR, TP_CNC_VERSION_MINOR, TP_CNC_VERSION_PATCH)
-#define TP_CNC_VERSION_AND_META_DATA_LENGTH 128
+#define TP_CNC_VERSION                              TP_CNC_COMPOSE_VERSION(TP_CNC_VERSION_MAJOR, TP_CNC_VERSION_MINOR, TP_CNC_VERSION_PATCH)
+#define TP_CNC_VERSION_AND_META_DATA_LENGTH         128
 
 #pragma pack(push, 4)
 typedef struct tp_cnc_metadata_stct

@@ -26,19 +26,19 @@ static inline tp_counter_value_t *tp_counters_value_at(uint8_t *values, int32_t 
     return (tp_counter_value_t *)(values + (size_t)id * TP_COUNTER_VALUE_LENGTH);
 }
 
-int tp_counters_manager_init(tp_counters_manager_t *manager, uint8_t *metadata, size_t metadata_length,
-    uint8_t *values, size_t values_length, int64_t free_to_reuse_timeout_ms)
+int tp_counters_manager_init(tp_counters_manager_t *manager, uint8_t *metadata, size_t metadata_length, uint8_t *values,
+                             size_t values_length, int64_t free_to_reuse_timeout_ms)
 {
     if (0 == values_length || 0 != values_length % TP_COUNTER_VALUE_LENGTH)
     {
         TP_SET_ERR(EINVAL, "counters values length %zu is not a non-zero multiple of %d", values_length,
-            TP_COUNTER_VALUE_LENGTH);
+                   TP_COUNTER_VALUE_LENGTH);
         return -1;
     }
     if (metadata_length < values_length * (TP_COUNTER_METADATA_LENGTH / TP_COUNTER_VALUE_LENGTH))
     {
         TP_SET_ERR(EINVAL, "counters metadata length %zu is less than 4 x values length %zu", metadata_length,
-            values_length);
+                   values_length);
         return -1;
     }
     memset(manager, 0, sizeof(*manager));
@@ -72,7 +72,7 @@ static int32_t tp_counters_manager_next_id(tp_counters_manager_t *manager, int64
         if (now_ms >= tp_load_acquire_i64(&metadata->free_for_reuse_deadline_ms))
         {
             memmove(&manager->free_list[i], &manager->free_list[i + 1],
-                (manager->free_list_length - i - 1) * sizeof(int32_t));
+                    (manager->free_list_length - i - 1) * sizeof(int32_t));
             manager->free_list_length--;
 
             tp_counter_value_t *value = tp_counters_value_at(manager->values, id);
@@ -87,14 +87,14 @@ static int32_t tp_counters_manager_next_id(tp_counters_manager_t *manager, int64
     if (manager->id_high_water_mark >= manager->max_counter_id)
     {
         TP_SET_ERR(ENOSPC, "all %d counters are in use (values buffer %zu bytes)", manager->max_counter_id + 1,
-            manager->values_length);
+                   manager->values_length);
         return -1;
     }
     return ++manager->id_high_water_mark;
 }
 
 int32_t tp_counters_manager_allocate(tp_counters_manager_t *manager, int32_t type_id, const void *key,
-    size_t key_length, const char *label, size_t label_length, int64_t now_ms)
+                                     size_t key_length, const char *label, size_t label_length, int64_t now_ms)
 {
     const int32_t id = tp_counters_manager_next_id(manager, now_ms);
     if (id < 0)
@@ -126,7 +126,7 @@ int tp_counters_manager_free(tp_counters_manager_t *manager, int32_t counter_id,
     if (counter_id < 0 || counter_id > manager->id_high_water_mark)
     {
         TP_SET_ERR(EINVAL, "counter id %d was never allocated (high-water mark %d)", counter_id,
-            manager->id_high_water_mark);
+                   manager->id_high_water_mark);
         return -1;
     }
     tp_counter_metadata_t *metadata = tp_counters_metadata_at(manager->metadata, counter_id);
@@ -184,8 +184,8 @@ size_t tp_counters_manager_append_to_label(tp_counters_manager_t *manager, int32
     return length + add;
 }
 
-void tp_counters_reader_init(
-    tp_counters_reader_t *reader, uint8_t *metadata, size_t metadata_length, uint8_t *values, size_t values_length)
+void tp_counters_reader_init(tp_counters_reader_t *reader, uint8_t *metadata, size_t metadata_length, uint8_t *values,
+                             size_t values_length)
 {
     reader->metadata = metadata;
     reader->metadata_length = metadata_length;
@@ -196,8 +196,8 @@ void tp_counters_reader_init(
     reader->max_counter_id = (int32_t)(by_values < by_metadata ? by_values : by_metadata) - 1;
 }
 
-void tp_counters_reader_foreach(
-    const tp_counters_reader_t *reader, tp_counters_reader_foreach_func_t func, void *clientd)
+void tp_counters_reader_foreach(const tp_counters_reader_t *reader, tp_counters_reader_foreach_func_t func,
+                                void *clientd)
 {
     for (int32_t id = 0; id <= reader->max_counter_id; id++)
     {
@@ -215,7 +215,7 @@ void tp_counters_reader_foreach(
                 label_length = 0;
             }
             func(tp_load_acquire_i64(tp_counters_reader_addr(reader, id)), id, metadata->type_id, metadata->key,
-                TP_COUNTER_MAX_KEY_LENGTH, metadata->label, (size_t)label_length, clientd);
+                 TP_COUNTER_MAX_KEY_LENGTH, metadata->label, (size_t)label_length, clientd);
         }
     }
 }
@@ -280,8 +280,8 @@ int tp_counters_reader_counter_reference_id(const tp_counters_reader_t *reader, 
     return 0;
 }
 
-int tp_counters_reader_free_for_reuse_deadline_ms(
-    const tp_counters_reader_t *reader, int32_t counter_id, int64_t *deadline_ms)
+int tp_counters_reader_free_for_reuse_deadline_ms(const tp_counters_reader_t *reader, int32_t counter_id,
+                                                  int64_t *deadline_ms)
 {
     if (tp_counters_reader_check_id(reader, counter_id) < 0)
     {
@@ -291,8 +291,8 @@ int tp_counters_reader_free_for_reuse_deadline_ms(
     return 0;
 }
 
-int tp_counters_reader_counter_label(
-    const tp_counters_reader_t *reader, int32_t counter_id, char *dst, size_t dst_length)
+int tp_counters_reader_counter_label(const tp_counters_reader_t *reader, int32_t counter_id, char *dst,
+                                     size_t dst_length)
 {
     if (tp_counters_reader_check_id(reader, counter_id) < 0 || 0 == dst_length)
     {

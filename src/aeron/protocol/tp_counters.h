@@ -12,35 +12,35 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define TP_COUNTER_METADATA_LENGTH 512
-#define TP_COUNTER_VALUE_LENGTH 128
-#define TP_COUNTER_MAX_KEY_LENGTH 112
+#define TP_COUNTER_METADATA_LENGTH  512
+#define TP_COUNTER_VALUE_LENGTH     128
+#define TP_COUNTER_MAX_KEY_LENGTH   112
 #define TP_COUNTER_MAX_LABEL_LENGTH 380
 
-#define TP_COUNTER_RECORD_UNUSED 0
+#define TP_COUNTER_RECORD_UNUSED    0
 #define TP_COUNTER_RECORD_ALLOCATED 1
 #define TP_COUNTER_RECORD_RECLAIMED (-1)
 
-#define TP_COUNTER_NOT_FREE_TO_REUSE INT64_MAX
+#define TP_COUNTER_NOT_FREE_TO_REUSE       INT64_MAX
 #define TP_COUNTER_REGISTRATION_ID_DEFAULT 0
-#define TP_COUNTER_OWNER_ID_DEFAULT 0
-#define TP_COUNTER_REFERENCE_ID_DEFAULT 0
-#define TP_NULL_COUNTER_ID (-1)
+#define TP_COUNTER_OWNER_ID_DEFAULT        0
+#define TP_COUNTER_REFERENCE_ID_DEFAULT    0
+#define TP_NULL_COUNTER_ID                 (-1)
 
 /* Counter type ids used by the driver and clients. */
-#define TP_COUNTER_TYPE_SYSTEM 0
-#define TP_COUNTER_TYPE_PUBLISHER_LIMIT 1
-#define TP_COUNTER_TYPE_SENDER_POSITION 2
-#define TP_COUNTER_TYPE_RECEIVER_HWM 3
-#define TP_COUNTER_TYPE_SUBSCRIBER_POSITION 4
-#define TP_COUNTER_TYPE_RECEIVER_POSITION 5
-#define TP_COUNTER_TYPE_SEND_CHANNEL_STATUS 6
+#define TP_COUNTER_TYPE_SYSTEM                 0
+#define TP_COUNTER_TYPE_PUBLISHER_LIMIT        1
+#define TP_COUNTER_TYPE_SENDER_POSITION        2
+#define TP_COUNTER_TYPE_RECEIVER_HWM           3
+#define TP_COUNTER_TYPE_SUBSCRIBER_POSITION    4
+#define TP_COUNTER_TYPE_RECEIVER_POSITION      5
+#define TP_COUNTER_TYPE_SEND_CHANNEL_STATUS    6
 #define TP_COUNTER_TYPE_RECEIVE_CHANNEL_STATUS 7
-#define TP_COUNTER_TYPE_SENDER_LIMIT 9
-#define TP_COUNTER_TYPE_PER_IMAGE 10
-#define TP_COUNTER_TYPE_CLIENT_HEARTBEAT 11
-#define TP_COUNTER_TYPE_PUBLISHER_POSITION 12
-#define TP_COUNTER_TYPE_SENDER_BPE 13
+#define TP_COUNTER_TYPE_SENDER_LIMIT           9
+#define TP_COUNTER_TYPE_PER_IMAGE              10
+#define TP_COUNTER_TYPE_CLIENT_HEARTBEAT       11
+#define TP_COUNTER_TYPE_PUBLISHER_POSITION     12
+#define TP_COUNTER_TYPE_SENDER_BPE             13
 
 #pragma pack(push, 4)
 typedef struct tp_counter_metadata_stct
@@ -97,8 +97,8 @@ typedef struct tp_counters_reader_stct
 } tp_counters_reader_t;
 
 /* Metadata must be 4 x values; values a non-zero multiple of 128. Returns 0 / -1. */
-int tp_counters_manager_init(tp_counters_manager_t *manager, uint8_t *metadata, size_t metadata_length,
-    uint8_t *values, size_t values_length, int64_t free_to_reuse_timeout_ms);
+int tp_counters_manager_init(tp_counters_manager_t *manager, uint8_t *metadata, size_t metadata_length, uint8_t *values,
+                             size_t values_length, int64_t free_to_reuse_timeout_ms);
 void tp_counters_manager_close(tp_counters_manager_t *manager);
 
 /*
@@ -107,7 +107,7 @@ void tp_counters_manager_close(tp_counters_manager_t *manager);
  * set) when the counters are exhausted.
  */
 int32_t tp_counters_manager_allocate(tp_counters_manager_t *manager, int32_t type_id, const void *key,
-    size_t key_length, const char *label, size_t label_length, int64_t now_ms);
+                                     size_t key_length, const char *label, size_t label_length, int64_t now_ms);
 
 /* Marks the counter RECLAIMED; its id becomes reusable after the free-to-reuse timeout. Returns 0 / -1. */
 int tp_counters_manager_free(tp_counters_manager_t *manager, int32_t counter_id, int64_t now_ms);
@@ -123,15 +123,16 @@ static inline int64_t *tp_counters_manager_addr(tp_counters_manager_t *manager, 
     return (int64_t *)(manager->values + (size_t)counter_id * TP_COUNTER_VALUE_LENGTH);
 }
 
-void tp_counters_reader_init(
-    tp_counters_reader_t *reader, uint8_t *metadata, size_t metadata_length, uint8_t *values, size_t values_length);
+void tp_counters_reader_init(tp_counters_reader_t *reader, uint8_t *metadata, size_t metadata_length, uint8_t *values,
+                             size_t values_length);
 
 typedef void (*tp_counters_reader_foreach_func_t)(int64_t value, int32_t id, int32_t type_id, const uint8_t *key,
-    size_t key_length, const char *label, size_t label_length, void *clientd);
+                                                  size_t key_length, const char *label, size_t label_length,
+                                                  void *clientd);
 
 /* Visits ALLOCATED counters in id order, skipping RECLAIMED ones and stopping at the first UNUSED record. */
-void tp_counters_reader_foreach(
-    const tp_counters_reader_t *reader, tp_counters_reader_foreach_func_t func, void *clientd);
+void tp_counters_reader_foreach(const tp_counters_reader_t *reader, tp_counters_reader_foreach_func_t func,
+                                void *clientd);
 
 static inline int64_t *tp_counters_reader_addr(const tp_counters_reader_t *reader, int32_t counter_id)
 {
@@ -149,11 +150,11 @@ int tp_counters_reader_counter_type_id(const tp_counters_reader_t *reader, int32
 int tp_counters_reader_counter_registration_id(const tp_counters_reader_t *reader, int32_t counter_id, int64_t *id);
 int tp_counters_reader_counter_owner_id(const tp_counters_reader_t *reader, int32_t counter_id, int64_t *id);
 int tp_counters_reader_counter_reference_id(const tp_counters_reader_t *reader, int32_t counter_id, int64_t *id);
-int tp_counters_reader_free_for_reuse_deadline_ms(
-    const tp_counters_reader_t *reader, int32_t counter_id, int64_t *deadline_ms);
+int tp_counters_reader_free_for_reuse_deadline_ms(const tp_counters_reader_t *reader, int32_t counter_id,
+                                                  int64_t *deadline_ms);
 /* Copies the label (NUL-terminated, truncated to dst_length - 1); returns the copied length or -1. */
-int tp_counters_reader_counter_label(
-    const tp_counters_reader_t *reader, int32_t counter_id, char *dst, size_t dst_length);
+int tp_counters_reader_counter_label(const tp_counters_reader_t *reader, int32_t counter_id, char *dst,
+                                     size_t dst_length);
 /* Points at the 112-byte key; returns 0 / -1. */
 int tp_counters_reader_counter_key(const tp_counters_reader_t *reader, int32_t counter_id, const uint8_t **key);
 

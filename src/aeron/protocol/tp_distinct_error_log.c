@@ -46,8 +46,8 @@ void tp_distinct_error_log_close(tp_distinct_error_log_t *log)
     log->buffer = NULL;
 }
 
-static tp_distinct_observation_t *tp_distinct_error_log_find(
-    tp_distinct_error_log_t *log, int error_code, const char *text, size_t text_length)
+static tp_distinct_observation_t *tp_distinct_error_log_find(tp_distinct_error_log_t *log, int error_code,
+                                                             const char *text, size_t text_length)
 {
     for (size_t i = 0; i < log->observation_count; i++)
     {
@@ -61,8 +61,8 @@ static tp_distinct_observation_t *tp_distinct_error_log_find(
     return NULL;
 }
 
-static int tp_distinct_error_log_append(
-    tp_distinct_error_log_t *log, int error_code, const char *text, size_t text_length, int64_t now_ms)
+static int tp_distinct_error_log_append(tp_distinct_error_log_t *log, int error_code, const char *text,
+                                        size_t text_length, int64_t now_ms)
 {
     const size_t record_length = TP_ERROR_LOG_HEADER_LENGTH + text_length;
     const size_t aligned_length = tp_align_size(record_length, TP_ERROR_LOG_RECORD_ALIGNMENT);
@@ -144,7 +144,7 @@ size_t tp_distinct_error_log_num_observations(tp_distinct_error_log_t *log)
 }
 
 size_t tp_error_log_read(const uint8_t *buffer, size_t buffer_length, tp_error_log_reader_func_t func, void *clientd,
-    int64_t since_ms)
+                         int64_t since_ms)
 {
     size_t entries = 0;
     size_t offset = 0;
@@ -161,8 +161,8 @@ size_t tp_error_log_read(const uint8_t *buffer, size_t buffer_length, tp_error_l
         {
             ++entries;
             func(tp_load_acquire_i32(&entry->observation_count), entry->first_observation_timestamp, last,
-                (const char *)(buffer + offset + TP_ERROR_LOG_HEADER_LENGTH),
-                (size_t)length - TP_ERROR_LOG_HEADER_LENGTH, clientd);
+                 (const char *)(buffer + offset + TP_ERROR_LOG_HEADER_LENGTH),
+                 (size_t)length - TP_ERROR_LOG_HEADER_LENGTH, clientd);
         }
         offset += tp_align_size((size_t)length, TP_ERROR_LOG_RECORD_ALIGNMENT);
     }

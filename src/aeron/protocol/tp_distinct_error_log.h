@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define TP_ERROR_LOG_HEADER_LENGTH 24
+#define TP_ERROR_LOG_HEADER_LENGTH    24
 #define TP_ERROR_LOG_RECORD_ALIGNMENT 8
 
 #pragma pack(push, 4)
@@ -58,11 +58,12 @@ int tp_distinct_error_log_record(tp_distinct_error_log_t *log, int error_code, c
 size_t tp_distinct_error_log_num_observations(tp_distinct_error_log_t *log);
 
 typedef void (*tp_error_log_reader_func_t)(int32_t observation_count, int64_t first_observation_timestamp,
-    int64_t last_observation_timestamp, const char *error, size_t error_length, void *clientd);
+                                           int64_t last_observation_timestamp, const char *error, size_t error_length,
+                                           void *clientd);
 
 /* Reads every record whose last observation is at or after since_ms. Returns the number of records visited. */
 size_t tp_error_log_read(const uint8_t *buffer, size_t buffer_length, tp_error_log_reader_func_t func, void *clientd,
-    int64_t since_ms);
+                         int64_t since_ms);
 
 /* True when the buffer holds at least one record. */
 bool tp_error_log_exists(const uint8_t *buffer, size_t buffer_length);

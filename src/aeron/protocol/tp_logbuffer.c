@@ -35,7 +35,7 @@ int tp_logbuffer_check_term_length(int64_t term_length)
         !tp_is_power_of_two_u64((uint64_t)term_length))
     {
         TP_SET_ERR(EINVAL, "term length %" PRId64 " is not a power of two in [%d, %d]", term_length,
-            TP_LOGBUFFER_TERM_MIN_LENGTH, TP_LOGBUFFER_TERM_MAX_LENGTH);
+                   TP_LOGBUFFER_TERM_MIN_LENGTH, TP_LOGBUFFER_TERM_MAX_LENGTH);
         return -1;
     }
     return 0;
@@ -47,7 +47,7 @@ int tp_logbuffer_check_page_size(int64_t page_size)
         !tp_is_power_of_two_u64((uint64_t)page_size))
     {
         TP_SET_ERR(EINVAL, "page size %" PRId64 " is not a power of two in [%d, %d]", page_size,
-            TP_LOGBUFFER_PAGE_MIN_SIZE, TP_LOGBUFFER_PAGE_MAX_SIZE);
+                   TP_LOGBUFFER_PAGE_MIN_SIZE, TP_LOGBUFFER_PAGE_MAX_SIZE);
         return -1;
     }
     return 0;
@@ -55,11 +55,10 @@ int tp_logbuffer_check_page_size(int64_t page_size)
 
 int tp_logbuffer_check_mtu_length(int64_t mtu_length)
 {
-    if (mtu_length <= TP_DATA_HEADER_LENGTH || mtu_length > TP_FRAME_MAX_LENGTH ||
-        0 != mtu_length % TP_FRAME_ALIGNMENT)
+    if (mtu_length <= TP_DATA_HEADER_LENGTH || mtu_length > TP_FRAME_MAX_LENGTH || 0 != mtu_length % TP_FRAME_ALIGNMENT)
     {
         TP_SET_ERR(EINVAL, "mtu length %" PRId64 " must be > %d, <= %d and a multiple of %d", mtu_length,
-            TP_DATA_HEADER_LENGTH, TP_FRAME_MAX_LENGTH, TP_FRAME_ALIGNMENT);
+                   TP_DATA_HEADER_LENGTH, TP_FRAME_MAX_LENGTH, TP_FRAME_ALIGNMENT);
         return -1;
     }
     return 0;
@@ -83,8 +82,8 @@ int64_t tp_logbuffer_producer_position(const tp_logbuffer_metadata_t *metadata)
     const int32_t term_length = metadata->term_length;
     const int64_t raw_tail = tp_logbuffer_active_raw_tail(metadata);
     return tp_logbuffer_compute_position(tp_logbuffer_term_id(raw_tail),
-        tp_logbuffer_term_offset(raw_tail, term_length), tp_logbuffer_position_bits_to_shift(term_length),
-        metadata->initial_term_id);
+                                         tp_logbuffer_term_offset(raw_tail, term_length),
+                                         tp_logbuffer_position_bits_to_shift(term_length), metadata->initial_term_id);
 }
 
 void tp_logbuffer_initialise_tails(tp_logbuffer_metadata_t *metadata, int32_t initial_term_id)
@@ -99,8 +98,8 @@ void tp_logbuffer_initialise_tails(tp_logbuffer_metadata_t *metadata, int32_t in
     tp_store_release_i32(&metadata->active_term_count, 0);
 }
 
-void tp_logbuffer_initialise_tails_at(
-    tp_logbuffer_metadata_t *metadata, int32_t initial_term_id, int32_t term_id, int32_t term_offset)
+void tp_logbuffer_initialise_tails_at(tp_logbuffer_metadata_t *metadata, int32_t initial_term_id, int32_t term_id,
+                                      int32_t term_offset)
 {
     const int32_t term_count = tp_logbuffer_term_id_diff(term_id, initial_term_id);
     const int active_index = tp_logbuffer_index_by_term_count((uint32_t)term_count);
@@ -135,8 +134,8 @@ bool tp_logbuffer_rotate_log(tp_logbuffer_metadata_t *metadata, int32_t current_
     return tp_cas_i32(&metadata->active_term_count, current_term_count, next_term_count);
 }
 
-void tp_logbuffer_fill_default_header(
-    tp_logbuffer_metadata_t *metadata, int32_t session_id, int32_t stream_id, int32_t initial_term_id)
+void tp_logbuffer_fill_default_header(tp_logbuffer_metadata_t *metadata, int32_t session_id, int32_t stream_id,
+                                      int32_t initial_term_id)
 {
     tp_data_header_t header;
     memset(&header, 0, sizeof(header));
@@ -155,7 +154,8 @@ void tp_logbuffer_fill_default_header(
 }
 
 int32_t tp_term_reader_read(const uint8_t *term_buffer, int32_t term_offset, int32_t term_length,
-    tp_term_reader_handler_t handler, void *clientd, int32_t fragments_limit, int32_t *next_offset)
+                            tp_term_reader_handler_t handler, void *clientd, int32_t fragments_limit,
+                            int32_t *next_offset)
 {
     int32_t fragments_read = 0;
     int32_t offset = term_offset;
@@ -173,7 +173,7 @@ int32_t tp_term_reader_read(const uint8_t *term_buffer, int32_t term_offset, int
         {
             ++fragments_read;
             handler(term_buffer + frame_offset + TP_DATA_HEADER_LENGTH, (size_t)frame_length - TP_DATA_HEADER_LENGTH,
-                (const tp_data_header_t *)(term_buffer + frame_offset), clientd);
+                    (const tp_data_header_t *)(term_buffer + frame_offset), clientd);
         }
     }
 
@@ -184,8 +184,8 @@ int32_t tp_term_reader_read(const uint8_t *term_buffer, int32_t term_offset, int
     return fragments_read;
 }
 
-int32_t tp_term_scanner_scan_for_availability(
-    const uint8_t *term_buffer, int32_t term_offset, int32_t term_length, int32_t max_length, int32_t *padding)
+int32_t tp_term_scanner_scan_for_availability(const uint8_t *term_buffer, int32_t term_offset, int32_t term_length,
+                                              int32_t max_length, int32_t *padding)
 {
     const int32_t limit = term_length - term_offset < max_length ? term_length - term_offset : max_length;
     int32_t available = 0;
@@ -236,8 +236,8 @@ void tp_term_clean(uint8_t *term_buffer, int32_t offset, int32_t length)
 }
 
 /* Writes a PAD header of `length` at `offset` using the default header template, length word last. */
-static void tp_term_write_pad(
-    const tp_logbuffer_metadata_t *metadata, uint8_t *term_buffer, int32_t offset, int32_t term_id, int32_t length)
+static void tp_term_write_pad(const tp_logbuffer_metadata_t *metadata, uint8_t *term_buffer, int32_t offset,
+                              int32_t term_id, int32_t length)
 {
     tp_data_header_t *header = (tp_data_header_t *)(term_buffer + offset);
     const tp_data_header_t *template = (const tp_data_header_t *)metadata->default_header;
@@ -265,7 +265,7 @@ static bool tp_term_gap_still_zero(const uint8_t *term_buffer, int32_t to, int32
 }
 
 int tp_term_unblocker_unblock(const tp_logbuffer_metadata_t *metadata, uint8_t *term_buffer, int32_t blocked_offset,
-    int32_t tail_offset, int32_t term_id, int32_t term_length)
+                              int32_t tail_offset, int32_t term_id, int32_t term_length)
 {
     int32_t frame_length = tp_frame_length_volatile(term_buffer, blocked_offset);
     if (frame_length < 0)
@@ -302,8 +302,8 @@ int tp_term_unblocker_unblock(const tp_logbuffer_metadata_t *metadata, uint8_t *
     return TP_TERM_UNBLOCKER_NO_ACTION;
 }
 
-bool tp_logbuffer_unblock(uint8_t *const term_buffers[TP_LOGBUFFER_PARTITION_COUNT],
-    tp_logbuffer_metadata_t *metadata, int64_t blocked_position, int32_t term_length)
+bool tp_logbuffer_unblock(uint8_t *const term_buffers[TP_LOGBUFFER_PARTITION_COUNT], tp_logbuffer_metadata_t *metadata,
+                          int64_t blocked_position, int32_t term_length)
 {
     const int shift = tp_logbuffer_position_bits_to_shift(term_length);
     const int32_t blocked_term_count = (int32_t)((uint64_t)blocked_position >> shift);
@@ -323,8 +323,8 @@ bool tp_logbuffer_unblock(uint8_t *const term_buffers[TP_LOGBUFFER_PARTITION_COU
     const int32_t term_id = tp_logbuffer_term_id(raw_tail);
     const int32_t tail_offset = tp_logbuffer_term_offset(raw_tail, term_length);
 
-    switch (tp_term_unblocker_unblock(
-        metadata, term_buffers[blocked_index], blocked_offset, tail_offset, term_id, term_length))
+    switch (tp_term_unblocker_unblock(metadata, term_buffers[blocked_index], blocked_offset, tail_offset, term_id,
+                                      term_length))
     {
         case TP_TERM_UNBLOCKER_UNBLOCKED_TO_END:
             tp_logbuffer_rotate_log(metadata, blocked_term_count, term_id);

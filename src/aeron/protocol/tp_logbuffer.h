@@ -15,39 +15,39 @@
 
 #include "common/tp_atomic.h"
 
-#define TP_LOGBUFFER_PARTITION_COUNT 3
-#define TP_LOGBUFFER_TERM_MIN_LENGTH (64 * 1024)
-#define TP_LOGBUFFER_TERM_MAX_LENGTH (1024 * 1024 * 1024)
-#define TP_LOGBUFFER_PAGE_MIN_SIZE (4 * 1024)
-#define TP_LOGBUFFER_PAGE_MAX_SIZE (1024 * 1024 * 1024)
-#define TP_LOGBUFFER_META_DATA_LENGTH 4096
+#define TP_LOGBUFFER_PARTITION_COUNT                 3
+#define TP_LOGBUFFER_TERM_MIN_LENGTH                 (64 * 1024)
+#define TP_LOGBUFFER_TERM_MAX_LENGTH                 (1024 * 1024 * 1024)
+#define TP_LOGBUFFER_PAGE_MIN_SIZE                   (4 * 1024)
+#define TP_LOGBUFFER_PAGE_MAX_SIZE                   (1024 * 1024 * 1024)
+#define TP_LOGBUFFER_META_DATA_LENGTH                4096
 #define TP_LOGBUFFER_DEFAULT_FRAME_HEADER_MAX_LENGTH 128
-#define TP_LOGBUFFER_MAX_MESSAGE_LENGTH_CAP (16 * 1024 * 1024)
+#define TP_LOGBUFFER_MAX_MESSAGE_LENGTH_CAP          (16 * 1024 * 1024)
 
 /* Data frames (§8 of the fact sheet). */
-#define TP_FRAME_ALIGNMENT 32
+#define TP_FRAME_ALIGNMENT    32
 #define TP_DATA_HEADER_LENGTH 32
-#define TP_FRAME_MAX_LENGTH 65504
+#define TP_FRAME_MAX_LENGTH   65504
 
-#define TP_FRAME_VERSION 0
-#define TP_FRAME_FLAG_BEGIN 0x80
-#define TP_FRAME_FLAG_END 0x40
-#define TP_FRAME_FLAG_EOS 0x20
+#define TP_FRAME_VERSION            0
+#define TP_FRAME_FLAG_BEGIN         0x80
+#define TP_FRAME_FLAG_END           0x40
+#define TP_FRAME_FLAG_EOS           0x20
 #define TP_FRAME_FLAGS_UNFRAGMENTED (TP_FRAME_FLAG_BEGIN | TP_FRAME_FLAG_END)
 
-#define TP_FRAME_TYPE_PAD 0
-#define TP_FRAME_TYPE_DATA 1
-#define TP_FRAME_TYPE_NAK 2
-#define TP_FRAME_TYPE_SM 3
-#define TP_FRAME_TYPE_ERR 4
-#define TP_FRAME_TYPE_SETUP 5
-#define TP_FRAME_TYPE_RTTM 6
-#define TP_FRAME_TYPE_RES 7
-#define TP_FRAME_TYPE_ATS_DATA 8
+#define TP_FRAME_TYPE_PAD       0
+#define TP_FRAME_TYPE_DATA      1
+#define TP_FRAME_TYPE_NAK       2
+#define TP_FRAME_TYPE_SM        3
+#define TP_FRAME_TYPE_ERR       4
+#define TP_FRAME_TYPE_SETUP     5
+#define TP_FRAME_TYPE_RTTM      6
+#define TP_FRAME_TYPE_RES       7
+#define TP_FRAME_TYPE_ATS_DATA  8
 #define TP_FRAME_TYPE_ATS_SETUP 9
-#define TP_FRAME_TYPE_ATS_SM 10
+#define TP_FRAME_TYPE_ATS_SM    10
 #define TP_FRAME_TYPE_RSP_SETUP 11
-#define TP_FRAME_TYPE_EXT (-1)
+#define TP_FRAME_TYPE_EXT       (-1)
 
 #pragma pack(push, 4)
 typedef struct tp_data_header_stct
@@ -165,21 +165,21 @@ static inline int tp_logbuffer_index_by_position(int64_t position, int position_
     return (int)((uint64_t)position >> position_bits_to_shift) % TP_LOGBUFFER_PARTITION_COUNT;
 }
 
-static inline int64_t tp_logbuffer_compute_position(
-    int32_t active_term_id, int32_t term_offset, int position_bits_to_shift, int32_t initial_term_id)
+static inline int64_t tp_logbuffer_compute_position(int32_t active_term_id, int32_t term_offset,
+                                                    int position_bits_to_shift, int32_t initial_term_id)
 {
     const int64_t term_count = tp_logbuffer_term_id_diff(active_term_id, initial_term_id);
     return (int64_t)((uint64_t)term_count << position_bits_to_shift) + term_offset;
 }
 
-static inline int64_t tp_logbuffer_compute_term_begin_position(
-    int32_t active_term_id, int position_bits_to_shift, int32_t initial_term_id)
+static inline int64_t tp_logbuffer_compute_term_begin_position(int32_t active_term_id, int position_bits_to_shift,
+                                                               int32_t initial_term_id)
 {
     return tp_logbuffer_compute_position(active_term_id, 0, position_bits_to_shift, initial_term_id);
 }
 
-static inline int32_t tp_logbuffer_compute_term_id_from_position(
-    int64_t position, int position_bits_to_shift, int32_t initial_term_id)
+static inline int32_t tp_logbuffer_compute_term_id_from_position(int64_t position, int position_bits_to_shift,
+                                                                 int32_t initial_term_id)
 {
     return tp_logbuffer_term_id_add(initial_term_id, (int32_t)((uint64_t)position >> position_bits_to_shift));
 }
@@ -230,8 +230,8 @@ void tp_logbuffer_initialise_tails(tp_logbuffer_metadata_t *metadata, int32_t in
  * Tails for a log that starts at (term_id, term_offset): the active partition holds it, the next two hold
  * term_id + 1 - 3 and term_id + 2 - 3; active_term_count = term_id - initial_term_id.
  */
-void tp_logbuffer_initialise_tails_at(
-    tp_logbuffer_metadata_t *metadata, int32_t initial_term_id, int32_t term_id, int32_t term_offset);
+void tp_logbuffer_initialise_tails_at(tp_logbuffer_metadata_t *metadata, int32_t initial_term_id, int32_t term_id,
+                                      int32_t term_offset);
 
 /*
  * Moves the log to the next term: the next partition's tail is CAS-ed to (term_id + 1) << 32 if it still holds
@@ -241,8 +241,8 @@ void tp_logbuffer_initialise_tails_at(
 bool tp_logbuffer_rotate_log(tp_logbuffer_metadata_t *metadata, int32_t current_term_count, int32_t current_term_id);
 
 /* Default frame header template @320: length 0, version 0, flags 0xC0, DATA, session, stream, initial term. */
-void tp_logbuffer_fill_default_header(
-    tp_logbuffer_metadata_t *metadata, int32_t session_id, int32_t stream_id, int32_t initial_term_id);
+void tp_logbuffer_fill_default_header(tp_logbuffer_metadata_t *metadata, int32_t session_id, int32_t stream_id,
+                                      int32_t initial_term_id);
 
 /* Frame helpers. */
 static inline int32_t tp_frame_length_volatile(const uint8_t *term_buffer, int32_t term_offset)
@@ -258,8 +258,8 @@ static inline bool tp_frame_is_padding(const uint8_t *term_buffer, int32_t term_
 /*
  * Fragment handler for the term reader: the payload after the 32-byte header, and the header itself.
  */
-typedef void (*tp_term_reader_handler_t)(
-    const uint8_t *buffer, size_t length, const tp_data_header_t *header, void *clientd);
+typedef void (*tp_term_reader_handler_t)(const uint8_t *buffer, size_t length, const tp_data_header_t *header,
+                                         void *clientd);
 
 /*
  * Delivers committed DATA frames of one term from term_offset, skipping PAD frames and never crossing the term
@@ -267,21 +267,22 @@ typedef void (*tp_term_reader_handler_t)(
  * consumed (including skipped padding).
  */
 int32_t tp_term_reader_read(const uint8_t *term_buffer, int32_t term_offset, int32_t term_length,
-    tp_term_reader_handler_t handler, void *clientd, int32_t fragments_limit, int32_t *next_offset);
+                            tp_term_reader_handler_t handler, void *clientd, int32_t fragments_limit,
+                            int32_t *next_offset);
 
 /*
  * Scans committed frames from term_offset for at most max_length bytes without splitting a frame. A PAD frame
  * ends the scan: its 32-byte header counts as available and the rest of it is reported in *padding (0 when no
  * PAD frame was reached). Returns the available byte count.
  */
-int32_t tp_term_scanner_scan_for_availability(
-    const uint8_t *term_buffer, int32_t term_offset, int32_t term_length, int32_t max_length, int32_t *padding);
+int32_t tp_term_scanner_scan_for_availability(const uint8_t *term_buffer, int32_t term_offset, int32_t term_length,
+                                              int32_t max_length, int32_t *padding);
 
 /* Zeroes [offset + 8, offset + length) then release-stores the 8-byte word at offset (length word last). */
 void tp_term_clean(uint8_t *term_buffer, int32_t offset, int32_t length);
 
-#define TP_TERM_UNBLOCKER_NO_ACTION 0
-#define TP_TERM_UNBLOCKER_UNBLOCKED 1
+#define TP_TERM_UNBLOCKER_NO_ACTION        0
+#define TP_TERM_UNBLOCKER_UNBLOCKED        1
 #define TP_TERM_UNBLOCKER_UNBLOCKED_TO_END 2
 
 /*
@@ -290,13 +291,13 @@ void tp_term_clean(uint8_t *term_buffer, int32_t offset, int32_t length);
  * it; a zero run up to the term end becomes a PAD to the end (UNBLOCKED_TO_END).
  */
 int tp_term_unblocker_unblock(const tp_logbuffer_metadata_t *metadata, uint8_t *term_buffer, int32_t blocked_offset,
-    int32_t tail_offset, int32_t term_id, int32_t term_length);
+                              int32_t tail_offset, int32_t term_id, int32_t term_length);
 
 /*
  * Unblocks a log whose consumers are stuck at blocked_position; rotates when the stuck frame runs to the term
  * end or when the blocked position is the start of the term after the active one. Returns true when it acted.
  */
-bool tp_logbuffer_unblock(uint8_t *const term_buffers[TP_LOGBUFFER_PARTITION_COUNT],
-    tp_logbuffer_metadata_t *metadata, int64_t blocked_position, int32_t term_length);
+bool tp_logbuffer_unblock(uint8_t *const term_buffers[TP_LOGBUFFER_PARTITION_COUNT], tp_logbuffer_metadata_t *metadata,
+                          int64_t blocked_position, int32_t term_length);
 
 #endif /* TENSORPOOL_TP_LOGBUFFER_H */

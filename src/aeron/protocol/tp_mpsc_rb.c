@@ -40,7 +40,7 @@ int tp_mpsc_rb_init(tp_mpsc_rb_t *rb, void *buffer, size_t length)
     if (!tp_is_power_of_two_u64(capacity) || capacity > INT32_MAX)
     {
         TP_SET_ERR(EINVAL, "ring buffer capacity %zu (length %zu - trailer 768) is not a power of two <= 2^30",
-            capacity, length);
+                   capacity, length);
         return -1;
     }
     rb->buffer = buffer;
@@ -209,7 +209,7 @@ size_t tp_mpsc_rb_read(tp_mpsc_rb_t *rb, tp_rb_handler_t handler, void *clientd,
         }
         ++messages_read;
         handler(msg_type_id, rb->buffer + record_index + TP_RB_RECORD_HEADER_LENGTH,
-            (size_t)record_length - TP_RB_RECORD_HEADER_LENGTH, clientd);
+                (size_t)record_length - TP_RB_RECORD_HEADER_LENGTH, clientd);
     }
 
     if (0 != bytes_read)

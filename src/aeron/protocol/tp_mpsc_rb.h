@@ -13,21 +13,21 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define TP_RB_TRAILER_LENGTH 768
-#define TP_RB_TAIL_POSITION_OFFSET 128
+#define TP_RB_TRAILER_LENGTH             768
+#define TP_RB_TAIL_POSITION_OFFSET       128
 #define TP_RB_HEAD_CACHE_POSITION_OFFSET 256
-#define TP_RB_HEAD_POSITION_OFFSET 384
+#define TP_RB_HEAD_POSITION_OFFSET       384
 #define TP_RB_CORRELATION_COUNTER_OFFSET 512
-#define TP_RB_CONSUMER_HEARTBEAT_OFFSET 640
+#define TP_RB_CONSUMER_HEARTBEAT_OFFSET  640
 
 #define TP_RB_RECORD_HEADER_LENGTH 8
-#define TP_RB_RECORD_ALIGNMENT 8
-#define TP_RB_PADDING_MSG_TYPE_ID (-1)
+#define TP_RB_RECORD_ALIGNMENT     8
+#define TP_RB_PADDING_MSG_TYPE_ID  (-1)
 
 /* Status codes of the producer calls (the hot path never touches the thread-local error). */
 #define TP_RB_SUCCESS 0
-#define TP_RB_FULL (-1)
-#define TP_RB_ERROR (-2)
+#define TP_RB_FULL    (-1)
+#define TP_RB_ERROR   (-2)
 
 #pragma pack(push, 4)
 typedef struct tp_rb_record_header_stct

@@ -48,7 +48,7 @@ int tp_parse_size64(const char *text, uint64_t *value)
     if (tp_parse_leading_u64(text, &number, &end) < 0)
     {
         TP_SET_ERR(EINVAL, "size '%s' is not a non-negative integer with optional k/m/g suffix",
-            NULL == text ? "(null)" : text);
+                   NULL == text ? "(null)" : text);
         return -1;
     }
     uint64_t factor = 1;
@@ -95,7 +95,7 @@ int tp_parse_duration_ns(const char *text, uint64_t *value)
     if (tp_parse_leading_u64(text, &number, &end) < 0)
     {
         TP_SET_ERR(EINVAL, "duration '%s' is not a non-negative integer with optional ns/us/ms/s suffix",
-            NULL == text ? "(null)" : text);
+                   NULL == text ? "(null)" : text);
         return -1;
     }
     uint64_t factor;
