@@ -191,6 +191,7 @@ static void test_status_codes_and_close(void **state)
     /* Closed: the handle stays valid for a linger period and reports CLOSED. */
     assert_true(aeron_publication_is_closed(pub));
     assert_int_equal(AERON_PUBLICATION_CLOSED, aeron_publication_offer(pub, &byte, 1, NULL, NULL));
+    assert_int_equal(0, aeron_publication_close(pub, NULL, NULL)); /* a second close is a no-op */
 
     aeron_async_add_publication_t *async = NULL;
     aeron_publication_t *bad = NULL;

@@ -1131,9 +1131,9 @@ int aeron_client_conductor_async_poll(struct aeron_client_registering_resource_s
 int aeron_client_conductor_close_publication(aeron_client_conductor_t *conductor, aeron_publication_t *publication)
 {
     pthread_mutex_lock(&conductor->lock);
-    if (__atomic_load_n(&publication->is_closed, __ATOMIC_ACQUIRE) && conductor->is_closed)
+    if (__atomic_load_n(&publication->is_closed, __ATOMIC_ACQUIRE))
     {
-        /* Force-closed: keep it on the list, aeron_close() frees it. */
+        /* Closed twice, or force-closed (then it stays on the list and aeron_close() frees it). */
         pthread_mutex_unlock(&conductor->lock);
         return 0;
     }
@@ -1156,7 +1156,7 @@ int aeron_client_conductor_close_exclusive_publication(aeron_client_conductor_t 
                                                        aeron_exclusive_publication_t *publication)
 {
     pthread_mutex_lock(&conductor->lock);
-    if (__atomic_load_n(&publication->is_closed, __ATOMIC_ACQUIRE) && conductor->is_closed)
+    if (__atomic_load_n(&publication->is_closed, __ATOMIC_ACQUIRE))
     {
         pthread_mutex_unlock(&conductor->lock);
         return 0;
@@ -1179,7 +1179,7 @@ int aeron_client_conductor_close_exclusive_publication(aeron_client_conductor_t 
 int aeron_client_conductor_close_subscription(aeron_client_conductor_t *conductor, aeron_subscription_t *subscription)
 {
     pthread_mutex_lock(&conductor->lock);
-    if (__atomic_load_n(&subscription->is_closed, __ATOMIC_ACQUIRE) && conductor->is_closed)
+    if (__atomic_load_n(&subscription->is_closed, __ATOMIC_ACQUIRE))
     {
         pthread_mutex_unlock(&conductor->lock);
         return 0;
