@@ -144,7 +144,7 @@ static double raw_spsc_rate(size_t message_length, size_t messages)
         {
             while (__atomic_load_n(tail, __ATOMIC_ACQUIRE) <= h)
             {
-                cpu_relax();
+                sched_yield(); /* same idle behaviour as the Aeron subscriber below */
             }
             if (0 == n)
             {
@@ -169,7 +169,7 @@ static double raw_spsc_rate(size_t message_length, size_t messages)
     {
         while (t + (int64_t)record - __atomic_load_n(head, __ATOMIC_ACQUIRE) > (int64_t)RING_CAPACITY)
         {
-            cpu_relax();
+            sched_yield();
         }
         size_t index = (size_t)t & (RING_CAPACITY - 1);
         uint64_t length = message_length;
@@ -451,7 +451,8 @@ int main(int argc, char **argv)
     size_t iterations = 200000;
     size_t rate_messages = 2000000;
     int opt;
-    while ((opt = getopt(argc, argv, "hp:D:n:r:")) != -1)
+    const char *channel = "aeron:ipc?term-length=8m";
+    while ((opt = getopt(argc, argv, "hp:D:n:r:c:")) != -1)
     {
         switch (opt)
         {
@@ -467,10 +468,13 @@ int main(int argc, char **argv)
             case 'r':
                 rate_messages = strtoull(optarg, NULL, 0);
                 break;
+            case 'c':
+                channel = optarg;
+                break;
             default:
                 fprintf(stderr,
                         "Usage: %s [-p aeron-dir | -D media-driver-path] [-n rtt-iterations] "
-                        "[-r rate-messages]\n",
+                        "[-r rate-messages] [-c channel]\n",
                         argv[0]);
                 return EXIT_FAILURE;
         }
@@ -489,7 +493,6 @@ int main(int argc, char **argv)
         aeron_dir = dir;
     }
 
-    const char *channel = "aeron:ipc?term-length=8m";
     size_t warmup = iterations / 10;
     int64_t *samples = malloc(iterations * sizeof(int64_t));
 
