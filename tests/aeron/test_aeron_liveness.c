@@ -73,6 +73,11 @@ static void test_killed_client_is_cleaned_up_by_the_driver(void **state)
     victim_driver = &driver;
     assert_int_equal(0, pipe(victim_pipe));
 
+    /* Fork before this process starts a conductor thread. */
+    pid_t victim = tp_test_spawn(victim_main, NULL);
+    victim_ids_t ids;
+    assert_int_equal(sizeof(ids), read(victim_pipe[0], &ids, sizeof(ids)));
+
     aeron_context_t *ctx = NULL;
     aeron_t *aeron = tp_test_client_connect(driver.dir, 10000, false, &ctx);
     assert_non_null(aeron);
@@ -80,10 +85,6 @@ static void test_killed_client_is_cleaned_up_by_the_driver(void **state)
     aeron_publication_t *pub = tp_test_add_publication(aeron, "aeron:ipc", 4002);
     assert_non_null(sub);
     assert_non_null(pub);
-
-    pid_t victim = tp_test_spawn(victim_main, NULL);
-    victim_ids_t ids;
-    assert_int_equal(sizeof(ids), read(victim_pipe[0], &ids, sizeof(ids)));
     assert_true(tp_test_await_images(aeron, sub, 1, 5000));
     int64_t deadline = tp_test_now_ms() + 5000;
     while (!aeron_publication_is_connected(pub) && tp_test_now_ms() < deadline)
