@@ -55,8 +55,7 @@ static void test_pub_to_sub_prints_payloads(void **state)
     char *sub_argv[] = {TP_AERON_SUB, "-p", driver.dir, "-c", "aeron:ipc", "-s", "6001", "-m", "3", NULL};
     int sub_fd;
     pid_t sub = run_tool(sub_argv, &sub_fd);
-    char *pub_argv[] = {TP_AERON_PUB, "-p", driver.dir, "-c", "aeron:ipc", "-s",
-                        "6001",       "-m", "3",        "-i", "100ms",     NULL};
+    char *pub_argv[] = {TP_AERON_PUB, "-p", driver.dir, "-c", "aeron:ipc", "-s", "6001", "-m", "3", "-i", "0", NULL};
     /* -i 0: the publisher retries NOT_CONNECTED, so nothing is lost while the subscriber attaches. */
     int pub_fd;
     pid_t pub = run_tool(pub_argv, &pub_fd);
