@@ -336,12 +336,6 @@ static int tp_conductor_publication_params(tp_driver_conductor_t *conductor, con
     {
         return tp_conductor_fail_from_errmsg(conductor, TP_ERROR_CODE_GENERIC_ERROR);
     }
-    if (mtu - TP_DATA_HEADER_LENGTH > term_length / 8)
-    {
-        return tp_conductor_fail(conductor, TP_ERROR_CODE_GENERIC_ERROR,
-                                 "mtu %" PRIu64 " is too large for term-length %" PRIu64 " (payload > term / 8)", mtu,
-                                 term_length);
-    }
     params->has_mtu = rc > 0;
     log->mtu_length = (int32_t)mtu;
 
@@ -473,7 +467,8 @@ static int tp_conductor_link_subscription(tp_driver_conductor_t *conductor, cons
     tp_counters_manager_set_reference_id(&conductor->counters, counter_id, publication->registration_id);
     int64_t *position = tp_counters_manager_addr(&conductor->counters, counter_id);
     tp_store_release_i64(position, join_position);
-    if (tp_ipc_publication_add_subscriber(publication, subscription->registration_id, counter_id, position) < 0)
+    if (tp_ipc_publication_add_subscriber(publication, subscription->registration_id, counter_id, position,
+                                          subscription->is_tether, tp_conductor_now_ns()) < 0)
     {
         tp_counters_manager_free(&conductor->counters, counter_id, now_ms);
         return -1;
@@ -694,7 +689,9 @@ static int tp_conductor_on_add_subscription(tp_driver_conductor_t *conductor, co
     int32_t session_id = 0;
     int rc = tp_aeron_uri_get_int32(uri, TP_URI_SESSION_ID_KEY, 0, &session_id);
     bool flag;
-    if (rc < 0 || tp_aeron_uri_get_bool(uri, TP_URI_TETHER_KEY, true, &flag) < 0 ||
+    bool is_tether = true;
+    if (rc < 0 ||
+        tp_aeron_uri_get_bool(uri, TP_URI_TETHER_KEY, conductor->context.tether_subscriptions, &is_tether) < 0 ||
         tp_aeron_uri_get_bool(uri, TP_URI_REJOIN_KEY, true, &flag) < 0 ||
         tp_aeron_uri_get_bool(uri, TP_URI_SPARSE_TERM_KEY, true, &flag) < 0)
     {
@@ -721,6 +718,7 @@ static int tp_conductor_on_add_subscription(tp_driver_conductor_t *conductor, co
     subscription->stream_id = command.stream_id;
     subscription->has_session_id = rc > 0;
     subscription->session_id = session_id;
+    subscription->is_tether = is_tether;
     subscription->channel = channel_copy;
     subscription->channel_length = channel_length;
 
@@ -1077,6 +1075,21 @@ static void tp_conductor_check_blocked_commands(tp_driver_conductor_t *conductor
     }
 }
 
+static void tp_conductor_on_tether_change(void *clientd, tp_ipc_publication_t *publication,
+                                          const tp_subscriber_position_t *position, bool available)
+{
+    tp_driver_conductor_t *conductor = clientd;
+    if (available)
+    {
+        tp_conductor_send_available_image(conductor, publication, position->subscription_registration_id,
+                                          position->counter_id);
+    }
+    else
+    {
+        tp_conductor_send_unavailable_image(conductor, publication, position->subscription_registration_id);
+    }
+}
+
 static void tp_conductor_check_publications(tp_driver_conductor_t *conductor, int64_t now_ns, int64_t now_ms)
 {
     const int64_t unblock_timeout_ns = (int64_t)conductor->context.publication_unblock_timeout_ns;
@@ -1086,6 +1099,8 @@ static void tp_conductor_check_publications(tp_driver_conductor_t *conductor, in
         switch (publication->state)
         {
             case TP_IPC_PUBLICATION_STATE_ACTIVE:
+                tp_ipc_publication_check_untethered_subscriptions(publication, now_ns, tp_conductor_on_tether_change,
+                                                                  conductor);
                 if (!publication->is_exclusive &&
                     tp_ipc_publication_check_for_blocked_publisher(publication, now_ns, unblock_timeout_ns))
                 {

@@ -42,6 +42,7 @@ typedef struct tp_subscription_link_stct
     int32_t stream_id;
     bool has_session_id;
     int32_t session_id;
+    bool is_tether;
     char *channel;
     size_t channel_length;
 } tp_subscription_link_t;

@@ -187,6 +187,8 @@ int tp_ipc_publication_create(tp_ipc_publication_t **out, const char *dir, int64
     const int64_t producer_position = tp_ipc_publication_producer_position(publication);
     tp_store_release_i64(publication->pub_pos, producer_position);
     tp_store_release_i64(publication->pub_lmt, producer_position);
+    publication->untethered_window_limit_timeout_ns = params->untethered_window_limit_timeout_ns;
+    publication->untethered_resting_timeout_ns = params->untethered_resting_timeout_ns;
     publication->trip_limit = producer_position;
     publication->clean_position = producer_position;
     publication->consumer_position = producer_position;
@@ -249,6 +251,10 @@ int64_t tp_ipc_publication_join_position(tp_ipc_publication_t *publication)
     int64_t minimum = INT64_MAX;
     for (size_t i = 0; i < publication->position_count; i++)
     {
+        if (TP_TETHER_STATE_RESTING == publication->positions[i].state)
+        {
+            continue;
+        }
         const int64_t subscriber = tp_load_acquire_i64(publication->positions[i].value);
         minimum = subscriber < minimum ? subscriber : minimum;
         publication->consumer_position =
@@ -257,8 +263,18 @@ int64_t tp_ipc_publication_join_position(tp_ipc_publication_t *publication)
     return minimum < publication->consumer_position ? minimum : publication->consumer_position;
 }
 
+size_t tp_ipc_publication_working_position_count(const tp_ipc_publication_t *publication)
+{
+    size_t count = 0;
+    for (size_t i = 0; i < publication->position_count; i++)
+    {
+        count += TP_TETHER_STATE_RESTING != publication->positions[i].state ? 1 : 0;
+    }
+    return count;
+}
+
 int tp_ipc_publication_add_subscriber(tp_ipc_publication_t *publication, int64_t subscription_registration_id,
-                                      int32_t counter_id, int64_t *value)
+                                      int32_t counter_id, int64_t *value, bool is_tether, int64_t now_ns)
 {
     if (publication->position_count == publication->position_capacity)
     {
@@ -277,10 +293,10 @@ int tp_ipc_publication_add_subscriber(tp_ipc_publication_t *publication, int64_t
     position->subscription_registration_id = subscription_registration_id;
     position->counter_id = counter_id;
     position->value = value;
-    if (1 == publication->position_count)
-    {
-        tp_store_release_i32(&publication->metadata->is_connected, 1);
-    }
+    position->is_tether = is_tether;
+    position->state = TP_TETHER_STATE_ACTIVE;
+    position->time_of_last_update_ns = now_ns;
+    tp_store_release_i32(&publication->metadata->is_connected, 1);
     return 0;
 }
 
@@ -294,7 +310,7 @@ bool tp_ipc_publication_remove_subscriber(tp_ipc_publication_t *publication, int
             *counter_id = publication->positions[i].counter_id;
             publication->positions[i] = publication->positions[publication->position_count - 1];
             publication->position_count--;
-            if (0 == publication->position_count)
+            if (0 == tp_ipc_publication_working_position_count(publication))
             {
                 tp_store_release_i32(&publication->metadata->is_connected, 0);
             }
@@ -341,6 +357,10 @@ int tp_ipc_publication_update_pub_pos_and_lmt(tp_ipc_publication_t *publication)
         /* Limits are frozen, but the unblocker still needs to see where the readers are. */
         for (size_t i = 0; i < publication->position_count; i++)
         {
+            if (TP_TETHER_STATE_RESTING == publication->positions[i].state)
+            {
+                continue;
+            }
             const int64_t position = tp_load_acquire_i64(publication->positions[i].value);
             publication->consumer_position =
                 position > publication->consumer_position ? position : publication->consumer_position;
@@ -355,12 +375,16 @@ int tp_ipc_publication_update_pub_pos_and_lmt(tp_ipc_publication_t *publication)
     const int64_t producer_position = tp_ipc_publication_producer_position(publication);
     tp_store_release_i64(publication->pub_pos, producer_position);
 
-    if (publication->position_count > 0)
+    if (tp_ipc_publication_working_position_count(publication) > 0)
     {
         int64_t min_position = INT64_MAX;
         int64_t max_position = publication->consumer_position;
         for (size_t i = 0; i < publication->position_count; i++)
         {
+            if (TP_TETHER_STATE_RESTING == publication->positions[i].state)
+            {
+                continue;
+            }
             const int64_t position = tp_load_acquire_i64(publication->positions[i].value);
             min_position = position < min_position ? position : min_position;
             max_position = position > max_position ? position : max_position;
@@ -440,10 +464,60 @@ bool tp_ipc_publication_is_drained(const tp_ipc_publication_t *publication)
     const int64_t producer_position = tp_ipc_publication_producer_position(publication);
     for (size_t i = 0; i < publication->position_count; i++)
     {
-        if (tp_load_acquire_i64(publication->positions[i].value) < producer_position)
+        if (TP_TETHER_STATE_RESTING != publication->positions[i].state &&
+            tp_load_acquire_i64(publication->positions[i].value) < producer_position)
         {
             return false;
         }
     }
     return true;
+}
+
+void tp_ipc_publication_check_untethered_subscriptions(tp_ipc_publication_t *publication, int64_t now_ns,
+                                                       tp_tether_change_func_t on_change, void *clientd)
+{
+    const int64_t window = publication->term_window_length;
+    const int64_t untethered_window_limit = (publication->consumer_position - window) + (window / 4);
+    for (size_t i = 0; i < publication->position_count; i++)
+    {
+        tp_subscriber_position_t *position = &publication->positions[i];
+        if (position->is_tether)
+        {
+            position->time_of_last_update_ns = now_ns;
+            continue;
+        }
+        switch (position->state)
+        {
+            case TP_TETHER_STATE_ACTIVE:
+                if (tp_load_acquire_i64(position->value) > untethered_window_limit)
+                {
+                    position->time_of_last_update_ns = now_ns;
+                }
+                else if (now_ns > position->time_of_last_update_ns + publication->untethered_window_limit_timeout_ns)
+                {
+                    position->state = TP_TETHER_STATE_LINGER;
+                    position->time_of_last_update_ns = now_ns;
+                    on_change(clientd, publication, position, false);
+                }
+                break;
+            case TP_TETHER_STATE_LINGER:
+                if (now_ns > position->time_of_last_update_ns + publication->untethered_window_limit_timeout_ns)
+                {
+                    position->state = TP_TETHER_STATE_RESTING;
+                    position->time_of_last_update_ns = now_ns;
+                }
+                break;
+            case TP_TETHER_STATE_RESTING:
+                if (now_ns > position->time_of_last_update_ns + publication->untethered_resting_timeout_ns)
+                {
+                    tp_store_release_i64(position->value, tp_ipc_publication_join_position(publication));
+                    position->state = TP_TETHER_STATE_ACTIVE;
+                    position->time_of_last_update_ns = now_ns;
+                    on_change(clientd, publication, position, true);
+                }
+                break;
+        }
+    }
+    tp_store_release_i32(&publication->metadata->is_connected,
+                         tp_ipc_publication_working_position_count(publication) > 0 ? 1 : 0);
 }

@@ -21,11 +21,22 @@ typedef enum tp_ipc_publication_state_en
     TP_IPC_PUBLICATION_STATE_DONE = 3
 } tp_ipc_publication_state_t;
 
+/* Untethered (tether=false) subscribers that fall behind are dropped for a while instead of holding the limit. */
+typedef enum tp_tether_state_en
+{
+    TP_TETHER_STATE_ACTIVE = 0,
+    TP_TETHER_STATE_LINGER = 1, /* told the image is unavailable; still counted for flow control */
+    TP_TETHER_STATE_RESTING = 2 /* ignored by flow control until it rejoins */
+} tp_tether_state_t;
+
 typedef struct tp_subscriber_position_stct
 {
     int64_t subscription_registration_id;
     int32_t counter_id;
     int64_t *value;
+    bool is_tether;
+    tp_tether_state_t state;
+    int64_t time_of_last_update_ns;
 } tp_subscriber_position_t;
 
 /* Settings of a new log, resolved from the context and the channel's params. */
@@ -81,6 +92,9 @@ typedef struct tp_ipc_publication_stct
     int32_t pub_pos_counter_id;
     int64_t *pub_pos;
 
+    int64_t untethered_window_limit_timeout_ns;
+    int64_t untethered_resting_timeout_ns;
+
     int64_t trip_limit;
     int64_t clean_position;
     int64_t consumer_position;
@@ -114,7 +128,21 @@ int64_t tp_ipc_publication_join_position(tp_ipc_publication_t *publication);
 
 /* Adds a subscriber position (counter already allocated and set to the join position). Returns 0 / -1. */
 int tp_ipc_publication_add_subscriber(tp_ipc_publication_t *publication, int64_t subscription_registration_id,
-                                      int32_t counter_id, int64_t *value);
+                                      int32_t counter_id, int64_t *value, bool is_tether, int64_t now_ns);
+
+/* Subscribers that are not RESTING: the ones that hold the publisher limit back and make it "connected". */
+size_t tp_ipc_publication_working_position_count(const tp_ipc_publication_t *publication);
+
+/*
+ * Every timer tick for an ACTIVE publication: moves untethered subscribers that stay more than
+ * window - window / 4 behind the consumer position for the window-limit timeout to LINGER (on_unavailable),
+ * after the same timeout again to RESTING, and after the resting timeout back to ACTIVE at the join position
+ * (on_available). Also refreshes is_connected.
+ */
+typedef void (*tp_tether_change_func_t)(void *clientd, tp_ipc_publication_t *publication,
+                                        const tp_subscriber_position_t *position, bool available);
+void tp_ipc_publication_check_untethered_subscriptions(tp_ipc_publication_t *publication, int64_t now_ns,
+                                                       tp_tether_change_func_t on_change, void *clientd);
 
 /* Removes and returns (via *counter_id) the position of that subscription; false when not linked. */
 bool tp_ipc_publication_remove_subscriber(tp_ipc_publication_t *publication, int64_t subscription_registration_id,

@@ -174,6 +174,7 @@ static int tp_mediadriver_context_from_env(tp_mediadriver_context_t *ctx)
         tp_env_duration_ns("AERON_TIMER_INTERVAL", &ctx->timer_interval_ns) < 0 ||
         tp_env_size("AERON_FILE_PAGE_SIZE", &ctx->file_page_size) < 0 ||
         tp_env_bool("AERON_TERM_BUFFER_SPARSE_FILE", &ctx->term_buffer_sparse_file) < 0 ||
+        tp_env_bool("AERON_TETHER_SUBSCRIPTIONS", &ctx->tether_subscriptions) < 0 ||
         tp_env_duration_ns("AERON_COUNTERS_FREE_TO_REUSE_TIMEOUT", &ctx->counter_free_to_reuse_timeout_ns) < 0 ||
         tp_env_duration_ns("AERON_UNTETHERED_WINDOW_LIMIT_TIMEOUT", &ctx->untethered_window_limit_timeout_ns) < 0 ||
         tp_env_duration_ns("AERON_UNTETHERED_RESTING_TIMEOUT", &ctx->untethered_resting_timeout_ns) < 0 ||
@@ -228,6 +229,7 @@ int tp_mediadriver_context_init(tp_mediadriver_context_t **context)
     ctx->ipc_publication_term_window_length = 0;
     ctx->file_page_size = 4096;
     ctx->term_buffer_sparse_file = false;
+    ctx->tether_subscriptions = true;
     ctx->client_liveness_timeout_ns = 10ULL * 1000 * 1000 * 1000;
     ctx->publication_unblock_timeout_ns = 15ULL * 1000 * 1000 * 1000;
     ctx->publication_linger_timeout_ns = 5ULL * 1000 * 1000 * 1000;
@@ -263,11 +265,6 @@ int tp_mediadriver_context_validate(const tp_mediadriver_context_t *ctx)
         tp_logbuffer_check_page_size((int64_t)ctx->file_page_size) < 0)
     {
         TP_APPEND_ERR("validating media driver context");
-        return -1;
-    }
-    if (ctx->ipc_mtu_length - TP_DATA_HEADER_LENGTH > ctx->ipc_term_buffer_length / 8)
-    {
-        TP_SET_ERR(EINVAL, "IPC mtu %zu exceeds term length %zu / 8", ctx->ipc_mtu_length, ctx->ipc_term_buffer_length);
         return -1;
     }
     const size_t capacities[2] = {ctx->to_driver_buffer_length, ctx->to_clients_buffer_length};

@@ -27,6 +27,7 @@ struct tp_mediadriver_context_stct
     size_t ipc_publication_term_window_length;
     size_t file_page_size;
     bool term_buffer_sparse_file;
+    bool tether_subscriptions;
     uint64_t client_liveness_timeout_ns;
     uint64_t publication_unblock_timeout_ns;
     uint64_t publication_linger_timeout_ns;

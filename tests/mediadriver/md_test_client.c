@@ -308,3 +308,13 @@ bool md_file_exists(const char *path)
     struct stat st;
     return 0 == stat(path, &st);
 }
+
+bool md_await_file_gone(md_client_t *client, const char *path, int timeout_ms)
+{
+    const uint64_t deadline = tp_clock_monotonic_ns() + (uint64_t)timeout_ms * 1000000ULL;
+    while (md_file_exists(path) && tp_clock_monotonic_ns() < deadline)
+    {
+        md_poll(client, 1);
+    }
+    return !md_file_exists(path);
+}

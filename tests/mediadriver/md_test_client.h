@@ -83,4 +83,7 @@ uint8_t *md_map_file(const char *path, size_t *length);
 
 bool md_file_exists(const char *path);
 
+/* Polls (running the invoker) until path no longer exists; false on timeout. */
+bool md_await_file_gone(md_client_t *client, const char *path, int timeout_ms);
+
 #endif /* TP_MD_TEST_CLIENT_H */

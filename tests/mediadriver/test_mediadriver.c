@@ -501,8 +501,7 @@ static void test_remove_publication_drains_then_deletes(void **state)
     assert_memory_equal("aeron:ipc", response->data + sizeof(message), 9);
     assert_int_equal(sizeof(message) + 9, response->length);
 
-    md_poll(&f->client, 300);
-    assert_false(md_file_exists(ready.path));
+    assert_true(md_await_file_gone(&f->client, ready.path, 3000));
     assert_int_equal(TP_COUNTER_RECORD_RECLAIMED, md_counter_state(&f->client, ready.fields.position_limit_counter_id));
     assert_int_equal(TP_COUNTER_RECORD_RECLAIMED, md_counter_state(&f->client, image.fields.subscriber_position_id));
     munmap(log, log_length);
@@ -634,8 +633,7 @@ static void test_client_timeout_frees_everything(void **state)
 
     /* Its publication drains (the living subscriber sees it go) and the log is deleted. */
     assert_true(md_await(&f->client, TP_RESPONSE_ON_UNAVAILABLE_IMAGE, pub_id, 2000) >= 0);
-    md_poll(&f->client, 300);
-    assert_false(md_file_exists(ready.path));
+    assert_true(md_await_file_gone(&f->client, ready.path, 3000));
     assert_int_equal(TP_COUNTER_RECORD_RECLAIMED, md_counter_state(&f->client, heartbeat.counter_id));
     assert_int_equal(TP_COUNTER_RECORD_RECLAIMED, md_counter_state(&f->client, user_counter.counter_id));
     assert_int_equal(TP_COUNTER_RECORD_RECLAIMED, md_counter_state(&f->client, ready.fields.position_limit_counter_id));
@@ -709,11 +707,106 @@ static void test_stuck_publication_is_unblocked(void **state)
     memcpy(log, &claimed, sizeof(claimed));
     append_frame(log, log_length, 64);
 
-    md_poll(&f->client, 2600);
+    /* Unblocked once the reader has been stuck for the 2 s unblock timeout (waits at most 6 s). */
+    const uint64_t deadline = tp_clock_monotonic_ns() + 6000000000ULL;
+    while (0 == md_counter_value(&f->client, 19) && tp_clock_monotonic_ns() < deadline)
+    {
+        md_poll(&f->client, 10);
+    }
     assert_int_equal(1, md_counter_value(&f->client, 19));
     const tp_data_header_t *pad = (const tp_data_header_t *)log;
     assert_int_equal(256, pad->frame_length);
     assert_int_equal(TP_FRAME_TYPE_PAD, pad->type);
+    munmap(log, log_length);
+}
+
+/* Index of an image response (available or unavailable) for this publication and subscription, from `from`. */
+static int find_image_event(const md_client_t *client, int32_t type, int64_t pub_id, int64_t sub_id, size_t from)
+{
+    for (int index = md_find(client, type, pub_id, from); index >= 0;
+         index = md_find(client, type, pub_id, (size_t)index + 1))
+    {
+        int64_t subscription;
+        memcpy(&subscription, client->responses[index].data + (TP_RESPONSE_ON_AVAILABLE_IMAGE == type ? 16 : 8),
+               sizeof(subscription));
+        if (subscription == sub_id)
+        {
+            return index;
+        }
+    }
+    return -1;
+}
+
+static int await_image_event(md_client_t *client, int32_t type, int64_t pub_id, int64_t sub_id, size_t from,
+                             int timeout_ms)
+{
+    const uint64_t deadline = tp_clock_monotonic_ns() + (uint64_t)timeout_ms * 1000000ULL;
+    int index;
+    while ((index = find_image_event(client, type, pub_id, sub_id, from)) < 0 && tp_clock_monotonic_ns() < deadline)
+    {
+        md_poll(client, 1);
+    }
+    return index;
+}
+
+static void test_untethered_subscriber_is_dropped_then_rejoins(void **state)
+{
+    fixture_t *f = *state;
+    const int64_t client_id = md_next_id(&f->client);
+    md_keep_alive(&f->client, client_id);
+    const int64_t fast_sub = md_next_id(&f->client);
+    const int64_t slow_sub = md_next_id(&f->client);
+    const int64_t pub_id = md_next_id(&f->client);
+    md_send_add_subscription(&f->client, client_id, fast_sub, 11, "aeron:ipc");
+    md_send_add_subscription(&f->client, client_id, slow_sub, 11, "aeron:ipc?tether=false");
+    md_send_add_publication(&f->client, client_id, pub_id, 11,
+                            "aeron:ipc?untethered-window-limit-timeout=200ms|untethered-resting-timeout=300ms", false);
+    const int pub_index = md_await(&f->client, TP_RESPONSE_ON_PUBLICATION_READY, pub_id, 2000);
+    const int fast_index = await_image_event(&f->client, TP_RESPONSE_ON_AVAILABLE_IMAGE, pub_id, fast_sub, 0, 2000);
+    const int slow_index = await_image_event(&f->client, TP_RESPONSE_ON_AVAILABLE_IMAGE, pub_id, slow_sub, 0, 2000);
+    assert_true(pub_index >= 0 && fast_index >= 0 && slow_index >= 0);
+    publication_ready_t ready;
+    decode_publication_ready(&f->client.responses[pub_index], &ready);
+    image_ready_t fast;
+    image_ready_t slow;
+    decode_image_ready(&f->client.responses[fast_index], &fast);
+    decode_image_ready(&f->client.responses[slow_index], &slow);
+    const int32_t limit_id = ready.fields.position_limit_counter_id;
+    const int64_t window = TERM_LENGTH / 2;
+
+    size_t log_length;
+    uint8_t *log = md_map_file(ready.path, &log_length);
+    const tp_logbuffer_metadata_t *metadata = tp_logbuffer_metadata_at(log, (int64_t)log_length);
+    for (int i = 0; i < 28; i++)
+    {
+        append_frame(log, log_length, 1024);
+    }
+    /* The fast reader is 28 KiB ahead of the slow one: more than window - window / 4 (24 KiB). */
+    tp_store_release_i64(md_counter_addr(&f->client, fast.fields.subscriber_position_id), 28 * 1024);
+    md_poll(&f->client, 5);
+    assert_int_equal(window, md_counter_value(&f->client, limit_id)); /* the slow one still holds it */
+
+    const int dropped = await_image_event(&f->client, TP_RESPONSE_ON_UNAVAILABLE_IMAGE, pub_id, slow_sub, 0, 2000);
+    assert_true(dropped >= 0);
+    assert_int_equal(-1, find_image_event(&f->client, TP_RESPONSE_ON_UNAVAILABLE_IMAGE, pub_id, fast_sub, 0));
+
+    /* After lingering it rests: flow control follows the fast reader alone. */
+    const uint64_t deadline = tp_clock_monotonic_ns() + 2000000000ULL;
+    while (md_counter_value(&f->client, limit_id) != 28 * 1024 + window && tp_clock_monotonic_ns() < deadline)
+    {
+        md_poll(&f->client, 1);
+    }
+    assert_int_equal(28 * 1024 + window, md_counter_value(&f->client, limit_id));
+    assert_int_equal(1, tp_load_acquire_i32(&metadata->is_connected));
+
+    /* After resting it rejoins at the current join position with a fresh image. */
+    const int rejoined =
+        await_image_event(&f->client, TP_RESPONSE_ON_AVAILABLE_IMAGE, pub_id, slow_sub, (size_t)dropped + 1, 2000);
+    assert_true(rejoined > dropped);
+    image_ready_t again;
+    decode_image_ready(&f->client.responses[rejoined], &again);
+    assert_int_equal(slow.fields.subscriber_position_id, again.fields.subscriber_position_id);
+    assert_int_equal(28 * 1024, md_counter_value(&f->client, slow.fields.subscriber_position_id));
     munmap(log, log_length);
 }
 
@@ -731,6 +824,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_client_timeout_frees_everything, setup, teardown),
         cmocka_unit_test_setup_teardown(test_counters_and_client_close, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stuck_publication_is_unblocked, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_untethered_subscriber_is_dropped_then_rejoins, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
