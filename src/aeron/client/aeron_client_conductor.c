@@ -896,6 +896,27 @@ static void aeron_conductor_heartbeat(aeron_client_conductor_t *conductor, int64
                          now_ms);
 }
 
+/* An image handed out by aeron_subscription_image_at_index() and not yet released keeps its memory alive. */
+static bool aeron_conductor_is_retained(const aeron_linger_entry_t *entry)
+{
+    if (AERON_LINGER_IMAGE == entry->kind)
+    {
+        return __atomic_load_n(&((aeron_image_t *)entry->resource)->refcnt, __ATOMIC_ACQUIRE) > 0;
+    }
+    if (AERON_LINGER_SUBSCRIPTION == entry->kind)
+    {
+        aeron_image_list_t *list = ((aeron_subscription_t *)entry->resource)->image_list;
+        for (size_t i = 0; i < list->length; i++)
+        {
+            if (__atomic_load_n(&list->images[i]->refcnt, __ATOMIC_ACQUIRE) > 0)
+            {
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
 static int aeron_conductor_service(aeron_client_conductor_t *conductor, int64_t now_ns)
 {
     int work = 0;
@@ -942,8 +963,7 @@ static int aeron_conductor_service(aeron_client_conductor_t *conductor, int64_t 
     for (size_t i = 0; i < conductor->lingering_count; i++)
     {
         aeron_linger_entry_t *entry = &conductor->lingering[i];
-        bool retained = AERON_LINGER_IMAGE == entry->kind &&
-                        __atomic_load_n(&((aeron_image_t *)entry->resource)->refcnt, __ATOMIC_ACQUIRE) > 0;
+        bool retained = aeron_conductor_is_retained(entry);
         if (now_ns >= entry->deadline_ns && !retained)
         {
             aeron_conductor_free_lingering(conductor, entry);
