@@ -257,6 +257,55 @@ static void test_exclusive_publication_rotates_terms(void **state)
     aeron_subscription_close(sub, NULL, NULL);
 }
 
+static void test_counter_added_read_and_removed(void **state)
+{
+    const uint8_t key[12] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
+    const char *label = "tensorpool test counter";
+    aeron_async_add_counter_t *async = NULL;
+    aeron_counter_t *counter = NULL;
+    assert_int_equal(0, aeron_async_add_counter(&async, aeron, 1001, key, sizeof(key), label, strlen(label)));
+    int64_t registration_id = aeron_async_add_counter_get_registration_id(async);
+    int rc;
+    int64_t deadline = tp_test_now_ms() + 5000;
+    while (0 == (rc = aeron_async_add_counter_poll(&counter, async)) && tp_test_now_ms() < deadline)
+    {
+        aeron_main_do_work(aeron);
+    }
+    assert_int_equal(1, rc);
+    assert_non_null(counter);
+    aeron_counter_constants_t constants;
+    assert_int_equal(0, aeron_counter_constants(counter, &constants));
+    assert_int_equal(registration_id, constants.registration_id);
+
+    *aeron_counter_addr(counter) = 4242;
+    aeron_counters_reader_t *reader = aeron_counters_reader(aeron);
+    assert_int_equal(constants.counter_id,
+                     aeron_counters_reader_find_by_type_id_and_registration_id(reader, 1001, registration_id));
+    assert_int_equal(4242, *aeron_counters_reader_addr(reader, constants.counter_id));
+    char text[128];
+    int length = aeron_counters_reader_counter_label(reader, constants.counter_id, text, sizeof(text));
+    assert_int_equal(strlen(label), length);
+    assert_memory_equal(label, text, (size_t)length);
+    uint8_t *stored_key = NULL;
+    assert_int_equal(0, aeron_counters_reader_metadata_key(reader, constants.counter_id, &stored_key));
+    assert_memory_equal(key, stored_key, sizeof(key));
+    int64_t owner = 0;
+    assert_int_equal(0, aeron_counters_reader_counter_owner_id(reader, constants.counter_id, &owner));
+    assert_int_equal(aeron_client_id(aeron), owner);
+
+    assert_false(aeron_counter_is_closed(counter));
+    assert_int_equal(0, aeron_counter_close(counter, NULL, NULL));
+    assert_true(aeron_counter_is_closed(counter));
+    int32_t state_value = AERON_COUNTER_RECORD_ALLOCATED;
+    deadline = tp_test_now_ms() + 5000;
+    while (AERON_COUNTER_RECORD_ALLOCATED == state_value && tp_test_now_ms() < deadline)
+    {
+        aeron_main_do_work(aeron);
+        assert_int_equal(0, aeron_counters_reader_counter_state(reader, constants.counter_id, &state_value));
+    }
+    assert_int_equal(AERON_COUNTER_RECORD_RECLAIMED, state_value); /* the driver freed it */
+}
+
 static int setup(void **state)
 {
     if (tp_test_driver_start(&driver, "5s", NULL) < 0)
@@ -281,6 +330,7 @@ int main(void)
         cmocka_unit_test(test_offerv_gathers_vectors),
         cmocka_unit_test(test_status_codes_and_close),
         cmocka_unit_test(test_exclusive_publication_rotates_terms),
+        cmocka_unit_test(test_counter_added_read_and_removed),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

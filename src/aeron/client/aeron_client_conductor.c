@@ -28,6 +28,7 @@ typedef enum aeron_linger_kind_en
     AERON_LINGER_SUBSCRIPTION,
     AERON_LINGER_IMAGE,
     AERON_LINGER_IMAGE_LIST,
+    AERON_LINGER_COUNTER,
 } aeron_linger_kind_t;
 
 typedef struct aeron_linger_entry_stct
@@ -56,6 +57,7 @@ struct aeron_client_conductor_stct
     aeron_publication_t *publications;
     aeron_exclusive_publication_t *exclusive_publications;
     aeron_subscription_t *subscriptions;
+    aeron_counter_t *counters;
     aeron_log_buffer_t *log_buffers;
 
     aeron_linger_entry_t *lingering;
@@ -159,6 +161,15 @@ static int aeron_conductor_send_remove(aeron_client_conductor_t *conductor, int3
     cmd.correlated.correlation_id = tp_mpsc_rb_next_correlation_id(&conductor->to_driver);
     cmd.registration_id = registration_id;
     return aeron_conductor_send(conductor, type, &cmd, sizeof(cmd));
+}
+
+static void aeron_registering_free(struct aeron_client_registering_resource_stct *r)
+{
+    free(r->channel);
+    free(r->error_message);
+    free(r->counter_key);
+    free(r->counter_label);
+    free(r);
 }
 
 /* ---- lifecycle ---- */
@@ -274,6 +285,9 @@ static void aeron_conductor_free_lingering(aeron_client_conductor_t *conductor, 
         case AERON_LINGER_IMAGE_LIST:
             aeron_conductor_free_image_list(conductor, entry->resource);
             break;
+        case AERON_LINGER_COUNTER:
+            free(entry->resource);
+            break;
     }
 }
 
@@ -326,12 +340,16 @@ void aeron_client_conductor_delete(aeron_client_conductor_t *conductor)
         aeron_conductor_free_subscription(conductor, conductor->subscriptions);
         conductor->subscriptions = next;
     }
+    while (NULL != conductor->counters)
+    {
+        aeron_counter_t *next = conductor->counters->next;
+        free(conductor->counters);
+        conductor->counters = next;
+    }
     while (NULL != conductor->registering)
     {
         struct aeron_client_registering_resource_stct *next = conductor->registering->next;
-        free(conductor->registering->channel);
-        free(conductor->registering->error_message);
-        free(conductor->registering);
+        aeron_registering_free(conductor->registering);
         conductor->registering = next;
     }
     while (NULL != conductor->log_buffers)
@@ -394,6 +412,10 @@ static void aeron_conductor_force_close(aeron_client_conductor_t *conductor, int
             __atomic_store_n(&list->images[i]->is_closed, true, __ATOMIC_RELEASE);
         }
         __atomic_store_n(&s->is_closed, true, __ATOMIC_RELEASE);
+    }
+    for (aeron_counter_t *c = conductor->counters; NULL != c; c = c->next)
+    {
+        __atomic_store_n(&c->is_closed, true, __ATOMIC_RELEASE);
     }
     for (struct aeron_client_registering_resource_stct *r = conductor->registering; NULL != r; r = r->next)
     {
@@ -779,6 +801,40 @@ static void aeron_conductor_on_counter(aeron_client_conductor_t *conductor, cons
         return;
     }
     memcpy(&response, buffer, sizeof(response));
+    if (available)
+    {
+        struct aeron_client_registering_resource_stct *r =
+            aeron_conductor_find_registering(conductor, response.correlation_id);
+        if (NULL != r && AERON_CLIENT_TYPE_COUNTER == r->type)
+        {
+            aeron_counter_t *counter = calloc(1, sizeof(*counter));
+            int64_t *value = aeron_counters_reader_addr(&conductor->counters_reader, response.counter_id);
+            if (NULL == counter || NULL == value)
+            {
+                free(counter);
+                aeron_conductor_fail_registering(r, EPROTO, "counter ready response has an invalid counter id");
+                return;
+            }
+            counter->value = value;
+            counter->conductor = conductor;
+            counter->registration_id = response.correlation_id;
+            counter->counter_id = response.counter_id;
+            counter->next = conductor->counters;
+            conductor->counters = counter;
+            r->resource = counter;
+            __atomic_store_n(&r->status, AERON_CLIENT_REGISTERED_MEDIA_DRIVER, __ATOMIC_RELEASE);
+        }
+    }
+    else
+    {
+        for (aeron_counter_t *c = conductor->counters; NULL != c; c = c->next)
+        {
+            if (c->registration_id == response.correlation_id)
+            {
+                __atomic_store_n(&c->is_closed, true, __ATOMIC_RELEASE);
+            }
+        }
+    }
     aeron_context_t *ctx = conductor->context;
     if (available && NULL != ctx->on_available_counter)
     {
@@ -1142,9 +1198,7 @@ int aeron_client_conductor_async_poll(struct aeron_client_registering_resource_s
         }
         result = -1;
     }
-    free(async->channel);
-    free(async->error_message);
-    free(async);
+    aeron_registering_free(async);
     return result;
 }
 
@@ -1221,6 +1275,110 @@ int aeron_client_conductor_close_subscription(aeron_client_conductor_t *conducto
     }
     int rc = aeron_conductor_send_remove(conductor, TP_COMMAND_REMOVE_SUBSCRIPTION, subscription->registration_id);
     aeron_conductor_linger(conductor, AERON_LINGER_SUBSCRIPTION, subscription, aeron_nano_clock());
+    pthread_mutex_unlock(&conductor->lock);
+    return rc;
+}
+
+int aeron_client_conductor_async_add_counter(aeron_client_conductor_t *conductor,
+                                             struct aeron_client_registering_resource_stct **async, int32_t type_id,
+                                             const uint8_t *key, size_t key_length, const char *label,
+                                             size_t label_length)
+{
+    if (key_length > AERON_COUNTER_MAX_KEY_LENGTH || label_length > AERON_COUNTER_MAX_LABEL_LENGTH)
+    {
+        aeron_err_set(EINVAL, "counter key length %zu (max %zu) or label length %zu (max %zu) too long", key_length,
+                      (size_t)AERON_COUNTER_MAX_KEY_LENGTH, label_length, (size_t)AERON_COUNTER_MAX_LABEL_LENGTH);
+        return -1;
+    }
+    struct aeron_client_registering_resource_stct *r = calloc(1, sizeof(*r));
+    char *channel = strdup("counter");
+    if (NULL == r || NULL == channel)
+    {
+        free(r);
+        free(channel);
+        aeron_err_set(ENOMEM, "could not allocate async add counter");
+        return -1;
+    }
+    r->channel = channel;
+    r->conductor = conductor;
+    r->type = AERON_CLIENT_TYPE_COUNTER;
+    r->status = AERON_CLIENT_AWAITING_MEDIA_DRIVER;
+    r->counter_type_id = type_id;
+
+    tp_counter_command_t cmd;
+    uint8_t command[sizeof(cmd) + 4 + AERON_COUNTER_MAX_KEY_LENGTH + 4 + AERON_COUNTER_MAX_LABEL_LENGTH];
+    size_t padded_key = AERON_ALIGN(key_length, (size_t)4);
+    int32_t label_length32 = (int32_t)label_length;
+
+    pthread_mutex_lock(&conductor->lock);
+    if (conductor->is_closed)
+    {
+        pthread_mutex_unlock(&conductor->lock);
+        aeron_registering_free(r);
+        aeron_err_set(AERON_CLIENT_ERROR_DRIVER_TIMEOUT, "client is closed (driver timeout or client timeout)");
+        return -1;
+    }
+    r->registration_id = tp_mpsc_rb_next_correlation_id(&conductor->to_driver);
+    r->deadline_ns = aeron_nano_clock() + conductor->driver_timeout_ms * INT64_C(1000000);
+    r->stream_id = type_id;
+    cmd.correlated.client_id = conductor->client_id;
+    cmd.correlated.correlation_id = r->registration_id;
+    cmd.type_id = type_id;
+    cmd.key_length = (int32_t)key_length;
+    memset(command, 0, sizeof(command));
+    memcpy(command, &cmd, sizeof(cmd));
+    if (key_length > 0)
+    {
+        memcpy(command + sizeof(cmd), key, key_length);
+    }
+    memcpy(command + sizeof(cmd) + padded_key, &label_length32, sizeof(label_length32));
+    if (label_length > 0)
+    {
+        memcpy(command + sizeof(cmd) + padded_key + sizeof(label_length32), label, label_length);
+    }
+    size_t length = sizeof(cmd) + padded_key + sizeof(label_length32) + label_length;
+    if (aeron_conductor_send(conductor, TP_COMMAND_ADD_COUNTER, command, length) < 0)
+    {
+        pthread_mutex_unlock(&conductor->lock);
+        aeron_registering_free(r);
+        return -1;
+    }
+    r->next = conductor->registering;
+    conductor->registering = r;
+    pthread_mutex_unlock(&conductor->lock);
+    *async = r;
+    return 0;
+}
+
+int aeron_client_conductor_close_counter(aeron_client_conductor_t *conductor, aeron_counter_t *counter)
+{
+    pthread_mutex_lock(&conductor->lock);
+    if (__atomic_load_n(&counter->is_closed, __ATOMIC_ACQUIRE) && conductor->is_closed)
+    {
+        pthread_mutex_unlock(&conductor->lock);
+        return 0; /* force-closed: aeron_close() frees it */
+    }
+    bool listed = false;
+    for (aeron_counter_t **p = &conductor->counters; NULL != *p; p = &(*p)->next)
+    {
+        if (*p == counter)
+        {
+            *p = counter->next;
+            listed = true;
+            break;
+        }
+    }
+    if (!listed)
+    {
+        pthread_mutex_unlock(&conductor->lock);
+        return 0; /* closed twice */
+    }
+    bool driver_removed = __atomic_load_n(&counter->is_closed, __ATOMIC_ACQUIRE);
+    __atomic_store_n(&counter->is_closed, true, __ATOMIC_RELEASE);
+    int rc = driver_removed
+                 ? 0
+                 : aeron_conductor_send_remove(conductor, TP_COMMAND_REMOVE_COUNTER, counter->registration_id);
+    aeron_conductor_linger(conductor, AERON_LINGER_COUNTER, counter, aeron_nano_clock());
     pthread_mutex_unlock(&conductor->lock);
     return rc;
 }

@@ -225,6 +225,7 @@ typedef enum aeron_client_resource_type_en
     AERON_CLIENT_TYPE_PUBLICATION = 1,
     AERON_CLIENT_TYPE_EXCLUSIVE_PUBLICATION = 2,
     AERON_CLIENT_TYPE_SUBSCRIPTION = 3,
+    AERON_CLIENT_TYPE_COUNTER = 4,
 } aeron_client_resource_type_t;
 
 struct aeron_client_registering_resource_stct
@@ -238,13 +239,35 @@ struct aeron_client_registering_resource_stct
     int32_t stream_id;
     int32_t error_code;
     char *error_message;
-    void *resource; /* the publication / subscription once ready */
+    void *resource; /* the publication / subscription / counter once ready */
+    int32_t counter_type_id;
+    uint8_t *counter_key;
+    size_t counter_key_length;
+    char *counter_label;
+    size_t counter_label_length;
     aeron_on_available_image_t on_available_image;
     void *on_available_image_clientd;
     aeron_on_unavailable_image_t on_unavailable_image;
     void *on_unavailable_image_clientd;
     struct aeron_client_registering_resource_stct *next;
 };
+
+/* ---- counters added by this client ---- */
+struct aeron_counter_stct
+{
+    volatile int64_t *value;
+    volatile bool is_closed;
+    aeron_client_conductor_t *conductor;
+    int64_t registration_id;
+    int32_t counter_id;
+    struct aeron_counter_stct *next;
+};
+
+int aeron_client_conductor_async_add_counter(aeron_client_conductor_t *conductor,
+                                             struct aeron_client_registering_resource_stct **async, int32_t type_id,
+                                             const uint8_t *key, size_t key_length, const char *label,
+                                             size_t label_length);
+int aeron_client_conductor_close_counter(aeron_client_conductor_t *conductor, aeron_counter_t *counter);
 
 /* ---- the client ---- */
 struct aeron_stct

@@ -70,6 +70,7 @@ extern "C"
     typedef struct aeron_client_registering_resource_stct aeron_async_add_publication_t;
     typedef struct aeron_client_registering_resource_stct aeron_async_add_exclusive_publication_t;
     typedef struct aeron_client_registering_resource_stct aeron_async_add_subscription_t;
+    typedef struct aeron_client_registering_resource_stct aeron_async_add_counter_t;
 
     typedef struct aeron_image_fragment_assembler_stct aeron_image_fragment_assembler_t;
     typedef struct aeron_image_controlled_fragment_assembler_stct aeron_image_controlled_fragment_assembler_t;
@@ -289,6 +290,26 @@ extern "C"
                                             size_t buffer_length);
     int aeron_counters_reader_free_for_reuse_deadline_ms(aeron_counters_reader_t *counters_reader, int32_t counter_id,
                                                          int64_t *deadline_ms);
+
+    /* Counters allocated by the driver on behalf of this client (type ids >= 1000 are for applications). */
+    int aeron_async_add_counter(aeron_async_add_counter_t **async, aeron_t *client, int32_t type_id,
+                                const uint8_t *key_buffer, size_t key_buffer_length, const char *label_buffer,
+                                size_t label_buffer_length);
+    int aeron_async_add_counter_poll(aeron_counter_t **counter, aeron_async_add_counter_t *async);
+    int64_t aeron_async_add_counter_get_registration_id(aeron_async_add_counter_t *add_counter);
+
+    int64_t *aeron_counter_addr(aeron_counter_t *counter);
+
+    typedef struct aeron_counter_constants_stct
+    {
+        int64_t registration_id;
+        int32_t counter_id;
+    } aeron_counter_constants_t;
+
+    int aeron_counter_constants(aeron_counter_t *counter, aeron_counter_constants_t *constants);
+    int aeron_counter_close(aeron_counter_t *counter, aeron_notification_t on_close_complete,
+                            void *on_close_complete_clientd);
+    bool aeron_counter_is_closed(aeron_counter_t *counter);
 
     /* ---- Publications ----------------------------------------------------------------------------------------- */
 
