@@ -33,6 +33,10 @@ int aeron_init(aeron_t **client, aeron_context_t *context)
 static void *aeron_conductor_thread(void *arg)
 {
     aeron_t *aeron = arg;
+    if (NULL != aeron->context->agent_on_start)
+    {
+        aeron->context->agent_on_start(aeron->context->agent_on_start_state, "[aeron-client-conductor]");
+    }
     while (__atomic_load_n(&aeron->running, __ATOMIC_ACQUIRE))
     {
         int work = aeron_client_conductor_do_work(aeron->conductor);

@@ -59,6 +59,8 @@ struct aeron_context_stct
     void *on_unavailable_counter_clientd;
     aeron_on_close_client_t on_close_client;
     void *on_close_client_clientd;
+    aeron_agent_on_start_func_t agent_on_start;
+    void *agent_on_start_state;
 };
 
 int aeron_context_parse_duration_ns(const char *text, uint64_t *out);

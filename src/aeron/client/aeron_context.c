@@ -307,3 +307,21 @@ AERON_CONTEXT_HANDLER(on_new_subscription, aeron_on_new_subscription_t)
 AERON_CONTEXT_HANDLER(on_available_counter, aeron_on_available_counter_t)
 AERON_CONTEXT_HANDLER(on_unavailable_counter, aeron_on_unavailable_counter_t)
 AERON_CONTEXT_HANDLER(on_close_client, aeron_on_close_client_t)
+
+int aeron_context_set_agent_on_start_function(aeron_context_t *context, aeron_agent_on_start_func_t value, void *state)
+{
+    AERON_CONTEXT_CHECK(context);
+    context->agent_on_start = value;
+    context->agent_on_start_state = state;
+    return 0;
+}
+
+aeron_agent_on_start_func_t aeron_context_get_agent_on_start_function(aeron_context_t *context)
+{
+    return NULL == context ? NULL : context->agent_on_start;
+}
+
+void *aeron_context_get_agent_on_start_state(aeron_context_t *context)
+{
+    return NULL == context ? NULL : context->agent_on_start_state;
+}

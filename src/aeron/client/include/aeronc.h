@@ -161,6 +161,14 @@ extern "C"
     int aeron_context_set_use_conductor_agent_invoker(aeron_context_t *context, bool value);
     bool aeron_context_get_use_conductor_agent_invoker(aeron_context_t *context);
 
+#define AERON_AGENT_ON_START_FUNCTION_ENV_VAR "AERON_AGENT_ON_START_FUNCTION"
+    /* Called on the conductor thread when it starts (e.g. to pin it); role_name names the thread. */
+    typedef void (*aeron_agent_on_start_func_t)(void *state, const char *role_name);
+    int aeron_context_set_agent_on_start_function(aeron_context_t *context, aeron_agent_on_start_func_t value,
+                                                  void *state);
+    aeron_agent_on_start_func_t aeron_context_get_agent_on_start_function(aeron_context_t *context);
+    void *aeron_context_get_agent_on_start_state(aeron_context_t *context);
+
     int aeron_context_init(aeron_context_t **context);
     int aeron_context_close(aeron_context_t *context);
 
