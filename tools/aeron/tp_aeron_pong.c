@@ -1,0 +1,128 @@
+/* tp_aeron_pong: echoes every ping back on the pong channel, with the official cpong's flags. */
+#include <getopt.h>
+
+#include "tp_aeron_tool_util.h"
+
+static const char usage_str[] = "[-h][-v][-C uri][-c uri][-p dir][-S stream-id][-s stream-id]\n"
+                                "    -h               help\n"
+                                "    -v               show version and exit\n"
+                                "    -C uri           pong channel (default aeron:ipc)\n"
+                                "    -c uri           ping channel (default aeron:ipc)\n"
+                                "    -p dir           Aeron directory\n"
+                                "    -S stream-id     pong stream id (default 1003)\n"
+                                "    -s stream-id     ping stream id (default 1002)\n";
+
+static void tp_pong_on_ping(void *clientd, const uint8_t *buffer, size_t length, aeron_header_t *header)
+{
+    aeron_exclusive_publication_t *publication = clientd;
+    while (aeron_exclusive_publication_offer(publication, buffer, length, NULL, NULL) < 0)
+    {
+        if (aeron_exclusive_publication_is_closed(publication) || !tp_tool_is_running())
+        {
+            return;
+        }
+    }
+}
+
+int main(int argc, char **argv)
+{
+    const char *ping_channel = "aeron:ipc";
+    const char *pong_channel = "aeron:ipc";
+    const char *dir = NULL;
+    int32_t ping_stream_id = 1002;
+    int32_t pong_stream_id = 1003;
+    int opt;
+
+    while ((opt = getopt(argc, argv, "hvC:c:p:S:s:")) != -1)
+    {
+        switch (opt)
+        {
+            case 'C':
+                pong_channel = optarg;
+                break;
+            case 'c':
+                ping_channel = optarg;
+                break;
+            case 'p':
+                dir = optarg;
+                break;
+            case 'S':
+                pong_stream_id = (int32_t)strtol(optarg, NULL, 0);
+                break;
+            case 's':
+                ping_stream_id = (int32_t)strtol(optarg, NULL, 0);
+                break;
+            case 'v':
+                printf("%s <%s> major %d minor %d patch %d git %s\n", argv[0], aeron_version_full(),
+                       aeron_version_major(), aeron_version_minor(), aeron_version_patch(), aeron_version_gitsha());
+                return EXIT_SUCCESS;
+            case 'h':
+            default:
+                fprintf(stderr, "Usage: %s %s", argv[0], usage_str);
+                return EXIT_FAILURE;
+        }
+    }
+
+    tp_tool_install_signals();
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    printf("Subscribing Ping at channel %s on Stream ID %" PRId32 "\n", ping_channel, ping_stream_id);
+    printf("Publishing Pong at channel %s on Stream ID %" PRId32 "\n", pong_channel, pong_stream_id);
+
+    int status = EXIT_FAILURE;
+    aeron_context_t *context = NULL;
+    aeron_t *aeron = NULL;
+    aeron_subscription_t *subscription = NULL;
+    aeron_exclusive_publication_t *publication = NULL;
+    aeron_image_t *image = NULL;
+    aeron_image_fragment_assembler_t *assembler = NULL;
+
+    if (tp_tool_connect(&context, &aeron, dir) < 0 ||
+        NULL == (subscription = tp_tool_add_subscription(aeron, ping_channel, ping_stream_id, NULL, NULL)) ||
+        NULL == (publication = tp_tool_add_exclusive_publication(aeron, pong_channel, pong_stream_id)))
+    {
+        goto cleanup;
+    }
+    if (aeron_image_fragment_assembler_create(&assembler, tp_pong_on_ping, publication) < 0)
+    {
+        fprintf(stderr, "aeron_image_fragment_assembler_create: %s\n", aeron_errmsg());
+        goto cleanup;
+    }
+    while (!aeron_subscription_is_connected(subscription) && tp_tool_is_running())
+    {
+        tp_tool_sleep_ns(1000000);
+    }
+    if (NULL == (image = aeron_subscription_image_at_index(subscription, 0)))
+    {
+        fprintf(stderr, "could not find the ping image\n");
+        goto cleanup;
+    }
+
+    status = EXIT_SUCCESS;
+    while (tp_tool_is_running())
+    {
+        if (aeron_image_poll(image, aeron_image_fragment_assembler_handler, assembler, 10) <= 0 &&
+            aeron_image_is_closed(image))
+        {
+            break; /* the pinger went away */
+        }
+    }
+    printf("Shutting down...\n");
+
+cleanup:
+    if (NULL != image)
+    {
+        aeron_subscription_image_release(subscription, image);
+    }
+    if (NULL != subscription)
+    {
+        aeron_subscription_close(subscription, NULL, NULL);
+    }
+    if (NULL != publication)
+    {
+        aeron_exclusive_publication_close(publication, NULL, NULL);
+    }
+    aeron_close(aeron);
+    aeron_context_close(context);
+    aeron_image_fragment_assembler_delete(assembler);
+    return status;
+}
