@@ -107,9 +107,11 @@ int tp_aeron_uri_parse(tp_aeron_uri_t *uri, const char *channel, size_t length)
         TP_SET_ERR(EINVAL, "channel length %zu exceeds the maximum %d", length, TP_URI_MAX_LENGTH);
         return -1;
     }
+    /* The channel is not NUL-terminated (it comes straight from a command), so never echo more than it holds. */
+    int echo = length < TP_URI_ECHO_LENGTH ? (int)length : TP_URI_ECHO_LENGTH;
     if (NULL != memchr(channel, '\0', length))
     {
-        TP_SET_ERR(EINVAL, "channel '%.*s' contains a NUL byte", TP_URI_ECHO_LENGTH, channel);
+        TP_SET_ERR(EINVAL, "channel '%.*s' contains a NUL byte", echo, channel);
         return -1;
     }
     memcpy(uri->text, channel, length);
@@ -123,7 +125,7 @@ int tp_aeron_uri_parse(tp_aeron_uri_t *uri, const char *channel, size_t length)
     }
     if (0 != strncmp(p, TP_URI_SCHEME, strlen(TP_URI_SCHEME)))
     {
-        TP_SET_ERR(EINVAL, "channel '%.*s' does not start with 'aeron:'", TP_URI_ECHO_LENGTH, channel);
+        TP_SET_ERR(EINVAL, "channel '%.*s' does not start with 'aeron:'", echo, channel);
         return -1;
     }
     p += strlen(TP_URI_SCHEME);
@@ -140,8 +142,7 @@ int tp_aeron_uri_parse(tp_aeron_uri_t *uri, const char *channel, size_t length)
     }
     else
     {
-        TP_SET_ERR(EINVAL, "channel '%.*s' has unknown media (expected aeron:ipc or aeron:udp)", TP_URI_ECHO_LENGTH,
-                   channel);
+        TP_SET_ERR(EINVAL, "channel '%.*s' has unknown media (expected aeron:ipc or aeron:udp)", echo, channel);
         return -1;
     }
 
@@ -150,7 +151,7 @@ int tp_aeron_uri_parse(tp_aeron_uri_t *uri, const char *channel, size_t length)
         p++;
         if (tp_aeron_uri_parse_params(uri, p) < 0)
         {
-            TP_APPEND_ERR("parsing channel '%.*s'", TP_URI_ECHO_LENGTH, channel);
+            TP_APPEND_ERR("parsing channel '%.*s'", echo, channel);
             return -1;
         }
     }
