@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# The project's test command: installs what is missing, builds, and runs the whole ctest suite, then does
-# the same in an AddressSanitizer + UndefinedBehaviorSanitizer build.
-#   scripts/test.sh            both builds
-#   TP_TEST_SANITIZE=0 ...     skip the sanitizer build (quicker local loop)
+# The project's test command: installs what is missing, builds with gcc and runs the whole ctest suite, then
+# does the same in an AddressSanitizer + UndefinedBehaviorSanitizer build and in a clang build (warnings are
+# errors with both compilers).
+#   scripts/test.sh            all three builds
+#   TP_TEST_SANITIZE=0 ...     skip the sanitizer build
+#   TP_TEST_CLANG=0 ...        skip the clang build
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -18,11 +20,16 @@ run_suite() {
     ctest --test-dir "$dir" --output-on-failure -j "$jobs"
 }
 
-echo "== release build (build/) =="
-run_suite "$root/build"
+echo "== gcc build (build/) =="
+CC=gcc run_suite "$root/build"
 
 if [ "${TP_TEST_SANITIZE:-1}" != "0" ]; then
     echo "== ASan+UBSan build (build-asan/) =="
     ASAN_OPTIONS="detect_leaks=1:abort_on_error=1" UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" \
-        run_suite "$root/build-asan" -DTP_SANITIZE=ON -DTP_BUILD_BENCH=OFF
+        CC=gcc run_suite "$root/build-asan" -DTP_SANITIZE=ON -DTP_BUILD_BENCH=OFF
+fi
+
+if [ "${TP_TEST_CLANG:-1}" != "0" ]; then
+    echo "== clang build (build-clang/) =="
+    CC=clang run_suite "$root/build-clang"
 fi
