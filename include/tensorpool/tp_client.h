@@ -20,10 +20,10 @@
  *   tp_client_do_work(), which the application calls from its own loop. The client and every producer and consumer
  *   created from it are then used from that one thread. The blocking tp_producer_start() / tp_consumer_start()
  *   drive tp_client_do_work() themselves while they wait.
- * - TP_CLIENT_MODE_AGENT: the Aeron client runs its conductor on its own thread, paced by the context's idle
- *   strategy; tp_client_do_work() returns 0 and does nothing. Producers and consumers may then live on different
- *   application threads, but each object is single-threaded: all calls on one producer (or consumer), including
- *   its poll and close, come from one thread at a time. Adding and closing objects is safe from any thread.
+ * - TP_CLIENT_MODE_AGENT: the Aeron client runs its conductor on its own thread; tp_client_do_work() returns 0
+ *   and does nothing. Producers and consumers may then live on different application threads, but each object is
+ * single-threaded: all calls on one producer (or consumer), including its poll and close, come from one thread at a
+ * time. Adding and closing objects is safe from any thread.
  *
  * A producer's or consumer's poll drives all of its control duties (announces, QoS, hello, metadata, per-consumer
  * streams), like an Aeron subscription poll drives fragment delivery: an object that is not polled goes silent
@@ -134,8 +134,8 @@ extern "C"
 
     int tp_context_set_client_mode(tp_context_t *ctx, tp_client_mode_t mode);
     tp_client_mode_t tp_context_get_client_mode(const tp_context_t *ctx);
-    /* "spin", "noop", "yield", "sleep" or "backoff": paces tp_client_idle(), the blocking starts and, in agent mode,
-     * the Aeron conductor thread. */
+    /* "spin", "noop", "yield", "sleep" or "backoff": paces tp_client_idle() and the blocking starts. (In agent mode
+     * the Aeron conductor thread paces itself with Aeron's idle sleep, AERON_CLIENT_IDLE_SLEEP_DURATION.) */
     int tp_context_set_idle_strategy(tp_context_t *ctx, const char *name);
     /* How long tp_producer_start() / tp_consumer_start() wait for their Aeron streams (ms). */
     int tp_context_set_start_timeout_ms(tp_context_t *ctx, uint64_t timeout_ms);
