@@ -59,6 +59,7 @@ int tp_demo_client_start(const tp_demo_options_t *options, tp_client_t **client)
     if (tp_context_set_aeron_dir(ctx, options->aeron_dir) < 0 ||
         tp_context_set_shm_base_dir(ctx, options->shm_dir) < 0 ||
         tp_context_add_allowed_dir(ctx, options->shm_dir) < 0 || tp_context_set_channel(ctx, options->channel) < 0 ||
+        tp_context_set_idle_strategy(ctx, options->idle) < 0 ||
         tp_context_set_log(ctx, demo_log, (void *)"tp_demo", TP_LOG_WARN) < 0)
     {
         goto done;
@@ -86,6 +87,9 @@ static void demo_usage(FILE *out)
             "  -n, --slots N            header ring / pool slots, a power of two (default 16)\n"
             "  -p, --aeron-dir DIR      Aeron directory for the embedded driver (default: a temp dir in /dev/shm)\n"
             "      --stream-id ID       tensorpool stream id (default 10)\n"
+            "  -i, --idle NAME          idle strategy of producer and consumer between polls: spin, yield\n"
+            "                           (default: lowest latency, one core each), backoff (sleeps: saves CPU,\n"
+            "                           adds up to ~1 ms latency), sleep, noop\n"
             "  -h, --help\n");
 }
 
@@ -101,6 +105,7 @@ static int demo_parse(int argc, char **argv, tp_demo_options_t *options)
     options->slots = 16;
     options->stream_id = 10;
     snprintf(options->channel, sizeof(options->channel), "%s", TP_DEFAULT_CHANNEL);
+    snprintf(options->idle, sizeof(options->idle), "yield");
 
     enum
     {
@@ -116,12 +121,13 @@ static int demo_parse(int argc, char **argv, tp_demo_options_t *options)
         {"slots", required_argument, NULL, 'n'},
         {"aeron-dir", required_argument, NULL, 'p'},
         {"stream-id", required_argument, NULL, OPT_STREAM_ID},
+        {"idle", required_argument, NULL, 'i'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     int opt;
     uint64_t value;
-    while (-1 != (opt = getopt_long(argc, argv, "d:r:s:t:n:p:h", long_options, NULL)))
+    while (-1 != (opt = getopt_long(argc, argv, "d:r:s:t:n:p:i:h", long_options, NULL)))
     {
         switch (opt)
         {
@@ -178,6 +184,14 @@ static int demo_parse(int argc, char **argv, tp_demo_options_t *options)
                     return -1;
                 }
                 options->stream_id = (uint32_t)value;
+                break;
+            case 'i':
+                if (strlen(optarg) >= sizeof(options->idle))
+                {
+                    fprintf(stderr, "--idle '%s' is not spin, noop, yield, sleep or backoff\n", optarg);
+                    return -1;
+                }
+                snprintf(options->idle, sizeof(options->idle), "%s", optarg);
                 break;
             case 'h':
                 demo_usage(stdout);

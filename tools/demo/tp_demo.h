@@ -27,6 +27,7 @@ typedef struct tp_demo_options_stct
     char aeron_dir[PATH_MAX];
     char shm_dir[PATH_MAX];
     char channel[256];
+    char idle[16]; /* idle strategy of both ends */
 } tp_demo_options_t;
 
 /* Written by one process, read by the others; every access goes through tp_atomic.h. */

@@ -1,0 +1,109 @@
+/*
+ * tp_mediadriver + tp_example_producer + two tp_example_consumer processes: the consumer that expects what
+ * is sent verifies every frame it is handed; the one that expects another dtype reports bad frames and fails,
+ * which shows the verification can fail.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "apps_test_process.h"
+
+static void test_driver_producer_consumers(void **state)
+{
+    (void)state;
+    char dir[256];
+    assert_int_equal(apps_temp_dir(dir, sizeof(dir), "tp-test-examples"), 0);
+    char aeron_dir[300];
+    char shm_dir[300];
+    char out_driver[300];
+    char out_producer[300];
+    char out_good[300];
+    char out_wrong[300];
+    snprintf(aeron_dir, sizeof(aeron_dir), "%s/aeron", dir);
+    snprintf(shm_dir, sizeof(shm_dir), "%s/shm", dir);
+    snprintf(out_driver, sizeof(out_driver), "%s/driver.txt", dir);
+    snprintf(out_producer, sizeof(out_producer), "%s/producer.txt", dir);
+    snprintf(out_good, sizeof(out_good), "%s/good.txt", dir);
+    snprintf(out_wrong, sizeof(out_wrong), "%s/wrong.txt", dir);
+    assert_int_equal(mkdir(shm_dir, 0700), 0);
+
+    char env_dir[320];
+    snprintf(env_dir, sizeof(env_dir), "AERON_DIR=%s", aeron_dir);
+    const char *env[] = {env_dir, "AERON_DIR_DELETE_ON_SHUTDOWN=true", NULL};
+    const char *driver_argv[] = {TP_MEDIADRIVER_BIN, NULL};
+    pid_t driver = apps_process_spawn(driver_argv, env, out_driver);
+    assert_true(driver > 0);
+
+    /* The examples find the driver through -p (the consumers) and AERON_DIR (the producer). */
+    const char *good_argv[] = {
+        TP_EXAMPLE_CONSUMER_BIN, "-p", aeron_dir,  "--shm-dir", shm_dir,      "--shape", "240x320", "--dtype", "uint16",
+        "--consumer-id",         "5",  "--frames", "50",        "--duration", "60",      NULL};
+    const char *wrong_argv[] = {
+        TP_EXAMPLE_CONSUMER_BIN, "-p", aeron_dir,  "--shm-dir", shm_dir,      "--shape", "240x320", "--dtype", "int16",
+        "--consumer-id",         "6",  "--frames", "10",        "--duration", "60",      NULL};
+    const char *producer_argv[] = {
+        TP_EXAMPLE_PRODUCER_BIN, "--shm-dir", shm_dir,    "--shape", "240x320", "--dtype",    "uint16", "--rate", "100",
+        "--wait-consumers",      "2",         "--frames", "400",     "--offer", "--duration", "60",     NULL};
+    pid_t good = apps_process_spawn(good_argv, NULL, out_good);
+    pid_t wrong = apps_process_spawn(wrong_argv, NULL, out_wrong);
+    pid_t producer = apps_process_spawn(producer_argv, env, out_producer);
+    assert_true(good > 0 && wrong > 0 && producer > 0);
+
+    int good_status = apps_process_wait(good, 60000);
+    int wrong_status = apps_process_wait(wrong, 60000);
+    int producer_status = apps_process_wait(producer, 60000);
+    kill(driver, SIGTERM);
+    int driver_status = apps_process_wait(driver, 20000);
+
+    char *good_text = apps_file_read(out_good);
+    char *wrong_text = apps_file_read(out_wrong);
+    char *producer_text = apps_file_read(out_producer);
+    assert_non_null(good_text);
+    assert_non_null(wrong_text);
+    assert_non_null(producer_text);
+    fprintf(stderr, "producer:\n%s\nconsumer:\n%s\nwrong-dtype consumer:\n%s\n", producer_text, good_text, wrong_text);
+
+    assert_int_equal(producer_status, 0);
+    assert_non_null(strstr(producer_text, "sent=400 "));
+    assert_int_equal(good_status, 0);
+    tp_app_summary_t summary;
+    assert_true(apps_summary_parse(good_text, &summary));
+    assert_int_equal(summary.received, 50);
+    assert_int_equal(summary.bad, 0);
+    assert_true(summary.verified > 0);
+    /* Every received frame is verified unless it was recycled under the read, which counts as late. */
+    assert_true(summary.received - summary.verified <= summary.drops_late);
+
+    assert_int_equal(wrong_status, 1);
+    assert_true(apps_summary_parse(wrong_text, &summary));
+    assert_int_equal(summary.received, 10);
+    assert_true(summary.bad > 0);
+    assert_int_equal(summary.verified, 0);
+
+    assert_int_equal(driver_status, 0);
+    free(good_text);
+    free(wrong_text);
+    free(producer_text);
+    /* The producer removed its regions on close; the driver its directory on shutdown. */
+    struct stat st;
+    assert_int_not_equal(stat(aeron_dir, &st), 0);
+    apps_temp_dir_remove(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_driver_producer_consumers),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
