@@ -59,9 +59,11 @@ static void test_driver_producer_consumers(void **state)
     pid_t producer = apps_process_spawn(producer_argv, env, out_producer);
     assert_true(good > 0 && wrong > 0 && producer > 0);
 
+    /* The producer streams until both consumers have what they asked for, however slow the machine is. */
     int good_status = apps_process_wait(good, 60000);
     int wrong_status = apps_process_wait(wrong, 60000);
-    int producer_status = apps_process_wait(producer, 60000);
+    kill(producer, SIGINT);
+    int producer_status = apps_process_wait(producer, 20000);
     kill(driver, SIGTERM);
     int driver_status = apps_process_wait(driver, 20000);
 
@@ -74,7 +76,11 @@ static void test_driver_producer_consumers(void **state)
     fprintf(stderr, "producer:\n%s\nconsumer:\n%s\nwrong-dtype consumer:\n%s\n", producer_text, good_text, wrong_text);
 
     assert_int_equal(producer_status, 0);
-    assert_non_null(strstr(producer_text, "sent=400 "));
+    unsigned long long sent = 0;
+    const char *report = strstr(producer_text, "sent=");
+    assert_non_null(report);
+    assert_int_equal(sscanf(report, "sent=%llu", &sent), 1);
+    assert_true(sent >= 50);
     assert_int_equal(good_status, 0);
     tp_app_summary_t summary;
     assert_true(apps_summary_parse(good_text, &summary));

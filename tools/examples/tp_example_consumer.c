@@ -219,7 +219,9 @@ int main(int argc, char **argv)
         {
             break;
         }
-        int work = tp_consumer_poll(consumer, on_frame, &verifier, 0);
+        /* With --frames, never take more fragments than frames still wanted. */
+        uint64_t wanted = 0 == o.frames ? 10 : o.frames - verifier.summary.received;
+        int work = tp_consumer_poll(consumer, on_frame, &verifier, wanted < 10 ? (int)wanted : 10);
         int client_work = tp_client_do_work(client);
         if (work < 0 || client_work < 0)
         {
