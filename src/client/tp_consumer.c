@@ -86,6 +86,10 @@ static void tp_consumer_on_available_image(void *clientd, aeron_subscription_t *
     tp_consumer_sub_t *sub = clientd;
     tp_consumer_t *c = sub->consumer;
     tp_consumer_count(c, &c->transport.images_available);
+    if (sub->stream_id != c->client->ctx.control_stream_id || 0 != strcmp(sub->channel, c->client->ctx.channel))
+    {
+        return;
+    }
     /* §10.1.1: the join time is when the image carrying the announces becomes available; the first one counts. */
     int64_t now = (int64_t)tp_client_now_ns(c->client);
     if (now <= 0)
