@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -136,12 +137,57 @@ static void test_options(void **state)
     assert_int_equal(tp_app_next_pow2(64, 4096), 4096);
 }
 
+static char *read_source_file(const char *relative)
+{
+    const char *root = getenv("TP_SOURCE_DIR");
+    assert_non_null(root);
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/%s", root, relative);
+    FILE *f = fopen(path, "rb");
+    if (NULL == f)
+    {
+        fail_msg("cannot open %s", path);
+    }
+    fseek(f, 0, SEEK_END);
+    long length = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *text = malloc((size_t)length + 1);
+    assert_non_null(text);
+    assert_int_equal(fread(text, 1, (size_t)length, f), (size_t)length);
+    text[length] = '\0';
+    fclose(f);
+    return text;
+}
+
+/* docs/usage.md shows the minimal programs in full: the listings must be the files that are compiled. */
+static void test_usage_guide_listings_match_the_built_examples(void **state)
+{
+    (void)state;
+    char *guide = read_source_file("docs/usage.md");
+    const char *files[] = {"tools/examples/minimal_producer.c", "tools/examples/minimal_consumer.c"};
+    for (size_t i = 0; i < 2; i++)
+    {
+        char *source = read_source_file(files[i]);
+        char *block = malloc(strlen(source) + 16);
+        assert_non_null(block);
+        sprintf(block, "```c\n%s```\n", source);
+        if (NULL == strstr(guide, block))
+        {
+            fail_msg("docs/usage.md does not show %s verbatim", files[i]);
+        }
+        free(block);
+        free(source);
+    }
+    free(guide);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pattern_roundtrip_and_single_byte_corruption),
         cmocka_unit_test(test_histogram_percentiles),
         cmocka_unit_test(test_options),
+        cmocka_unit_test(test_usage_guide_listings_match_the_built_examples),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
