@@ -11,9 +11,11 @@
  *             process accepting every frame it can.
  *
  * Needs no running driver: one is forked with a private directory under /dev/shm (or -p DIR uses a running
- * one). Usage: tp_bench [-n latency-samples] [-p aeron-dir] [-q]  (-q: shorter runs)
+ * one). Usage: tp_bench [-n latency-samples] [-p aeron-dir] [-q] [-u]  (-q: shorter runs; -u: do not pin the
+ * producer side to CPU 0 and the consumer side to CPU 1; the driver is never pinned)
  */
 #include <errno.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <getopt.h>
@@ -47,7 +49,8 @@ typedef struct bench_shared_stct
     volatile uint64_t consumer_accepted;
     volatile uint64_t consumer_late;
     volatile uint64_t consumer_gap;
-    uint8_t pad1[CACHE_LINE - 32];
+    volatile uint64_t consumer_other; /* invalid, unmapped, wrong epoch, replayed: expected 0 */
+    uint8_t pad1[CACHE_LINE - 40];
     volatile int32_t stop; /* parent -> children */
     uint8_t pad2[CACHE_LINE - 4];
     double latency_ns[3]; /* p50, p99, p99.9 as measured by the consumer */
@@ -55,6 +58,20 @@ typedef struct bench_shared_stct
 } bench_shared_t;
 
 static char bench_aeron_dir[PATH_MAX];
+static bool bench_pin = true;
+
+/* Producer side on CPU 0, consumer side on CPU 1 (when there are two): no migrations in the measurements. */
+static void bench_pin_to(int cpu)
+{
+    if (!bench_pin || sysconf(_SC_NPROCESSORS_ONLN) < 2)
+    {
+        return;
+    }
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    sched_setaffinity(0, sizeof(set), &set);
+}
 static char bench_shm_dir[PATH_MAX];
 
 static void *bench_shared_alloc(size_t length)
@@ -111,6 +128,7 @@ static floor_t raw_pingpong(size_t iterations)
     pid_t child = fork();
     if (0 == child)
     {
+        bench_pin_to(1);
         for (uint64_t i = 1; i <= total; i++)
         {
             while (tp_load_acquire_u64(ping) != i)
@@ -304,6 +322,7 @@ static pid_t bench_consumer_fork(bench_shared_t *shared, uint32_t stream_id, siz
         return pid;
     }
     prctl(PR_SET_PDEATHSIG, SIGKILL);
+    bench_pin_to(1);
     tp_client_t *client = bench_client();
     tp_consumer_config_t config;
     tp_consumer_config_init(&config);
@@ -342,6 +361,8 @@ static pid_t bench_consumer_fork(bench_shared_t *shared, uint32_t stream_id, siz
     shared->consumer_accepted = c.accepted;
     shared->consumer_late = c.late + counters->drops_late;
     shared->consumer_gap = counters->drops_gap;
+    shared->consumer_other = counters->drops_invalid + counters->drops_unmapped + counters->descriptors_wrong_epoch +
+                             counters->descriptors_replayed + counters->resyncs;
     if (c.count > 0)
     {
         qsort(c.samples, c.count, sizeof(uint64_t), compare_u64);
@@ -473,6 +494,7 @@ typedef struct rate_stct
     uint64_t accepted;
     uint64_t late;
     uint64_t gap;
+    uint64_t other;
     uint64_t back_pressured;
 } rate_t;
 
@@ -487,8 +509,6 @@ static rate_t bench_rate(uint32_t size, uint32_t slots, uint64_t frames, uint32_
         exit(EXIT_FAILURE);
     }
     memset(source, 0x5A, size);
-    r.memcpy_gibs = memcpy_bandwidth(source, size, stride, slots, frames, false);
-    r.memcpy_shm_gibs = memcpy_bandwidth(source, size, stride, slots, frames, true);
 
     bench_shared_t *shared = bench_shared_alloc(sizeof(bench_shared_t));
     pid_t consumer = bench_consumer_fork(shared, stream_id, 0, 0);
@@ -496,6 +516,10 @@ static rate_t bench_rate(uint32_t size, uint32_t slots, uint64_t frames, uint32_
     tp_producer_t *producer = bench_producer(client, stream_id, stride, slots);
     bench_wait_mapped(client, producer, shared);
     const tp_tensor_desc_t desc = bench_desc(size);
+
+    /* The copy limits are measured with the consumer process already spinning, as it does during offer. */
+    r.memcpy_gibs = memcpy_bandwidth(source, size, stride, slots, frames, false);
+    r.memcpy_shm_gibs = memcpy_bandwidth(source, size, stride, slots, frames, true);
 
     /* Warm the slots and the consumer path once, unmeasured. */
     for (uint32_t i = 0; i < slots; i++)
@@ -552,6 +576,7 @@ static rate_t bench_rate(uint32_t size, uint32_t slots, uint64_t frames, uint32_
     r.accepted = shared->consumer_accepted;
     r.late = shared->consumer_late;
     r.gap = shared->consumer_gap;
+    r.other = shared->consumer_other;
     r.offer_fps = (double)frames / ((double)offer_ns / 1e9);
     r.offer_gibs = r.offer_fps * size / GIB;
     r.claim_fps = (double)frames / ((double)claim_ns / 1e9);
@@ -561,6 +586,22 @@ static rate_t bench_rate(uint32_t size, uint32_t slots, uint64_t frames, uint32_
     munmap(shared, sizeof(bench_shared_t));
     free(source);
     return r;
+}
+
+/* The machine is shared: the load average says how much the figures can be trusted. */
+static void bench_print_load(void)
+{
+    char text[128] = "?";
+    FILE *f = fopen("/proc/loadavg", "r");
+    if (NULL != f)
+    {
+        if (NULL == fgets(text, sizeof(text), f))
+        {
+            snprintf(text, sizeof(text), "?\n");
+        }
+        fclose(f);
+    }
+    printf("%s\n", text);
 }
 
 static int bench_remove(const char *path, const struct stat *st, int type, struct FTW *ftw)
@@ -578,7 +619,7 @@ int main(int argc, char **argv)
     bool quick = false;
     const char *aeron_dir = NULL;
     int opt;
-    while (-1 != (opt = getopt(argc, argv, "n:p:qh")))
+    while (-1 != (opt = getopt(argc, argv, "n:p:quh")))
     {
         switch (opt)
         {
@@ -591,8 +632,11 @@ int main(int argc, char **argv)
             case 'q':
                 quick = true;
                 break;
+            case 'u':
+                bench_pin = false;
+                break;
             default:
-                fprintf(stderr, "usage: tp_bench [-n latency-samples] [-p aeron-dir] [-q]\n");
+                fprintf(stderr, "usage: tp_bench [-n latency-samples] [-p aeron-dir] [-q] [-u]\n");
                 return 2;
         }
     }
@@ -621,8 +665,10 @@ int main(int argc, char **argv)
         snprintf(bench_aeron_dir, sizeof(bench_aeron_dir), "%s/aeron", root);
     }
     pid_t driver = NULL == aeron_dir ? driver_start() : 0;
+    bench_pin_to(0);
 
-    printf("tp_bench: Aeron dir %s, regions in %s\n\n", bench_aeron_dir, bench_shm_dir);
+    printf("tp_bench: Aeron dir %s, regions in %s, load average at start: ", bench_aeron_dir, bench_shm_dir);
+    bench_print_load();
     const floor_t floor = raw_pingpong(quick ? 100000 : 1000000);
     printf("raw cache-line ping-pong, one-way (RTT/2): p50 %.0f ns, p99 %.0f ns\n\n", floor.one_way_p50_ns,
            floor.one_way_p99_ns);
@@ -637,8 +683,8 @@ int main(int argc, char **argv)
     const uint32_t sizes[] = {64, 4096, 1u << 20, 8u << 20};
     const uint32_t slots[] = {64, 64, 64, 16};
     const uint64_t frames_full[] = {500000, 200000, 3000, 400};
-    printf("%8s %11s %8s %8s %6s %8s %6s | %11s %8s | %8s %8s %6s\n", "frame", "offer f/s", "GiB/s", "memcpy", "ratio",
-           "shm cpy", "ratio", "claim f/s", "ns/frame", "accepted", "late", "gap");
+    printf("%8s %11s %8s %8s %6s %8s %6s | %11s %8s | %8s %8s %6s %6s %8s\n", "frame", "offer f/s", "GiB/s", "memcpy",
+           "ratio", "shm cpy", "ratio", "claim f/s", "ns/frame", "accepted", "late", "gap", "other", "refused");
     for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++)
     {
         uint64_t frames = quick ? frames_full[k] / 5 : frames_full[k];
@@ -656,17 +702,21 @@ int main(int argc, char **argv)
         {
             snprintf(label, sizeof(label), "%u B", sizes[k]);
         }
-        printf("%8s %11.0f %8.2f %8.2f %6.2f %8.2f %6.2f | %11.0f %8.0f | %7.1f%% %8" PRIu64 " %6" PRIu64 "\n", label,
-               r.offer_fps, r.offer_gibs, r.memcpy_gibs, r.offer_gibs / r.memcpy_gibs, r.memcpy_shm_gibs,
+        printf("%8s %11.0f %8.2f %8.2f %6.2f %8.2f %6.2f | %11.0f %8.0f | %7.1f%% %8" PRIu64 " %6" PRIu64 " %6" PRIu64
+               " %8" PRIu64 "\n",
+               label, r.offer_fps, r.offer_gibs, r.memcpy_gibs, r.offer_gibs / r.memcpy_gibs, r.memcpy_shm_gibs,
                r.offer_gibs / r.memcpy_shm_gibs, r.claim_fps, r.claim_ns, 100.0 * (double)r.accepted / (double)r.frames,
-               r.late, r.gap);
+               r.late, r.gap, r.other, r.back_pressured);
     }
     printf(
         "\n(GiB/s, best of 2 passes; memcpy = into a heap ring of the pool's size, shm cpy = into a mapped\n"
         " /dev/shm file of that size (the pools' kind of memory); ratio = offer / that: target >= 0.85 for >= 1 MiB;\n"
         " claim ns/frame = claim + commit + descriptor publish without the fill: target <= 1000;\n"
-        " accepted = frames the other process took intact, late = recycled before it read them)\n");
+        " accepted = frames the other process took intact, late = recycled before it read them, other = dropped\n"
+        " for another reason, refused = descriptors Aeron refused (back pressure))\n");
 
+    printf("load average at the end: ");
+    bench_print_load();
     if (driver > 0)
     {
         kill(driver, SIGTERM);
