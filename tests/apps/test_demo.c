@@ -118,6 +118,28 @@ static void test_demo_stops_cleanly_on_sigint(void **state)
     free(text);
 }
 
+/* The verification is real: frames corrupted on purpose are reported bad, and the demo fails. */
+static void test_demo_reports_corrupted_frames(void **state)
+{
+    demo_fixture_t *f = *state;
+    const char *argv[] = {TP_DEMO_BIN,       "--duration", "1",       "--idle",  "backoff",
+                          "--corrupt-every", "5",          "--shape", "240x320", NULL};
+    pid_t pid = apps_process_spawn(argv, NULL, f->out);
+    assert_true(pid > 0);
+    assert_int_equal(apps_process_wait(pid, 60000), 1);
+    char *text = apps_file_read(f->out);
+    assert_non_null(text);
+    tp_app_summary_t summary;
+    assert_true(apps_summary_parse(text, &summary));
+    assert_true(summary.received >= 5);
+    assert_true(summary.bad > 0);
+    /* Every 5th frame (seq 4, 9, ...) was corrupted, and only those: the rest verify. */
+    assert_true(summary.bad <= summary.received / 5 + 1);
+    assert_true(summary.verified > 0);
+    assert_demo_dirs_removed(text);
+    free(text);
+}
+
 static void test_demo_rejects_bad_options(void **state)
 {
     demo_fixture_t *f = *state;
@@ -134,6 +156,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_demo_streams_and_verifies, demo_setup, demo_teardown),
         cmocka_unit_test_setup_teardown(test_demo_stops_cleanly_on_sigint, demo_setup, demo_teardown),
+        cmocka_unit_test_setup_teardown(test_demo_reports_corrupted_frames, demo_setup, demo_teardown),
         cmocka_unit_test_setup_teardown(test_demo_rejects_bad_options, demo_setup, demo_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -90,6 +90,8 @@ static void demo_usage(FILE *out)
             "  -i, --idle NAME          idle strategy of producer and consumer between polls: spin, yield\n"
             "                           (default: lowest latency, one core each), backoff (sleeps: saves CPU,\n"
             "                           adds up to ~1 ms latency), sleep, noop\n"
+            "      --corrupt-every N    self-test: flip one byte in every Nth frame after filling it; the\n"
+            "                           consumer must report those frames as bad (and tp_demo exit 1)\n"
             "  -h, --help\n");
 }
 
@@ -110,7 +112,8 @@ static int demo_parse(int argc, char **argv, tp_demo_options_t *options)
     enum
     {
         OPT_MAX = 1000,
-        OPT_STREAM_ID
+        OPT_STREAM_ID,
+        OPT_CORRUPT
     };
     static const struct option long_options[] = {
         {"duration", required_argument, NULL, 'd'},
@@ -122,6 +125,7 @@ static int demo_parse(int argc, char **argv, tp_demo_options_t *options)
         {"aeron-dir", required_argument, NULL, 'p'},
         {"stream-id", required_argument, NULL, OPT_STREAM_ID},
         {"idle", required_argument, NULL, 'i'},
+        {"corrupt-every", required_argument, NULL, OPT_CORRUPT},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -184,6 +188,12 @@ static int demo_parse(int argc, char **argv, tp_demo_options_t *options)
                     return -1;
                 }
                 options->stream_id = (uint32_t)value;
+                break;
+            case OPT_CORRUPT:
+                if (tp_app_size_parse("--corrupt-every", optarg, 1, UINT64_MAX, &options->corrupt_every) < 0)
+                {
+                    return -1;
+                }
                 break;
             case 'i':
                 if (strlen(optarg) >= sizeof(options->idle))

@@ -27,7 +27,8 @@ typedef struct tp_demo_options_stct
     char aeron_dir[PATH_MAX];
     char shm_dir[PATH_MAX];
     char channel[256];
-    char idle[16]; /* idle strategy of both ends */
+    char idle[16];          /* idle strategy of both ends */
+    uint64_t corrupt_every; /* testing: flip a byte in every Nth frame after filling it (0 = never) */
 } tp_demo_options_t;
 
 /* Written by one process, read by the others; every access goes through tp_atomic.h. */

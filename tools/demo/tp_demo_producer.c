@@ -117,6 +117,10 @@ int tp_demo_producer_run(const tp_demo_options_t *options, tp_demo_shared_t *sha
             continue;
         }
         tp_app_pattern_fill(claim.payload, options->frame_bytes, claim.seq);
+        if (0 != options->corrupt_every && 0 == (claim.seq + 1) % options->corrupt_every)
+        {
+            claim.payload[options->frame_bytes / 2] ^= 0x01; /* the consumer must catch this and report it bad */
+        }
         rc = tp_producer_commit(producer, &claim, &desc, tp_demo_now_ns());
         if (TP_PRODUCER_OK == rc || TP_PRODUCER_BACK_PRESSURE == rc)
         {
