@@ -553,10 +553,12 @@ int tp_consumer_poll(tp_consumer_t *consumer, tp_consumer_frame_handler_t on_fra
         }
     }
     size_t limit = fragment_limit > 0 ? (size_t)fragment_limit : 10;
-    int work = 0;
-    /* Control first: an announce or ConsumerConfig changes how the descriptors that follow are handled. */
-    static const int order[TP_CONSUMER_SHARED_SUBS] = {TP_STREAM_CONTROL - 1, TP_STREAM_METADATA - 1,
-                                                       TP_STREAM_DESCRIPTOR - 1, TP_STREAM_QOS - 1};
+    /* Duties first: a producer found stale is unmapped before, never after, frames are handed over in this poll,
+     * so views stay valid until the next poll. */
+    int work = tp_consumer_core_do_work(c->core, tp_client_now_ns(c->client));
+    /* Control before descriptors: an announce or ConsumerConfig changes how the descriptors that follow are read. */
+    static const int order[TP_CONSUMER_SHARED_SUBS] = {TP_STREAM_CONTROL - 1, TP_STREAM_METADATA - 1, TP_STREAM_QOS - 1,
+                                                       TP_STREAM_DESCRIPTOR - 1};
     for (int i = 0; i < TP_CONSUMER_SHARED_SUBS; i++)
     {
         tp_consumer_sub_t *sub = &c->subs[order[i]];
@@ -569,7 +571,6 @@ int tp_consumer_poll(tp_consumer_t *consumer, tp_consumer_frame_handler_t on_fra
     {
         work += tp_consumer_poll_sub(&c->own[i], limit);
     }
-    work += tp_consumer_core_do_work(c->core, tp_client_now_ns(c->client));
     if (c->config_changed)
     {
         c->config_changed = false;
