@@ -21,9 +21,9 @@
  *   created from it are then used from that one thread. The blocking tp_producer_start() / tp_consumer_start()
  *   drive tp_client_do_work() themselves while they wait.
  * - TP_CLIENT_MODE_AGENT: the Aeron client runs its conductor on its own thread; tp_client_do_work() returns 0
- *   and does nothing. Producers and consumers may then live on different application threads, but each object is
- * single-threaded: all calls on one producer (or consumer), including its poll and close, come from one thread at a
- * time. Adding and closing objects is safe from any thread.
+ *   and does nothing. Producers and consumers may then live on different application threads, but each object
+ *   is single-threaded: all calls on one producer (or consumer), including its poll and close, come from one
+ *   thread at a time. Adding and closing objects, and tp_client_idle(), are safe from any thread.
  *
  * A producer's or consumer's poll drives all of its control duties (announces, QoS, hello, metadata, per-consumer
  * streams), like an Aeron subscription poll drives fragment delivery: an object that is not polled goes silent
@@ -127,7 +127,8 @@ extern "C"
     /* Consumer side: announces older than this are ignored (default 3 s). */
     int tp_context_set_freshness_window_ns(tp_context_t *ctx, uint64_t window_ns);
 
-    /* Monotonic nanosecond clock used by the cores (NULL restores CLOCK_MONOTONIC). */
+    /* Monotonic nanosecond clock used by the cores and for image join times (NULL restores CLOCK_MONOTONIC). It may
+     * be called from any thread (the Aeron conductor thread in agent mode). */
     int tp_context_set_clock(tp_context_t *ctx, tp_clock_fn clock, void *clientd);
     /* Log callback and the most verbose level delivered (default TP_LOG_INFO). NULL disables logging. */
     int tp_context_set_log(tp_context_t *ctx, tp_log_fn log, void *clientd, tp_log_level_t max_level);
@@ -149,7 +150,8 @@ extern "C"
      * client has closed (driver gone; tp_errmsg() says why). */
     int tp_client_do_work(tp_client_t *client);
 
-    /* Idle with the context's idle strategy after a duty cycle that did work_count units of work. */
+    /* Idle with the context's idle strategy after a duty cycle that did work_count units of work (the strategy's
+     * backoff state is per calling thread). */
     void tp_client_idle(tp_client_t *client, int work_count);
 
     /* True once the Aeron client has closed itself (e.g. driver timeout). */

@@ -25,10 +25,11 @@
  * Single-threaded: every call on one consumer, including tp_consumer_poll() and tp_consumer_close(), comes from
  * one thread (see tp_client.h).
  *
- * Frame views: the view and its payload pointer stay valid (mapped) until the next tp_consumer_poll() or
- * tp_consumer_close() on this consumer; remaps only happen inside poll. The header fields were read under the
- * seqlock; the payload bytes belong to the producer, which may overwrite the slot once the ring wraps, hence
- * tp_consumer_frame_is_intact() after reading.
+ * Frame views: the tp_consumer_frame_t passed to the handler lives for the call; its payload pointer (and a copy of
+ * the struct) stays valid, i.e. mapped, until the next tp_consumer_poll() or tp_consumer_close() on this consumer:
+ * unmapping and remapping only happen inside poll, before any frame is handed over. The header fields were read
+ * under the seqlock; the payload bytes belong to the producer, which may overwrite the slot once the ring wraps,
+ * hence tp_consumer_frame_is_intact() after reading.
  *
  * Hot path (descriptor poll, validation, seqlock read, frame delivery): no allocation, lock or syscall.
  */

@@ -15,7 +15,9 @@
  *             fill(claim.payload, bytes);
  *             tp_producer_commit(producer, &claim, &desc, now_ns);
  *         }
- *         tp_producer_poll(producer);  // announces, QoS, consumers' hellos, per-consumer streams
+ *         int work = tp_producer_poll(producer, 0);  // announces, QoS, hellos, per-consumer streams
+ *         work += tp_client_do_work(client);         // invoker mode: the Aeron conductor duty cycle
+ *         tp_client_idle(client, work);
  *     }
  *     tp_producer_close(producer);
  *
@@ -54,7 +56,7 @@ extern "C"
         uint32_t producer_id;
         uint32_t layout_version;                                /* default 1 */
         uint32_t header_nslots;                                 /* power of two, default 64 */
-        tp_producer_pool_config_t pools[TP_PRODUCER_MAX_POOLS]; /* size classes; stride a power of two, >= 4096 */
+        tp_producer_pool_config_t pools[TP_PRODUCER_MAX_POOLS]; /* size classes; stride a power of two, page multiple */
         size_t pool_count;                                      /* default: one pool, id 1, stride 1 MiB */
         char namespace_name[TP_PRODUCER_NAME_MAX];              /* default "tensorpool" */
         char instance_id[TP_PRODUCER_NAME_MAX];                 /* default "producer-<producer_id>" when left empty */

@@ -147,7 +147,15 @@ int tp_client_do_work(tp_client_t *client)
 
 void tp_client_idle(tp_client_t *client, int work_count)
 {
-    tp_idle_strategy_idle(&client->idle, work_count);
+    /* Backoff state per thread: in agent mode several application threads may idle on one client. */
+    static _Thread_local tp_idle_strategy_t idle;
+    static _Thread_local const tp_client_t *idle_owner;
+    if (idle_owner != client || idle.kind != client->idle.kind)
+    {
+        idle = client->idle;
+        idle_owner = client;
+    }
+    tp_idle_strategy_idle(&idle, work_count);
 }
 
 void tp_client_wait_step(tp_client_t *client, int work_count)

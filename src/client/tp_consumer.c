@@ -157,12 +157,19 @@ static int tp_consumer_sink_offer(void *clientd, const tp_sink_target_t *target,
                            &t->offers_not_connected, &t->offers_failed);
 }
 
-static void tp_consumer_sub_close(tp_consumer_sub_t *sub)
+static void tp_consumer_sub_close(tp_consumer_t *c, tp_consumer_sub_t *sub)
 {
     if (NULL != sub->async)
     {
+        /* An abandoned add would still complete later and call our image handlers with freed memory: finish it. */
         aeron_subscription_t *s = NULL;
-        if (aeron_async_add_subscription_poll(&s, sub->async) > 0)
+        uint64_t deadline = tp_client_now_ns(c->client) + c->client->ctx.driver_timeout_ms * UINT64_C(1000000);
+        int rc;
+        while (0 == (rc = aeron_async_add_subscription_poll(&s, sub->async)) && tp_client_now_ns(c->client) < deadline)
+        {
+            tp_client_wait_step(c->client, 0);
+        }
+        if (rc > 0)
         {
             aeron_subscription_close(s, NULL, NULL);
         }
@@ -229,11 +236,11 @@ static void tp_consumer_release(tp_consumer_t *c)
     tp_consumer_core_close(c->core);
     for (int i = 0; i < TP_CONSUMER_SHARED_SUBS; i++)
     {
-        tp_consumer_sub_close(&c->subs[i]);
+        tp_consumer_sub_close(c, &c->subs[i]);
     }
     for (int i = 0; i < TP_CONSUMER_OWN_SUBS; i++)
     {
-        tp_consumer_sub_close(&c->own[i]);
+        tp_consumer_sub_close(c, &c->own[i]);
     }
     for (int i = 0; i < TP_CONSUMER_PUBS; i++)
     {
@@ -481,7 +488,7 @@ static int tp_consumer_reconcile_own(tp_consumer_t *c)
         work++;
         if (open)
         {
-            tp_consumer_sub_close(sub);
+            tp_consumer_sub_close(c, sub);
             tp_consumer_count(c, &c->transport.consumer_subscriptions_closed);
         }
         if (0 != want_ids[i])
@@ -489,7 +496,7 @@ static int tp_consumer_reconcile_own(tp_consumer_t *c)
             if (tp_consumer_sub_open(c, sub, kinds[i], channel, want_ids[i]) < 0)
             {
                 tp_client_log(c->client, TP_LOG_WARN, "consumer %u: %s", c->config.consumer_id, tp_errmsg());
-                tp_consumer_sub_close(sub);
+                tp_consumer_sub_close(c, sub);
                 continue;
             }
             tp_consumer_count(c, &c->transport.consumer_subscriptions_opened);
@@ -546,10 +553,12 @@ int tp_consumer_poll(tp_consumer_t *consumer, tp_consumer_frame_handler_t on_fra
         }
     }
     size_t limit = fragment_limit > 0 ? (size_t)fragment_limit : 10;
-    int work = 0;
-    /* Control first: an announce or ConsumerConfig changes how the descriptors that follow are handled. */
-    static const int order[TP_CONSUMER_SHARED_SUBS] = {TP_STREAM_CONTROL - 1, TP_STREAM_METADATA - 1,
-                                                       TP_STREAM_DESCRIPTOR - 1, TP_STREAM_QOS - 1};
+    /* Duties first: a producer found stale is unmapped before, never after, frames are handed over in this poll,
+     * so views stay valid until the next poll. */
+    int work = tp_consumer_core_do_work(c->core, tp_client_now_ns(c->client));
+    /* Control before descriptors: an announce or ConsumerConfig changes how the descriptors that follow are read. */
+    static const int order[TP_CONSUMER_SHARED_SUBS] = {TP_STREAM_CONTROL - 1, TP_STREAM_METADATA - 1, TP_STREAM_QOS - 1,
+                                                       TP_STREAM_DESCRIPTOR - 1};
     for (int i = 0; i < TP_CONSUMER_SHARED_SUBS; i++)
     {
         tp_consumer_sub_t *sub = &c->subs[order[i]];
@@ -562,7 +571,6 @@ int tp_consumer_poll(tp_consumer_t *consumer, tp_consumer_frame_handler_t on_fra
     {
         work += tp_consumer_poll_sub(&c->own[i], limit);
     }
-    work += tp_consumer_core_do_work(c->core, tp_client_now_ns(c->client));
     if (c->config_changed)
     {
         c->config_changed = false;

@@ -153,8 +153,13 @@ static void test_steady_state_allocates_nothing(void **state)
     pcfg.header_nslots = 64;
     pcfg.pools[0] = (tp_producer_pool_config_t){.pool_id = 1, .stride_bytes = 8192};
     assert_int_equal(0, tp_producer_start(&w.producer, w.client, &pcfg));
-    const uint8_t value[] = {1, 2, 3};
-    tp_producer_meta_attribute_t attribute = {"camera", "bytes", value, sizeof(value)};
+    /* Larger than the IPC MTU (1408): DataSourceMeta arrives in fragments and is reassembled. */
+    static uint8_t value[3000];
+    for (size_t k = 0; k < sizeof(value); k++)
+    {
+        value[k] = (uint8_t)(k * 13);
+    }
+    tp_producer_meta_attribute_t attribute = {"calibration", "bytes", value, sizeof(value)};
     assert_int_equal(0, tp_producer_set_meta(w.producer, &attribute, 1));
 
     tp_consumer_config_t ccfg;
@@ -213,6 +218,12 @@ static void test_steady_state_allocates_nothing(void **state)
     size_t attributes = 0;
     assert_true(tp_consumer_meta(w.consumer, &meta_version, &attributes));
     assert_int_equal(1, attributes);
+    assert_int_equal(tp_producer_meta_version(w.producer), meta_version);
+    tp_consumer_meta_attribute_t got;
+    assert_int_equal(0, tp_consumer_meta_attribute(w.consumer, 0, &got));
+    assert_string_equal("calibration", got.key);
+    assert_int_equal(sizeof(value), got.value_length);
+    assert_memory_equal(value, got.value, sizeof(value));
 
     tp_consumer_close(w.consumer);
     tp_producer_close(w.producer);
