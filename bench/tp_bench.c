@@ -371,6 +371,16 @@ static pid_t bench_consumer_fork(bench_shared_t *shared, uint32_t stream_id, siz
         shared->latency_ns[2] = percentile(c.samples, c.count, 0.999);
         shared->latency_max_ns = (double)c.samples[c.count - 1];
     }
+    if (0 != shared->consumer_other)
+    {
+        fprintf(stderr,
+                "tp_bench: stream %" PRIu32 " consumer dropped frames for other reasons: invalid %" PRIu64
+                " (last frame status %d) unmapped %" PRIu64 " wrong epoch %" PRIu64 " replayed %" PRIu64
+                " resyncs %" PRIu64 "\n",
+                stream_id, counters->drops_invalid, tp_consumer_core_last_frame_status(tp_consumer_core(consumer)),
+                counters->drops_unmapped, counters->descriptors_wrong_epoch, counters->descriptors_replayed,
+                counters->resyncs);
+    }
     tp_store_release_i32(&shared->consumer_done, 1);
     free(c.samples);
     tp_consumer_close(consumer);
