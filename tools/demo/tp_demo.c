@@ -27,7 +27,7 @@ static volatile sig_atomic_t demo_interrupted = 0;
 static void demo_on_signal(int signo)
 {
     (void)signo;
-    demo_interrupted = 1;
+    demo_interrupted = demo_interrupted < 2 ? demo_interrupted + 1 : 2;
 }
 
 uint64_t tp_demo_now_ns(void)
@@ -361,6 +361,7 @@ int main(int argc, char **argv)
     uint64_t streaming_since = 0;
     bool producer_stopped = false;
     bool consumer_stopped = false;
+    uint64_t stop_requested_ns = 0;
     while (!(demo_reap(&producer, &producer_status) && demo_reap(&consumer, &consumer_status)))
     {
         int work = tp_mediadriver_do_work(driver);
@@ -375,11 +376,20 @@ int main(int argc, char **argv)
             streaming_since = now;
         }
         const bool duration_over = 0 != streaming_since && now - streaming_since >= options.duration_ns;
-        /* Stop the producer first; the consumer drains once it is gone, so its summary is the last line. */
-        if (!producer_stopped && (duration_over || demo_interrupted || 0 == consumer))
+        /* Stop the producer first; the consumer drains once it is gone, so its summary is the last line. A child
+         * that exits early (a failed start) ends the run too. */
+        if (!producer_stopped && (duration_over || 0 != demo_interrupted || 0 == consumer || 0 == producer))
         {
             tp_store_release_i32(&shared->stop_producer, 1);
             producer_stopped = true;
+            stop_requested_ns = now;
+        }
+        /* A second Ctrl-C, or children that do not finish within 20 s of being told to: no more waiting. */
+        if (producer_stopped && (demo_interrupted > 1 || now - stop_requested_ns > 20000000000ULL))
+        {
+            fprintf(stderr, "tp_demo: %s: killing the children\n",
+                    demo_interrupted > 1 ? "interrupted twice" : "the children did not stop within 20 s");
+            break;
         }
         if (!consumer_stopped && producer_stopped && 0 == producer)
         {
@@ -399,7 +409,7 @@ int main(int argc, char **argv)
     {
         fprintf(stderr, "tp_demo: the consumer failed or saw bad frames (exit status %d)\n", consumer_status);
     }
-    exit_status = (0 == producer_status && 0 == consumer_status) ? 0 : 1;
+    exit_status = (0 == producer_status && 0 == consumer_status && 0 == producer && 0 == consumer) ? 0 : 1;
 
 cleanup:
     if (producer > 0)
