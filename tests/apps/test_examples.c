@@ -1,7 +1,8 @@
 /*
  * tp_mediadriver (or $TP_TEST_AERON_DRIVER) + tp_example_producer + two tp_example_consumer processes: the
- * consumer that expects what is sent verifies every frame it is handed; the one that expects another dtype
- * reports bad frames and fails, which shows the verification can fail.
+ * consumer that expects what is sent (its Aeron client on an agent thread) verifies every frame it is handed;
+ * the one that expects another dtype (on a per-consumer descriptor stream) reports bad frames and fails, which
+ * shows the verification can fail.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -51,10 +52,24 @@ static void test_driver_producer_consumers(void **state)
     /* The examples find the driver through -p (the consumers) and AERON_DIR (the producer). */
     const char *good_argv[] = {
         TP_EXAMPLE_CONSUMER_BIN, "-p", aeron_dir,  "--shm-dir", shm_dir,      "--shape", "240x320", "--dtype", "uint16",
-        "--consumer-id",         "5",  "--frames", "50",        "--duration", "60",      NULL};
-    const char *wrong_argv[] = {
-        TP_EXAMPLE_CONSUMER_BIN, "-p", aeron_dir,  "--shm-dir", shm_dir,      "--shape", "240x320", "--dtype", "int16",
-        "--consumer-id",         "6",  "--frames", "10",        "--duration", "60",      NULL};
+        "--consumer-id",         "5",  "--frames", "50",        "--duration", "60",      "--agent", "-v",      NULL};
+    const char *wrong_argv[] = {TP_EXAMPLE_CONSUMER_BIN,
+                                "-p",
+                                aeron_dir,
+                                "--shm-dir",
+                                shm_dir,
+                                "--shape",
+                                "240x320",
+                                "--dtype",
+                                "int16",
+                                "--consumer-id",
+                                "6",
+                                "--frames",
+                                "10",
+                                "--duration",
+                                "60",
+                                "--own-stream",
+                                NULL};
     const char *producer_argv[] = {
         TP_EXAMPLE_PRODUCER_BIN, "--shm-dir", shm_dir,    "--shape", "240x320", "--dtype",    "uint16", "--rate", "100",
         "--wait-consumers",      "2",         "--frames", "400",     "--offer", "--duration", "60",     NULL};

@@ -6,6 +6,7 @@
 #define TP_APP_CONTEXT_H
 
 #include <limits.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -20,6 +21,8 @@ typedef struct tp_app_context_options_stct
     uint32_t descriptor_stream_id;
     uint32_t qos_stream_id;
     uint32_t metadata_stream_id;
+    const char *idle;  /* NULL: the context's default (backoff) */
+    bool agent_thread; /* the Aeron conductor on its own thread instead of in tp_client_do_work() */
 } tp_app_context_options_t;
 
 /* The getopt_long entries below (long-only ones use values from 2000 up). */
@@ -29,24 +32,31 @@ typedef struct tp_app_context_options_stct
 #define TP_APP_OPT_QOS_STREAM        2002
 #define TP_APP_OPT_METADATA_STREAM   2003
 #define TP_APP_OPT_SHM_DIR           2004
-#define TP_APP_CONTEXT_LONG_OPTIONS                                                         \
-    {"aeron-dir", required_argument, NULL, 'p'}, {"channel", required_argument, NULL, 'c'}, \
-        {"control-stream", required_argument, NULL, TP_APP_OPT_CONTROL_STREAM},             \
-        {"descriptor-stream", required_argument, NULL, TP_APP_OPT_DESCRIPTOR_STREAM},       \
-        {"qos-stream", required_argument, NULL, TP_APP_OPT_QOS_STREAM},                     \
-        {"metadata-stream", required_argument, NULL, TP_APP_OPT_METADATA_STREAM},           \
-    {                                                                                       \
-        "shm-dir", required_argument, NULL, TP_APP_OPT_SHM_DIR                              \
-    }
+#define TP_APP_OPT_IDLE              2005
+#define TP_APP_OPT_AGENT             2006
+/* clang-format off */
+#define TP_APP_CONTEXT_LONG_OPTIONS                                                 \
+    {"aeron-dir", required_argument, NULL, 'p'},                                    \
+    {"channel", required_argument, NULL, 'c'},                                      \
+    {"control-stream", required_argument, NULL, TP_APP_OPT_CONTROL_STREAM},         \
+    {"descriptor-stream", required_argument, NULL, TP_APP_OPT_DESCRIPTOR_STREAM},   \
+    {"qos-stream", required_argument, NULL, TP_APP_OPT_QOS_STREAM},                 \
+    {"metadata-stream", required_argument, NULL, TP_APP_OPT_METADATA_STREAM},       \
+    {"shm-dir", required_argument, NULL, TP_APP_OPT_SHM_DIR},                       \
+    {"idle", required_argument, NULL, TP_APP_OPT_IDLE},                             \
+    {"agent", no_argument, NULL, TP_APP_OPT_AGENT}
+/* clang-format on */
 
-#define TP_APP_CONTEXT_USAGE                                                                             \
-    "  -p, --aeron-dir DIR        media driver directory (default: AERON_DIR, else the Aeron default)\n" \
-    "  -c, --channel URI          Aeron channel of every stream (default aeron:ipc)\n"                   \
-    "      --control-stream ID    Aeron stream ids (defaults 1000, 1100, 1200, 1300)\n"                  \
-    "      --descriptor-stream ID\n"                                                                     \
-    "      --qos-stream ID\n"                                                                            \
-    "      --metadata-stream ID\n"                                                                       \
-    "      --shm-dir DIR          SHM base dir (producer) / allowed dir (consumer) (default /dev/shm/tensorpool)\n"
+#define TP_APP_CONTEXT_USAGE                                                                                        \
+    "  -p, --aeron-dir DIR        media driver directory (default: AERON_DIR, else the Aeron default)\n"            \
+    "  -c, --channel URI          Aeron channel of every stream (default aeron:ipc)\n"                              \
+    "      --control-stream ID    Aeron stream ids (defaults 1000, 1100, 1200, 1300)\n"                             \
+    "      --descriptor-stream ID\n"                                                                                \
+    "      --qos-stream ID\n"                                                                                       \
+    "      --metadata-stream ID\n"                                                                                  \
+    "      --shm-dir DIR          SHM base dir (producer) / allowed dir (consumer) (default /dev/shm/tensorpool)\n" \
+    "      --idle NAME            spin, yield, backoff (default), sleep or noop between empty polls\n"              \
+    "      --agent                run the Aeron client conductor on its own thread (default: in our loop)\n"
 
 void tp_app_context_options_init(tp_app_context_options_t *options);
 

@@ -44,6 +44,7 @@ typedef struct consumer_options_stct
     uint64_t duration_ns; /* 0 = until interrupted */
     uint64_t frames;      /* 0 = no limit */
     bool per_consumer_stream;
+    bool verbose;
 } consumer_options_t;
 
 typedef struct verifier_stct
@@ -63,7 +64,8 @@ static void usage(FILE *out)
                  "  -t, --dtype NAME           the element type frames must have (default uint16)\n"
                  "  -d, --duration SECONDS     stop after this long (default: until Ctrl-C)\n"
                  "  -m, --frames N             stop after N received frames\n"
-                 "      --own-stream           ask for a per-consumer descriptor stream\n");
+                 "      --own-stream           ask for a per-consumer descriptor stream\n"
+                 "  -v, --verbose              print the consumer's counters before the summary line\n");
 }
 
 static int parse(int argc, char **argv, consumer_options_t *o)
@@ -88,12 +90,13 @@ static int parse(int argc, char **argv, consumer_options_t *o)
         {"duration", required_argument, NULL, 'd'},
         {"frames", required_argument, NULL, 'm'},
         {"own-stream", no_argument, NULL, OPT_OWN_STREAM},
+        {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     int opt;
     uint64_t v;
-    while (-1 != (opt = getopt_long(argc, argv, TP_APP_CONTEXT_SHORT_OPTIONS "s:t:d:m:h", long_options, NULL)))
+    while (-1 != (opt = getopt_long(argc, argv, TP_APP_CONTEXT_SHORT_OPTIONS "s:t:d:m:vh", long_options, NULL)))
     {
         int shared = tp_app_context_option(&o->context, opt, optarg);
         if (shared < 0)
@@ -129,6 +132,9 @@ static int parse(int argc, char **argv, consumer_options_t *o)
                 break;
             case OPT_OWN_STREAM:
                 o->per_consumer_stream = true;
+                break;
+            case 'v':
+                o->verbose = true;
                 break;
             case 'h':
                 usage(stdout);
@@ -245,6 +251,16 @@ int main(int argc, char **argv)
     if (!mapped && '\0' != tp_consumer_last_error(consumer)[0])
     {
         fprintf(stderr, "tp_example_consumer: never mapped: %s\n", tp_consumer_last_error(consumer));
+    }
+    if (o.verbose)
+    {
+        printf("counters: accepted=%" PRIu64 " gap=%" PRIu64 " late=%" PRIu64 " (of which after our read %" PRIu64
+               ") invalid=%" PRIu64 " unmapped=%" PRIu64 " wrong_epoch=%" PRIu64 " replayed=%" PRIu64
+               " resyncs=%" PRIu64 " maps=%" PRIu64 " remaps=%" PRIu64 " configs=%" PRIu64 "\n",
+               counters->frames_accepted, counters->drops_gap, counters->drops_late + verifier.late_after_read,
+               verifier.late_after_read, counters->drops_invalid, counters->drops_unmapped,
+               counters->descriptors_wrong_epoch, counters->descriptors_replayed, counters->resyncs, counters->maps,
+               counters->remaps, counters->configs_received);
     }
     tp_app_summary_print(stdout, &verifier.summary);
     tp_consumer_close(consumer);
