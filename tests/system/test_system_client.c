@@ -83,7 +83,7 @@ static void test_async_adds_and_driver_loss(void **state)
 {
     (void)state;
     tp_test_driver_t driver;
-    assert_int_equal(0, tp_test_driver_start(&driver, "5s", NULL));
+    assert_int_equal(0, st_driver_start(&driver));
     char shm_dir[256];
     st_scratch_dir(shm_dir, sizeof(shm_dir));
     tp_context_t *ctx = st_context(driver.dir, shm_dir, TP_CLIENT_MODE_INVOKER);
@@ -161,7 +161,7 @@ static void test_async_adds_and_driver_loss(void **state)
     tp_consumer_close(consumer);
     tp_producer_close(producer);
     tp_client_close(client);
-    tp_test_driver_stop(&driver);
+    st_driver_stop(&driver);
     st_remove_tree(shm_dir);
 }
 
@@ -173,5 +173,5 @@ int main(void)
         cmocka_unit_test(test_client_without_driver_fails_naming_the_dir),
         cmocka_unit_test(test_async_adds_and_driver_loss),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_group_tests(tests, NULL, st_cleanup);
 }
