@@ -125,7 +125,7 @@ extern "C"
     const tp_consumer_assignment_t *tp_consumer_assignment(const tp_consumer_t *consumer);
     /* The last rejected announce / region with the reason ("" when none). */
     const char *tp_consumer_last_error(const tp_consumer_t *consumer);
-    /* Cached DataSourceMeta (false until one was accepted) and its attributes. */
+    /* Cached DataSourceMeta (false until one was accepted; either output may be NULL) and its attributes. */
     bool tp_consumer_meta(const tp_consumer_t *consumer, uint32_t *meta_version, size_t *attribute_count);
     int tp_consumer_meta_attribute(const tp_consumer_t *consumer, size_t index,
                                    tp_consumer_meta_attribute_t *attribute);

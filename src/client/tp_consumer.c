@@ -611,7 +611,10 @@ const char *tp_consumer_last_error(const tp_consumer_t *consumer)
 
 bool tp_consumer_meta(const tp_consumer_t *consumer, uint32_t *meta_version, size_t *attribute_count)
 {
-    return tp_consumer_core_meta(consumer->core, meta_version, attribute_count);
+    uint32_t version;
+    size_t count;
+    return tp_consumer_core_meta(consumer->core, NULL != meta_version ? meta_version : &version,
+                                 NULL != attribute_count ? attribute_count : &count);
 }
 
 int tp_consumer_meta_attribute(const tp_consumer_t *consumer, size_t index, tp_consumer_meta_attribute_t *attribute)

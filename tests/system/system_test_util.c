@@ -9,6 +9,97 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#define ST_TRACK_MAX 16
+
+static tp_test_driver_t tracked_drivers[ST_TRACK_MAX];
+static pid_t tracked_children[ST_TRACK_MAX];
+static char tracked_dirs[ST_TRACK_MAX][256];
+
+int st_driver_start(tp_test_driver_t *driver)
+{
+    if (tp_test_driver_start(driver, "5s", NULL) < 0)
+    {
+        return -1;
+    }
+    for (int i = 0; i < ST_TRACK_MAX; i++)
+    {
+        if (0 == tracked_drivers[i].pid)
+        {
+            tracked_drivers[i] = *driver;
+            break;
+        }
+    }
+    return 0;
+}
+
+void st_driver_stop(tp_test_driver_t *driver)
+{
+    for (int i = 0; i < ST_TRACK_MAX; i++)
+    {
+        if (tracked_drivers[i].pid == driver->pid)
+        {
+            tracked_drivers[i].pid = 0;
+        }
+    }
+    tp_test_driver_stop(driver);
+}
+
+pid_t st_spawn(int (*fn)(void *), void *arg)
+{
+    pid_t pid = tp_test_spawn(fn, arg);
+    for (int i = 0; i < ST_TRACK_MAX && pid > 0; i++)
+    {
+        if (0 == tracked_children[i])
+        {
+            tracked_children[i] = pid;
+            break;
+        }
+    }
+    return pid;
+}
+
+int st_wait(pid_t pid, int64_t timeout_ms)
+{
+    for (int i = 0; i < ST_TRACK_MAX; i++)
+    {
+        if (tracked_children[i] == pid)
+        {
+            tracked_children[i] = 0;
+        }
+    }
+    return tp_test_wait(pid, timeout_ms);
+}
+
+int st_cleanup(void **state)
+{
+    (void)state;
+    for (int i = 0; i < ST_TRACK_MAX; i++)
+    {
+        if (0 != tracked_children[i])
+        {
+            tp_test_wait(tracked_children[i], 1000); /* SIGKILL when still running */
+            tracked_children[i] = 0;
+        }
+    }
+    for (int i = 0; i < ST_TRACK_MAX; i++)
+    {
+        if (0 != tracked_drivers[i].pid)
+        {
+            tp_test_driver_stop(&tracked_drivers[i]);
+            tracked_drivers[i].pid = 0;
+        }
+    }
+    for (int i = 0; i < ST_TRACK_MAX; i++)
+    {
+        if ('\0' != tracked_dirs[i][0])
+        {
+            st_remove_tree(tracked_dirs[i]);
+            tracked_dirs[i][0] = '\0';
+        }
+    }
+    return 0;
+}
+
 void st_scratch_dir(char *out, size_t capacity)
 {
     static int sequence = 0;
@@ -18,6 +109,14 @@ void st_scratch_dir(char *out, size_t capacity)
     {
         fprintf(stderr, "mkdir %s: %s\n", out, strerror(errno));
         abort();
+    }
+    for (int i = 0; i < ST_TRACK_MAX; i++)
+    {
+        if ('\0' == tracked_dirs[i][0])
+        {
+            snprintf(tracked_dirs[i], sizeof(tracked_dirs[i]), "%s", out);
+            break;
+        }
     }
 }
 

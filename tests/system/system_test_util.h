@@ -15,7 +15,17 @@
 
 #define ST_ROWS_MAX 4096
 
-/* Scratch directory /dev/shm/tp-system-<pid>-<n>, created empty. */
+/*
+ * Cleanup that survives a failing assertion: drivers, children and scratch dirs are tracked, and st_cleanup (the
+ * cmocka group teardown of every system test) kills what is still running and removes what is left.
+ */
+int st_driver_start(tp_test_driver_t *driver);
+void st_driver_stop(tp_test_driver_t *driver);
+pid_t st_spawn(int (*fn)(void *), void *arg);
+int st_wait(pid_t pid, int64_t timeout_ms);
+int st_cleanup(void **state);
+
+/* Scratch directory /dev/shm/tp-system-<pid>-<n>, created empty and tracked for cleanup. */
 void st_scratch_dir(char *out, size_t capacity);
 void st_remove_tree(const char *path);
 

@@ -141,7 +141,7 @@ static void test_steady_state_allocates_nothing(void **state)
     world_t w;
     memset(&w, 0, sizeof(w));
     tp_test_driver_t driver;
-    assert_int_equal(0, tp_test_driver_start(&driver, "5s", NULL));
+    assert_int_equal(0, st_driver_start(&driver));
     char shm_dir[256];
     st_scratch_dir(shm_dir, sizeof(shm_dir));
     w.client = st_client(driver.dir, shm_dir, TP_CLIENT_MODE_INVOKER);
@@ -228,7 +228,7 @@ static void test_steady_state_allocates_nothing(void **state)
     tp_consumer_close(w.consumer);
     tp_producer_close(w.producer);
     tp_client_close(w.client);
-    tp_test_driver_stop(&driver);
+    st_driver_stop(&driver);
     st_remove_tree(shm_dir);
 }
 
@@ -237,5 +237,5 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_steady_state_allocates_nothing),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_group_tests(tests, NULL, st_cleanup);
 }

@@ -83,7 +83,7 @@ static void test_async_adds_and_driver_loss(void **state)
 {
     (void)state;
     tp_test_driver_t driver;
-    assert_int_equal(0, tp_test_driver_start(&driver, "5s", NULL));
+    assert_int_equal(0, st_driver_start(&driver));
     char shm_dir[256];
     st_scratch_dir(shm_dir, sizeof(shm_dir));
     tp_context_t *ctx = st_context(driver.dir, shm_dir, TP_CLIENT_MODE_INVOKER);
@@ -161,7 +161,103 @@ static void test_async_adds_and_driver_loss(void **state)
     tp_consumer_close(consumer);
     tp_producer_close(producer);
     tp_client_close(client);
-    tp_test_driver_stop(&driver);
+    st_driver_stop(&driver);
+    st_remove_tree(shm_dir);
+}
+
+typedef struct mux_counts_stct
+{
+    uint64_t verified;
+    uint64_t bad;
+} mux_counts_t;
+
+static void mux_on_frame(void *clientd, const tp_consumer_frame_t *frame)
+{
+    mux_counts_t *m = clientd;
+    if (st_frame_check(frame) && tp_consumer_frame_is_intact(frame))
+    {
+        m->verified++;
+    }
+    else
+    {
+        m->bad++;
+    }
+}
+
+typedef struct mux_world_stct
+{
+    tp_client_t *client;
+    tp_producer_t *producer;
+    tp_consumer_t *consumer;
+    mux_counts_t counts;
+} mux_world_t;
+
+static bool mux_ready(void *arg)
+{
+    mux_world_t *w = arg;
+    tp_consumer_poll(w->consumer, mux_on_frame, &w->counts, 0);
+    uint32_t meta_version = 0;
+    size_t attributes = 0;
+    return tp_consumer_is_mapped(w->consumer) && 1 == tp_producer_consumer_count(w->producer) &&
+           tp_consumer_meta(w->consumer, &meta_version, &attributes) && 1 == attributes;
+}
+
+/* All four shared streams multiplexed on one Aeron stream: one publication and subscription per side, and every
+ * message gated by schema and template. */
+static void test_streams_multiplexed_on_one_aeron_stream(void **state)
+{
+    (void)state;
+    tp_test_driver_t driver;
+    assert_int_equal(0, st_driver_start(&driver));
+    char shm_dir[256];
+    st_scratch_dir(shm_dir, sizeof(shm_dir));
+    tp_context_t *ctx = st_context(driver.dir, shm_dir, TP_CLIENT_MODE_INVOKER);
+    assert_int_equal(0, tp_context_set_descriptor_stream_id(ctx, 1000));
+    assert_int_equal(0, tp_context_set_qos_stream_id(ctx, 1000));
+    assert_int_equal(0, tp_context_set_metadata_stream_id(ctx, 1000));
+    mux_world_t w;
+    memset(&w, 0, sizeof(w));
+    assert_int_equal(0, tp_client_start(&w.client, ctx));
+    tp_context_close(ctx);
+
+    tp_producer_config_t pcfg;
+    tp_producer_config_init(&pcfg);
+    pcfg.stream_id = 5;
+    pcfg.producer_id = 5;
+    pcfg.pools[0] = (tp_producer_pool_config_t){.pool_id = 1, .stride_bytes = 8192};
+    pcfg.header_nslots = 128;
+    assert_int_equal(0, tp_producer_start(&w.producer, w.client, &pcfg));
+    const uint8_t value[] = {7};
+    tp_producer_meta_attribute_t attribute = {"k", "u8", value, 1};
+    assert_int_equal(0, tp_producer_set_meta(w.producer, &attribute, 1));
+    tp_consumer_config_t ccfg;
+    tp_consumer_config_init(&ccfg);
+    ccfg.stream_id = 5;
+    ccfg.consumer_id = 6;
+    assert_int_equal(0, tp_consumer_start(&w.consumer, w.client, &ccfg));
+    assert_true(st_poll_producer_until(w.client, w.producer, mux_ready, &w, 10000));
+
+    static uint8_t scratch[8192];
+    for (int i = 0; i < 50; i++)
+    {
+        uint64_t seq = tp_producer_next_seq(w.producer);
+        tp_tensor_desc_t desc;
+        st_frame_desc(seq, &desc);
+        st_frame_fill(scratch, seq);
+        assert_int_equal(TP_PRODUCER_OK,
+                         tp_producer_offer(w.producer, &desc, scratch, st_frame_length(seq), st_frame_timestamp(seq)));
+        st_pump(w.client, w.producer, w.consumer, mux_on_frame, &w.counts, 2);
+    }
+    st_pump(w.client, w.producer, w.consumer, mux_on_frame, &w.counts, 100);
+    assert_int_equal(50, w.counts.verified);
+    assert_int_equal(0, w.counts.bad);
+    assert_int_equal(0, tp_consumer_counters(w.consumer)->malformed_messages);
+    assert_int_equal(0, tp_producer_counters(w.producer)->malformed_messages);
+
+    tp_consumer_close(w.consumer);
+    tp_producer_close(w.producer);
+    tp_client_close(w.client);
+    st_driver_stop(&driver);
     st_remove_tree(shm_dir);
 }
 
@@ -172,6 +268,7 @@ int main(void)
         cmocka_unit_test(test_context_rejects_bad_values),
         cmocka_unit_test(test_client_without_driver_fails_naming_the_dir),
         cmocka_unit_test(test_async_adds_and_driver_loss),
+        cmocka_unit_test(test_streams_multiplexed_on_one_aeron_stream),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_group_tests(tests, NULL, st_cleanup);
 }

@@ -242,23 +242,23 @@ static void test_producer_and_two_consumers(void **state)
     (void)state;
     shared = st_shared_alloc(sizeof(*shared));
     tp_test_driver_t driver;
-    assert_int_equal(0, tp_test_driver_start(&driver, "5s", NULL));
+    assert_int_equal(0, st_driver_start(&driver));
     snprintf(shared->aeron_dir, sizeof(shared->aeron_dir), "%s", driver.dir);
     st_scratch_dir(shared->shm_dir, sizeof(shared->shm_dir));
 
     pid_t consumers[CONSUMERS];
     for (int i = 0; i < CONSUMERS; i++)
     {
-        consumers[i] = tp_test_spawn(run_consumer, (void *)(intptr_t)i);
+        consumers[i] = st_spawn(run_consumer, (void *)(intptr_t)i);
     }
-    pid_t producer = tp_test_spawn(run_producer, NULL);
-    int producer_rc = tp_test_wait(producer, 90000);
+    pid_t producer = st_spawn(run_producer, NULL);
+    int producer_rc = st_wait(producer, 90000);
     int consumer_rc[CONSUMERS];
     for (int i = 0; i < CONSUMERS; i++)
     {
-        consumer_rc[i] = tp_test_wait(consumers[i], 30000);
+        consumer_rc[i] = st_wait(consumers[i], 30000);
     }
-    tp_test_driver_stop(&driver);
+    st_driver_stop(&driver);
     st_remove_tree(shared->shm_dir);
 
     assert_int_equal(0, producer_rc);
@@ -291,5 +291,5 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_producer_and_two_consumers),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_group_tests(tests, NULL, st_cleanup);
 }

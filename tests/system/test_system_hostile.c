@@ -179,7 +179,7 @@ static int setup(void **state)
     static fixture_t fixture;
     fixture_t *f = &fixture;
     memset(f, 0, sizeof(*f));
-    assert_int_equal(0, tp_test_driver_start(&f->driver, "5s", NULL));
+    assert_int_equal(0, st_driver_start(&f->driver));
     st_scratch_dir(f->shm_dir, sizeof(f->shm_dir));
     st_scratch_dir(f->other_dir, sizeof(f->other_dir));
     f->client = st_client(f->driver.dir, f->shm_dir, TP_CLIENT_MODE_INVOKER);
@@ -239,10 +239,10 @@ static int teardown(void **state)
     tp_producer_close(f->producer);
     tp_client_close(f->strict_client);
     tp_client_close(f->client);
-    tp_test_driver_stop(&f->driver);
+    st_driver_stop(&f->driver);
     st_remove_tree(f->shm_dir);
     st_remove_tree(f->other_dir);
-    return 0;
+    return st_cleanup(state);
 }
 
 static void inject(fixture_t *f, aeron_publication_t *publication, const uint8_t *buffer, size_t length)

@@ -181,7 +181,7 @@ static void test_progress_order_and_throttling(void **state)
     fixture_t fx, *f = &fx;
     memset(f, 0, sizeof(*f));
     memset(&recorder, 0, sizeof(recorder));
-    assert_int_equal(0, tp_test_driver_start(&f->driver, "5s", NULL));
+    assert_int_equal(0, st_driver_start(&f->driver));
     st_scratch_dir(f->shm_dir, sizeof(f->shm_dir));
     tp_context_t *ctx = st_context(f->driver.dir, f->shm_dir, TP_CLIENT_MODE_INVOKER);
     tp_context_set_clock(ctx, test_clock, NULL);
@@ -235,7 +235,7 @@ static void test_progress_order_and_throttling(void **state)
     tp_consumer_close(f->consumer);
     tp_producer_close(f->producer);
     tp_client_close(f->client);
-    tp_test_driver_stop(&f->driver);
+    st_driver_stop(&f->driver);
     st_remove_tree(f->shm_dir);
 }
 
@@ -244,5 +244,5 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_progress_order_and_throttling),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_group_tests(tests, NULL, st_cleanup);
 }

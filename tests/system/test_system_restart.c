@@ -253,17 +253,17 @@ static void test_producer_restart_bumps_epoch_and_consumer_follows(void **state)
     (void)state;
     shared = st_shared_alloc(sizeof(*shared));
     tp_test_driver_t driver;
-    assert_int_equal(0, tp_test_driver_start(&driver, "5s", NULL));
+    assert_int_equal(0, st_driver_start(&driver));
     snprintf(shared->aeron_dir, sizeof(shared->aeron_dir), "%s", driver.dir);
     st_scratch_dir(shared->shm_dir, sizeof(shared->shm_dir));
 
-    pid_t consumer = tp_test_spawn(run_consumer, NULL);
-    pid_t a = tp_test_spawn(run_producer_a, NULL);
-    int a_rc = tp_test_wait(a, 30000);
-    pid_t b = tp_test_spawn(run_producer_b, NULL);
-    int b_rc = tp_test_wait(b, 40000);
-    int consumer_rc = tp_test_wait(consumer, 10000);
-    tp_test_driver_stop(&driver);
+    pid_t consumer = st_spawn(run_consumer, NULL);
+    pid_t a = st_spawn(run_producer_a, NULL);
+    int a_rc = st_wait(a, 30000);
+    pid_t b = st_spawn(run_producer_b, NULL);
+    int b_rc = st_wait(b, 40000);
+    int consumer_rc = st_wait(consumer, 10000);
+    st_driver_stop(&driver);
     st_remove_tree(shared->shm_dir);
 
     fprintf(stderr,
@@ -293,5 +293,5 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_producer_restart_bumps_epoch_and_consumer_follows),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_group_tests(tests, NULL, st_cleanup);
 }

@@ -136,11 +136,11 @@ static void test_per_consumer_streams_granted_declined_and_retired(void **state)
     (void)state;
     shared = st_shared_alloc(sizeof(*shared));
     tp_test_driver_t driver;
-    assert_int_equal(0, tp_test_driver_start(&driver, "5s", NULL));
+    assert_int_equal(0, st_driver_start(&driver));
     snprintf(shared->aeron_dir, sizeof(shared->aeron_dir), "%s", driver.dir);
     st_scratch_dir(shared->shm_dir, sizeof(shared->shm_dir));
-    pid_t g = tp_test_spawn(run_consumer, (void *)(intptr_t)1);
-    pid_t d = tp_test_spawn(run_consumer, (void *)(intptr_t)0);
+    pid_t g = st_spawn(run_consumer, (void *)(intptr_t)1);
+    pid_t d = st_spawn(run_consumer, (void *)(intptr_t)0);
 
     tp_client_t *client = st_client(shared->aeron_dir, shared->shm_dir, TP_CLIENT_MODE_INVOKER);
     tp_producer_config_t cfg;
@@ -175,8 +175,8 @@ static void test_per_consumer_streams_granted_declined_and_retired(void **state)
     }
     shared->frames_done = 1;
     assert_true(st_poll_producer_until(client, producer, both_finished, NULL, 15000));
-    int g_rc = tp_test_wait(g, 5000);
-    int d_rc = tp_test_wait(d, 5000);
+    int g_rc = st_wait(g, 5000);
+    int d_rc = st_wait(d, 5000);
     /* Both consumers are gone: their hellos stop, G's publications are closed once it is stale. */
     assert_true(st_poll_producer_until(client, producer, g_retired, producer, 10000));
     const tp_producer_transport_counters_t *t = tp_producer_transport_counters(producer);
@@ -186,7 +186,7 @@ static void test_per_consumer_streams_granted_declined_and_retired(void **state)
 
     tp_producer_close(producer);
     tp_client_close(client);
-    tp_test_driver_stop(&driver);
+    st_driver_stop(&driver);
     st_remove_tree(shared->shm_dir);
 
     fprintf(stderr, "G: streams %u/%u verified=%llu other_stream=%llu; D: streams %u/%u verified=%llu\n",
@@ -214,5 +214,5 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_per_consumer_streams_granted_declined_and_retired),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_group_tests(tests, NULL, st_cleanup);
 }
