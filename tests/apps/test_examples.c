@@ -20,11 +20,29 @@
 
 #include "apps_test_process.h"
 
+/* The scratch dir goes in teardown, so a failed assertion leaves nothing behind in /dev/shm either. */
+static int examples_setup(void **state)
+{
+    char *dir = calloc(1, 256);
+    if (NULL == dir || apps_temp_dir(dir, 256, "tp-test-examples") < 0)
+    {
+        free(dir);
+        return -1;
+    }
+    *state = dir;
+    return 0;
+}
+
+static int examples_teardown(void **state)
+{
+    apps_temp_dir_remove(*state);
+    free(*state);
+    return 0;
+}
+
 static void test_driver_producer_consumers(void **state)
 {
-    (void)state;
-    char dir[256];
-    assert_int_equal(apps_temp_dir(dir, sizeof(dir), "tp-test-examples"), 0);
+    const char *dir = *state;
     char aeron_dir[300];
     char shm_dir[300];
     char out_driver[300];
@@ -123,13 +141,12 @@ static void test_driver_producer_consumers(void **state)
     /* The producer removed its regions on close; the driver its directory on shutdown. */
     struct stat st;
     assert_int_not_equal(stat(aeron_dir, &st), 0);
-    apps_temp_dir_remove(dir);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_driver_producer_consumers),
+        cmocka_unit_test_setup_teardown(test_driver_producer_consumers, examples_setup, examples_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
