@@ -1,0 +1,73 @@
+/* Private state shared by the context, client, producer and consumer over Aeron. */
+#ifndef TENSORPOOL_TP_CLIENT_PRIVATE_H
+#define TENSORPOOL_TP_CLIENT_PRIVATE_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <aeronc.h>
+
+#include "common/tp_error_private.h"
+#include "common/tp_idle_strategy.h"
+#include "tensorpool/tp_client.h"
+
+struct tp_context_stct
+{
+    char aeron_dir[PATH_MAX];
+    uint64_t driver_timeout_ms;
+    char shm_base_dir[PATH_MAX];
+    char allowed_dirs[TP_CONTEXT_MAX_ALLOWED_DIRS][PATH_MAX];
+    size_t allowed_dir_count;
+    bool allowed_dirs_explicit; /* the first add replaces the default (the SHM base dir) */
+
+    char channel[TP_CHANNEL_MAX];
+    uint32_t control_stream_id;
+    uint32_t descriptor_stream_id;
+    uint32_t qos_stream_id;
+    uint32_t metadata_stream_id;
+    uint32_t consumer_descriptor_stream_min;
+    uint32_t consumer_descriptor_stream_max;
+    uint32_t consumer_control_stream_min;
+    uint32_t consumer_control_stream_max;
+
+    uint64_t announce_interval_ns;
+    uint64_t qos_interval_ns;
+    uint64_t meta_interval_ns;
+    uint64_t hello_interval_ns;
+    uint32_t consumer_stale_factor;
+    uint64_t freshness_window_ns;
+
+    tp_clock_fn clock;
+    void *clock_clientd;
+    tp_log_fn log;
+    void *log_clientd;
+    tp_log_level_t log_level;
+
+    tp_client_mode_t mode;
+    tp_idle_kind_t idle_kind;
+    uint64_t start_timeout_ms;
+};
+
+struct tp_client_stct
+{
+    tp_context_t ctx;
+    aeron_context_t *aeron_ctx;
+    aeron_t *aeron;
+    tp_idle_strategy_t idle;
+};
+
+/* Deliver a formatted line to the context's log callback when level is enabled. */
+void tp_client_log(const tp_client_t *client, tp_log_level_t level, const char *format, ...) TP_PRINTF_LIKE(3, 4);
+
+uint64_t tp_client_now_ns(const tp_client_t *client);
+
+/* Map an aeron_publication_offer result onto the sink contract (0 accepted, negative refused); NOT_CONNECTED counts
+ * as accepted since nobody is listening. The counters are updated. */
+int tp_client_offer(aeron_publication_t *publication, const uint8_t *buffer, size_t length, uint64_t *back_pressured,
+                    uint64_t *not_connected, uint64_t *failed);
+
+/* Drive the client once while a blocking start waits (invoker mode: one Aeron duty cycle; agent mode: nothing). */
+void tp_client_wait_step(tp_client_t *client, int work_count);
+
+#endif /* TENSORPOOL_TP_CLIENT_PRIVATE_H */

@@ -1,0 +1,352 @@
+/* tp_context_t: the settings a client and its producers and consumers share. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client/tp_client_private.h"
+
+static int tp_context_copy_string(char *dst, size_t capacity, const char *value, const char *what)
+{
+    if (NULL == value)
+    {
+        TP_SET_ERR(EINVAL, "%s is NULL", what);
+        return -1;
+    }
+    size_t len = strlen(value);
+    if (len >= capacity)
+    {
+        TP_SET_ERR(EINVAL, "%s is %zu bytes long, the limit is %zu: %s", what, len, capacity - 1, value);
+        return -1;
+    }
+    memcpy(dst, value, len + 1);
+    return 0;
+}
+
+static int tp_context_check_absolute(const char *dir, const char *what)
+{
+    if (NULL == dir || '/' != dir[0])
+    {
+        TP_SET_ERR(TP_ERR_PATH, "%s must be an absolute path, got \"%s\"", what, NULL == dir ? "(null)" : dir);
+        return -1;
+    }
+    return 0;
+}
+
+int tp_context_init(tp_context_t **ctx)
+{
+    if (NULL == ctx)
+    {
+        TP_SET_ERR(EINVAL, "tp_context_init: ctx is NULL");
+        return -1;
+    }
+    tp_context_t *c = calloc(1, sizeof(*c));
+    if (NULL == c)
+    {
+        TP_SET_ERR_ERRNO("could not allocate a context of %zu bytes", sizeof(*c));
+        return -1;
+    }
+    const char *env_dir = getenv(AERON_DIR_ENV_VAR);
+    if (NULL != env_dir && '\0' != env_dir[0] && strlen(env_dir) < sizeof(c->aeron_dir))
+    {
+        snprintf(c->aeron_dir, sizeof(c->aeron_dir), "%s", env_dir);
+    }
+    else if (aeron_default_path(c->aeron_dir, sizeof(c->aeron_dir)) < 0)
+    {
+        snprintf(c->aeron_dir, sizeof(c->aeron_dir), "/dev/shm/aeron");
+    }
+    c->driver_timeout_ms = 10000;
+    snprintf(c->shm_base_dir, sizeof(c->shm_base_dir), "%s", TP_DEFAULT_SHM_BASE_DIR);
+    snprintf(c->allowed_dirs[0], sizeof(c->allowed_dirs[0]), "%s", TP_DEFAULT_SHM_BASE_DIR);
+    c->allowed_dir_count = 1;
+    snprintf(c->channel, sizeof(c->channel), "%s", TP_DEFAULT_CHANNEL);
+    c->control_stream_id = TP_DEFAULT_CONTROL_STREAM_ID;
+    c->descriptor_stream_id = TP_DEFAULT_DESCRIPTOR_STREAM_ID;
+    c->qos_stream_id = TP_DEFAULT_QOS_STREAM_ID;
+    c->metadata_stream_id = TP_DEFAULT_METADATA_STREAM_ID;
+    c->consumer_descriptor_stream_min = TP_DEFAULT_CONSUMER_DESCRIPTOR_STREAM_MIN;
+    c->consumer_descriptor_stream_max = TP_DEFAULT_CONSUMER_DESCRIPTOR_STREAM_MAX;
+    c->consumer_control_stream_min = TP_DEFAULT_CONSUMER_CONTROL_STREAM_MIN;
+    c->consumer_control_stream_max = TP_DEFAULT_CONSUMER_CONTROL_STREAM_MAX;
+    c->announce_interval_ns = UINT64_C(1000000000);
+    c->qos_interval_ns = UINT64_C(1000000000);
+    c->meta_interval_ns = UINT64_C(1000000000);
+    c->hello_interval_ns = UINT64_C(1000000000);
+    c->consumer_stale_factor = 4;
+    c->freshness_window_ns = UINT64_C(3000000000);
+    c->log_level = TP_LOG_INFO;
+    c->mode = TP_CLIENT_MODE_INVOKER;
+    c->idle_kind = TP_IDLE_BACKOFF;
+    c->start_timeout_ms = 10000;
+    *ctx = c;
+    return 0;
+}
+
+int tp_context_close(tp_context_t *ctx)
+{
+    free(ctx);
+    return 0;
+}
+
+int tp_context_set_aeron_dir(tp_context_t *ctx, const char *dir)
+{
+    return tp_context_copy_string(ctx->aeron_dir, sizeof(ctx->aeron_dir), dir, "Aeron dir");
+}
+
+const char *tp_context_get_aeron_dir(const tp_context_t *ctx)
+{
+    return ctx->aeron_dir;
+}
+
+int tp_context_set_driver_timeout_ms(tp_context_t *ctx, uint64_t timeout_ms)
+{
+    if (0 == timeout_ms)
+    {
+        TP_SET_ERR(EINVAL, "driver timeout must be > 0 ms, got %llu", (unsigned long long)timeout_ms);
+        return -1;
+    }
+    ctx->driver_timeout_ms = timeout_ms;
+    return 0;
+}
+
+int tp_context_set_shm_base_dir(tp_context_t *ctx, const char *dir)
+{
+    if (tp_context_check_absolute(dir, "SHM base dir") < 0)
+    {
+        return -1;
+    }
+    if (tp_context_copy_string(ctx->shm_base_dir, sizeof(ctx->shm_base_dir), dir, "SHM base dir") < 0)
+    {
+        return -1;
+    }
+    /* Until allowed dirs are given explicitly, consumers accept what producers of this context create. */
+    if (!ctx->allowed_dirs_explicit)
+    {
+        snprintf(ctx->allowed_dirs[0], sizeof(ctx->allowed_dirs[0]), "%s", dir);
+        ctx->allowed_dir_count = 1;
+    }
+    return 0;
+}
+
+const char *tp_context_get_shm_base_dir(const tp_context_t *ctx)
+{
+    return ctx->shm_base_dir;
+}
+
+int tp_context_add_allowed_dir(tp_context_t *ctx, const char *dir)
+{
+    if (tp_context_check_absolute(dir, "allowed dir") < 0)
+    {
+        return -1;
+    }
+    if (!ctx->allowed_dirs_explicit)
+    {
+        ctx->allowed_dir_count = 0;
+        ctx->allowed_dirs_explicit = true;
+    }
+    if (ctx->allowed_dir_count >= TP_CONTEXT_MAX_ALLOWED_DIRS)
+    {
+        TP_SET_ERR(EINVAL, "too many allowed dirs: the limit is %d (adding %s)", TP_CONTEXT_MAX_ALLOWED_DIRS, dir);
+        return -1;
+    }
+    if (tp_context_copy_string(ctx->allowed_dirs[ctx->allowed_dir_count], PATH_MAX, dir, "allowed dir") < 0)
+    {
+        return -1;
+    }
+    ctx->allowed_dir_count++;
+    return 0;
+}
+
+size_t tp_context_allowed_dir_count(const tp_context_t *ctx)
+{
+    return ctx->allowed_dir_count;
+}
+
+const char *tp_context_allowed_dir(const tp_context_t *ctx, size_t index)
+{
+    return index < ctx->allowed_dir_count ? ctx->allowed_dirs[index] : NULL;
+}
+
+int tp_context_set_channel(tp_context_t *ctx, const char *channel)
+{
+    if (NULL != channel && 0 != strncmp(channel, "aeron:", 6))
+    {
+        TP_SET_ERR(TP_ERR_URI, "channel must be an Aeron URI (aeron:ipc, aeron:udp?...), got \"%s\"", channel);
+        return -1;
+    }
+    return tp_context_copy_string(ctx->channel, sizeof(ctx->channel), channel, "channel");
+}
+
+const char *tp_context_get_channel(const tp_context_t *ctx)
+{
+    return ctx->channel;
+}
+
+static int tp_context_set_stream(uint32_t *field, uint32_t stream_id, const char *what)
+{
+    if (0 == stream_id || stream_id > INT32_MAX)
+    {
+        TP_SET_ERR(EINVAL, "%s stream id must be in 1..%d, got %u", what, INT32_MAX, stream_id);
+        return -1;
+    }
+    *field = stream_id;
+    return 0;
+}
+
+int tp_context_set_control_stream_id(tp_context_t *ctx, uint32_t stream_id)
+{
+    return tp_context_set_stream(&ctx->control_stream_id, stream_id, "control");
+}
+
+int tp_context_set_descriptor_stream_id(tp_context_t *ctx, uint32_t stream_id)
+{
+    return tp_context_set_stream(&ctx->descriptor_stream_id, stream_id, "descriptor");
+}
+
+int tp_context_set_qos_stream_id(tp_context_t *ctx, uint32_t stream_id)
+{
+    return tp_context_set_stream(&ctx->qos_stream_id, stream_id, "QoS");
+}
+
+int tp_context_set_metadata_stream_id(tp_context_t *ctx, uint32_t stream_id)
+{
+    return tp_context_set_stream(&ctx->metadata_stream_id, stream_id, "metadata");
+}
+
+uint32_t tp_context_get_stream_id(const tp_context_t *ctx, tp_stream_kind_t kind)
+{
+    switch (kind)
+    {
+        case TP_STREAM_DESCRIPTOR:
+            return ctx->descriptor_stream_id;
+        case TP_STREAM_CONTROL:
+            return ctx->control_stream_id;
+        case TP_STREAM_QOS:
+            return ctx->qos_stream_id;
+        case TP_STREAM_METADATA:
+            return ctx->metadata_stream_id;
+        default:
+            return 0;
+    }
+}
+
+static int tp_context_set_range(uint32_t *min_field, uint32_t *max_field, uint32_t min, uint32_t max, const char *what)
+{
+    if (min > max || max > INT32_MAX || (0 == min && 0 != max))
+    {
+        TP_SET_ERR(EINVAL, "%s stream range %u..%u is invalid (need 1 <= min <= max <= %d, or 0..0)", what, min, max,
+                   INT32_MAX);
+        return -1;
+    }
+    *min_field = min;
+    *max_field = max;
+    return 0;
+}
+
+int tp_context_set_consumer_descriptor_stream_range(tp_context_t *ctx, uint32_t min, uint32_t max)
+{
+    return tp_context_set_range(&ctx->consumer_descriptor_stream_min, &ctx->consumer_descriptor_stream_max, min, max,
+                                "per-consumer descriptor");
+}
+
+int tp_context_set_consumer_control_stream_range(tp_context_t *ctx, uint32_t min, uint32_t max)
+{
+    return tp_context_set_range(&ctx->consumer_control_stream_min, &ctx->consumer_control_stream_max, min, max,
+                                "per-consumer control");
+}
+
+static int tp_context_set_interval(uint64_t *field, uint64_t value, const char *what)
+{
+    if (0 == value)
+    {
+        TP_SET_ERR(EINVAL, "%s must be > 0 ns, got 0", what);
+        return -1;
+    }
+    *field = value;
+    return 0;
+}
+
+int tp_context_set_announce_interval_ns(tp_context_t *ctx, uint64_t interval_ns)
+{
+    return tp_context_set_interval(&ctx->announce_interval_ns, interval_ns, "announce interval");
+}
+
+int tp_context_set_qos_interval_ns(tp_context_t *ctx, uint64_t interval_ns)
+{
+    return tp_context_set_interval(&ctx->qos_interval_ns, interval_ns, "QoS interval");
+}
+
+int tp_context_set_meta_interval_ns(tp_context_t *ctx, uint64_t interval_ns)
+{
+    return tp_context_set_interval(&ctx->meta_interval_ns, interval_ns, "metadata interval");
+}
+
+int tp_context_set_hello_interval_ns(tp_context_t *ctx, uint64_t interval_ns)
+{
+    return tp_context_set_interval(&ctx->hello_interval_ns, interval_ns, "hello interval");
+}
+
+int tp_context_set_consumer_stale_factor(tp_context_t *ctx, uint32_t factor)
+{
+    if (factor < 3 || factor > 5)
+    {
+        TP_SET_ERR(EINVAL, "consumer stale factor must be 3..5 (wire spec §10.1.2), got %u", factor);
+        return -1;
+    }
+    ctx->consumer_stale_factor = factor;
+    return 0;
+}
+
+int tp_context_set_freshness_window_ns(tp_context_t *ctx, uint64_t window_ns)
+{
+    return tp_context_set_interval(&ctx->freshness_window_ns, window_ns, "freshness window");
+}
+
+int tp_context_set_clock(tp_context_t *ctx, tp_clock_fn clock, void *clientd)
+{
+    ctx->clock = clock;
+    ctx->clock_clientd = clientd;
+    return 0;
+}
+
+int tp_context_set_log(tp_context_t *ctx, tp_log_fn log, void *clientd, tp_log_level_t max_level)
+{
+    ctx->log = log;
+    ctx->log_clientd = clientd;
+    ctx->log_level = max_level;
+    return 0;
+}
+
+int tp_context_set_client_mode(tp_context_t *ctx, tp_client_mode_t mode)
+{
+    if (TP_CLIENT_MODE_INVOKER != mode && TP_CLIENT_MODE_AGENT != mode)
+    {
+        TP_SET_ERR(EINVAL, "client mode must be TP_CLIENT_MODE_INVOKER or TP_CLIENT_MODE_AGENT, got %d", (int)mode);
+        return -1;
+    }
+    ctx->mode = mode;
+    return 0;
+}
+
+tp_client_mode_t tp_context_get_client_mode(const tp_context_t *ctx)
+{
+    return ctx->mode;
+}
+
+int tp_context_set_idle_strategy(tp_context_t *ctx, const char *name)
+{
+    tp_idle_kind_t kind;
+    if (NULL == name || tp_idle_strategy_parse(name, &kind) < 0)
+    {
+        TP_SET_ERR(EINVAL, "idle strategy must be spin, noop, yield, sleep or backoff, got \"%s\"",
+                   NULL == name ? "(null)" : name);
+        return -1;
+    }
+    ctx->idle_kind = kind;
+    return 0;
+}
+
+int tp_context_set_start_timeout_ms(tp_context_t *ctx, uint64_t timeout_ms)
+{
+    return tp_context_set_interval(&ctx->start_timeout_ms, timeout_ms, "start timeout");
+}

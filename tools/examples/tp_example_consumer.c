@@ -1,0 +1,269 @@
+/*
+ * tp_example_consumer: follows a tensorpool stream and verifies every frame it is handed against the test
+ * pattern of its seq (tp_app_pattern.h) and the expected shape. Needs a running media driver (-p or AERON_DIR).
+ * Ends with the line scripts read:
+ *
+ *   received=<n> verified=<n> bad=<n> drops_gap=<n> drops_late=<n>
+ *
+ * and exits non-zero when a frame failed verification or none arrived.
+ */
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "tensorpool/tensorpool.h"
+#include "tp_app_context.h"
+#include "tp_app_options.h"
+#include "tp_app_pattern.h"
+
+static volatile sig_atomic_t running = 1;
+
+static void on_signal(int signo)
+{
+    (void)signo;
+    running = 0;
+}
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+typedef struct consumer_options_stct
+{
+    tp_app_context_options_t context;
+    tp_app_shape_t shape;
+    uint32_t stream_id;
+    uint32_t consumer_id;
+    uint64_t duration_ns; /* 0 = until interrupted */
+    uint64_t frames;      /* 0 = no limit */
+    bool per_consumer_stream;
+    bool verbose;
+} consumer_options_t;
+
+typedef struct verifier_stct
+{
+    const tp_app_shape_t *shape;
+    uint64_t frame_bytes;
+    tp_app_summary_t summary;
+    uint64_t late_after_read;
+} verifier_t;
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: tp_example_consumer [options]\n" TP_APP_CONTEXT_USAGE
+                 "  -s, --stream-id ID         tensorpool stream id (default 10)\n"
+                 "      --consumer-id ID       unique per consumer (default: the process id)\n"
+                 "      --shape DIMS           the shape frames must have (default 1080x1920)\n"
+                 "  -t, --dtype NAME           the element type frames must have (default uint16)\n"
+                 "  -d, --duration SECONDS     stop after this long (default: until Ctrl-C)\n"
+                 "  -m, --frames N             stop after N received frames\n"
+                 "      --own-stream           ask for a per-consumer descriptor stream\n"
+                 "  -v, --verbose              print the consumer's counters before the summary line\n");
+}
+
+static int parse(int argc, char **argv, consumer_options_t *o)
+{
+    memset(o, 0, sizeof(*o));
+    tp_app_context_options_init(&o->context);
+    o->shape = (tp_app_shape_t){.dtype = TP_DTYPE_UINT16, .ndims = 2, .dims = {1080, 1920}};
+    o->stream_id = 10;
+    o->consumer_id = 0;
+    enum
+    {
+        OPT_CONSUMER_ID = 1000,
+        OPT_SHAPE,
+        OPT_OWN_STREAM
+    };
+    static const struct option long_options[] = {
+        TP_APP_CONTEXT_LONG_OPTIONS,
+        {"stream-id", required_argument, NULL, 's'},
+        {"consumer-id", required_argument, NULL, OPT_CONSUMER_ID},
+        {"shape", required_argument, NULL, OPT_SHAPE},
+        {"dtype", required_argument, NULL, 't'},
+        {"duration", required_argument, NULL, 'd'},
+        {"frames", required_argument, NULL, 'm'},
+        {"own-stream", no_argument, NULL, OPT_OWN_STREAM},
+        {"verbose", no_argument, NULL, 'v'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int opt;
+    uint64_t v;
+    while (-1 != (opt = getopt_long(argc, argv, TP_APP_CONTEXT_SHORT_OPTIONS "s:t:d:m:vh", long_options, NULL)))
+    {
+        int shared = tp_app_context_option(&o->context, opt, optarg);
+        if (shared < 0)
+        {
+            return -1;
+        }
+        if (shared > 0)
+        {
+            continue;
+        }
+        int rc = 0;
+        switch (opt)
+        {
+            case 's':
+                rc = tp_app_size_parse("--stream-id", optarg, 1, UINT32_MAX, &v);
+                o->stream_id = (uint32_t)v;
+                break;
+            case OPT_CONSUMER_ID:
+                rc = tp_app_size_parse("--consumer-id", optarg, 1, UINT32_MAX, &v);
+                o->consumer_id = (uint32_t)v;
+                break;
+            case OPT_SHAPE:
+                rc = tp_app_shape_parse(optarg, &o->shape);
+                break;
+            case 't':
+                rc = tp_app_dtype_parse(optarg, &o->shape.dtype);
+                break;
+            case 'd':
+                rc = tp_app_seconds_parse("--duration", optarg, false, &o->duration_ns);
+                break;
+            case 'm':
+                rc = tp_app_size_parse("--frames", optarg, 1, UINT64_MAX, &o->frames);
+                break;
+            case OPT_OWN_STREAM:
+                o->per_consumer_stream = true;
+                break;
+            case 'v':
+                o->verbose = true;
+                break;
+            case 'h':
+                usage(stdout);
+                exit(EXIT_SUCCESS);
+            default:
+                usage(stderr);
+                return -1;
+        }
+        if (rc < 0)
+        {
+            return -1;
+        }
+    }
+    if (optind < argc)
+    {
+        fprintf(stderr, "unexpected argument '%s'\n", argv[optind]);
+        return -1;
+    }
+    return 0;
+}
+
+/* Called from tp_consumer_poll() for every frame that passed the descriptor checks and the seqlock read. */
+static void on_frame(void *clientd, const tp_consumer_frame_t *frame)
+{
+    verifier_t *v = clientd;
+    v->summary.received++;
+    bool ok = tp_app_shape_matches(v->shape, &frame->tensor) && frame->payload_length == v->frame_bytes &&
+              tp_app_pattern_verify(frame->payload, frame->payload_length, frame->seq);
+    /* The payload is the producer's memory: a frame overwritten while we read it is late, not bad. */
+    if (!tp_consumer_frame_is_intact(frame))
+    {
+        v->late_after_read++;
+    }
+    else if (ok)
+    {
+        v->summary.verified++;
+    }
+    else
+    {
+        v->summary.bad++;
+        fprintf(stderr, "tp_example_consumer: frame seq %" PRIu64 " failed verification\n", frame->seq);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    consumer_options_t o;
+    if (parse(argc, argv, &o) < 0)
+    {
+        return 2;
+    }
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+
+    tp_context_t *ctx = NULL;
+    tp_client_t *client = NULL;
+    tp_consumer_t *consumer = NULL;
+    if (tp_app_context_create(&o.context, &ctx) < 0 || tp_client_start(&client, ctx) < 0)
+    {
+        fprintf(stderr, "tp_example_consumer: %s\n", tp_errmsg());
+        tp_context_close(ctx);
+        return 1;
+    }
+    tp_context_close(ctx);
+
+    tp_consumer_config_t config;
+    tp_consumer_config_init(&config);
+    config.stream_id = o.stream_id;
+    config.consumer_id = 0 != o.consumer_id ? o.consumer_id : (uint32_t)getpid();
+    if (o.per_consumer_stream)
+    {
+        config.descriptor_stream_id = TP_DEFAULT_CONSUMER_DESCRIPTOR_STREAM_MIN + config.consumer_id % 1000;
+    }
+    if (tp_consumer_start(&consumer, client, &config) < 0)
+    {
+        fprintf(stderr, "tp_example_consumer: %s\n", tp_errmsg());
+        tp_client_close(client);
+        return 1;
+    }
+
+    verifier_t verifier = {.shape = &o.shape, .frame_bytes = tp_app_shape_bytes(&o.shape)};
+    int status = 0;
+    const uint64_t start_ns = now_ns();
+    bool mapped = false;
+    while (running && (0 == o.frames || verifier.summary.received < o.frames))
+    {
+        if (0 != o.duration_ns && now_ns() - start_ns >= o.duration_ns)
+        {
+            break;
+        }
+        /* With --frames, never take more fragments than frames still wanted. */
+        uint64_t wanted = 0 == o.frames ? 10 : o.frames - verifier.summary.received;
+        int work = tp_consumer_poll(consumer, on_frame, &verifier, wanted < 10 ? (int)wanted : 10);
+        int client_work = tp_client_do_work(client);
+        if (work < 0 || client_work < 0)
+        {
+            fprintf(stderr, "tp_example_consumer: %s\n", tp_errmsg());
+            status = 1;
+            break;
+        }
+        if (!mapped && tp_consumer_is_mapped(consumer))
+        {
+            mapped = true;
+            printf("tp_example_consumer: mapped stream %" PRIu32 " epoch %" PRIu64 "\n", o.stream_id,
+                   tp_consumer_epoch(consumer));
+            fflush(stdout);
+        }
+        tp_client_idle(client, work + client_work);
+    }
+
+    const tp_consumer_counters_t *counters = tp_consumer_counters(consumer);
+    verifier.summary.drops_gap = counters->drops_gap;
+    verifier.summary.drops_late = counters->drops_late + verifier.late_after_read;
+    if (!mapped && '\0' != tp_consumer_last_error(consumer)[0])
+    {
+        fprintf(stderr, "tp_example_consumer: never mapped: %s\n", tp_consumer_last_error(consumer));
+    }
+    if (o.verbose)
+    {
+        printf("counters: accepted=%" PRIu64 " gap=%" PRIu64 " late=%" PRIu64 " (of which after our read %" PRIu64
+               ") invalid=%" PRIu64 " unmapped=%" PRIu64 " wrong_epoch=%" PRIu64 " replayed=%" PRIu64
+               " resyncs=%" PRIu64 " maps=%" PRIu64 " remaps=%" PRIu64 " configs=%" PRIu64 "\n",
+               counters->frames_accepted, counters->drops_gap, counters->drops_late + verifier.late_after_read,
+               verifier.late_after_read, counters->drops_invalid, counters->drops_unmapped,
+               counters->descriptors_wrong_epoch, counters->descriptors_replayed, counters->resyncs, counters->maps,
+               counters->remaps, counters->configs_received);
+    }
+    tp_app_summary_print(stdout, &verifier.summary);
+    tp_consumer_close(consumer);
+    tp_client_close(client);
+    return (0 == status && 0 == verifier.summary.bad && verifier.summary.received > 0) ? 0 : 1;
+}

@@ -1,0 +1,323 @@
+/*
+ * tp_example_producer: publishes frames of the test pattern (tp_app_pattern.h) on a tensorpool stream, by
+ * zero-copy claim/commit (default) or by offer (--offer). Needs a running media driver (ours: tp_mediadriver,
+ * or the official one): -p or AERON_DIR says where.
+ *
+ *   tp_example_producer -p /dev/shm/aeron --shape 1080x1920 --dtype uint16 --rate 60 --duration 10
+ */
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "tensorpool/tensorpool.h"
+#include "tp_app_context.h"
+#include "tp_app_options.h"
+#include "tp_app_pattern.h"
+
+static volatile sig_atomic_t running = 1;
+
+static void on_signal(int signo)
+{
+    (void)signo;
+    running = 0;
+}
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+typedef struct producer_options_stct
+{
+    tp_app_context_options_t context;
+    tp_app_shape_t shape;
+    uint32_t stream_id;
+    uint32_t producer_id;
+    uint32_t slots;
+    uint32_t pools[TP_PRODUCER_MAX_POOLS];
+    size_t pool_count;
+    double rate_hz;
+    uint64_t duration_ns; /* 0 = until interrupted */
+    uint64_t frames;      /* 0 = no limit */
+    uint64_t wait_consumers;
+    bool use_offer;
+} producer_options_t;
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: tp_example_producer [options]\n" TP_APP_CONTEXT_USAGE
+                 "  -s, --stream-id ID         tensorpool stream id (default 10)\n"
+                 "      --producer-id ID       (default 1)\n"
+                 "  -r, --rate HZ              frames per second (default 60; 0 = as fast as possible)\n"
+                 "      --shape DIMS           e.g. 1080x1920 (default)\n"
+                 "  -t, --dtype NAME           element type (default uint16)\n"
+                 "  -n, --slots N              header ring slots, a power of two (default 16)\n"
+                 "      --pool STRIDE          add a payload pool (power of two >= 4k, e.g. 4m); repeatable;\n"
+                 "                             default: one pool just big enough for the frame\n"
+                 "  -d, --duration SECONDS     stop after this long (default: until Ctrl-C)\n"
+                 "  -m, --frames N             stop after N frames\n"
+                 "  -w, --wait-consumers N     wait until N consumers have said hello before streaming\n"
+                 "      --offer                copy frames in with tp_producer_offer() instead of claim/commit\n");
+}
+
+static int parse(int argc, char **argv, producer_options_t *o)
+{
+    memset(o, 0, sizeof(*o));
+    tp_app_context_options_init(&o->context);
+    o->shape = (tp_app_shape_t){.dtype = TP_DTYPE_UINT16, .ndims = 2, .dims = {1080, 1920}};
+    o->stream_id = 10;
+    o->producer_id = 1;
+    o->slots = 16;
+    o->rate_hz = 60.0;
+    enum
+    {
+        OPT_PRODUCER_ID = 1000,
+        OPT_SHAPE,
+        OPT_POOL,
+        OPT_OFFER
+    };
+    static const struct option long_options[] = {
+        TP_APP_CONTEXT_LONG_OPTIONS,
+        {"stream-id", required_argument, NULL, 's'},
+        {"producer-id", required_argument, NULL, OPT_PRODUCER_ID},
+        {"rate", required_argument, NULL, 'r'},
+        {"shape", required_argument, NULL, OPT_SHAPE},
+        {"dtype", required_argument, NULL, 't'},
+        {"slots", required_argument, NULL, 'n'},
+        {"pool", required_argument, NULL, OPT_POOL},
+        {"duration", required_argument, NULL, 'd'},
+        {"frames", required_argument, NULL, 'm'},
+        {"wait-consumers", required_argument, NULL, 'w'},
+        {"offer", no_argument, NULL, OPT_OFFER},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int opt;
+    uint64_t v;
+    while (-1 != (opt = getopt_long(argc, argv, TP_APP_CONTEXT_SHORT_OPTIONS "s:r:t:n:d:m:w:h", long_options, NULL)))
+    {
+        int shared = tp_app_context_option(&o->context, opt, optarg);
+        if (shared < 0)
+        {
+            return -1;
+        }
+        if (shared > 0)
+        {
+            continue;
+        }
+        int rc = 0;
+        switch (opt)
+        {
+            case 's':
+                rc = tp_app_size_parse("--stream-id", optarg, 1, UINT32_MAX, &v);
+                o->stream_id = (uint32_t)v;
+                break;
+            case OPT_PRODUCER_ID:
+                rc = tp_app_size_parse("--producer-id", optarg, 0, UINT32_MAX, &v);
+                o->producer_id = (uint32_t)v;
+                break;
+            case 'r':
+                rc = tp_app_rate_parse("--rate", optarg, &o->rate_hz);
+                break;
+            case OPT_SHAPE:
+                rc = tp_app_shape_parse(optarg, &o->shape);
+                break;
+            case 't':
+                rc = tp_app_dtype_parse(optarg, &o->shape.dtype);
+                break;
+            case 'n':
+                rc = tp_app_size_parse("--slots", optarg, 1, 1 << 20, &v);
+                o->slots = (uint32_t)v;
+                break;
+            case OPT_POOL:
+                if (o->pool_count == TP_PRODUCER_MAX_POOLS)
+                {
+                    fprintf(stderr, "--pool: at most %d pools\n", TP_PRODUCER_MAX_POOLS);
+                    return -1;
+                }
+                rc = tp_app_size_parse("--pool", optarg, 4096, 1ULL << 31, &v);
+                o->pools[o->pool_count++] = (uint32_t)v;
+                break;
+            case 'd':
+                rc = tp_app_seconds_parse("--duration", optarg, false, &o->duration_ns);
+                break;
+            case 'm':
+                rc = tp_app_size_parse("--frames", optarg, 1, UINT64_MAX, &o->frames);
+                break;
+            case 'w':
+                rc = tp_app_size_parse("--wait-consumers", optarg, 0, 1024, &o->wait_consumers);
+                break;
+            case OPT_OFFER:
+                o->use_offer = true;
+                break;
+            case 'h':
+                usage(stdout);
+                exit(EXIT_SUCCESS);
+            default:
+                usage(stderr);
+                return -1;
+        }
+        if (rc < 0)
+        {
+            return -1;
+        }
+    }
+    if (optind < argc)
+    {
+        fprintf(stderr, "unexpected argument '%s'\n", argv[optind]);
+        return -1;
+    }
+    return 0;
+}
+
+/* One duty cycle: the producer's control duties and (invoker mode) the Aeron client conductor. */
+static int duty_cycle(tp_client_t *client, tp_producer_t *producer)
+{
+    int work = tp_producer_poll(producer, 0);
+    int client_work = tp_client_do_work(client);
+    return (work < 0 || client_work < 0) ? -1 : work + client_work;
+}
+
+int main(int argc, char **argv)
+{
+    producer_options_t o;
+    if (parse(argc, argv, &o) < 0)
+    {
+        return 2;
+    }
+    const uint64_t frame_bytes = tp_app_shape_bytes(&o.shape);
+    if (0 == frame_bytes)
+    {
+        fprintf(stderr, "the frame is over 4 GiB\n");
+        return 2;
+    }
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+
+    tp_context_t *ctx = NULL;
+    tp_client_t *client = NULL;
+    tp_producer_t *producer = NULL;
+    if (tp_app_context_create(&o.context, &ctx) < 0 || tp_client_start(&client, ctx) < 0)
+    {
+        fprintf(stderr, "tp_example_producer: %s\n", tp_errmsg());
+        tp_context_close(ctx);
+        return 1;
+    }
+    tp_context_close(ctx);
+
+    tp_producer_config_t config;
+    tp_producer_config_init(&config);
+    config.stream_id = o.stream_id;
+    config.producer_id = o.producer_id;
+    config.header_nslots = o.slots;
+    config.pool_count = o.pool_count > 0 ? o.pool_count : 1;
+    for (size_t i = 0; i < config.pool_count; i++)
+    {
+        uint32_t stride = o.pool_count > 0 ? o.pools[i] : (uint32_t)tp_app_next_pow2(frame_bytes, 4096);
+        config.pools[i] = (tp_producer_pool_config_t){.pool_id = (uint16_t)(i + 1), .stride_bytes = stride};
+    }
+    snprintf(config.source_name, sizeof(config.source_name), "tp_example_producer");
+    if (tp_producer_start(&producer, client, &config) < 0)
+    {
+        fprintf(stderr, "tp_example_producer: %s\n", tp_errmsg());
+        tp_client_close(client);
+        return 1;
+    }
+    char shape[128];
+    tp_app_shape_format(&o.shape, shape, sizeof(shape));
+    printf("tp_example_producer: stream %" PRIu32 " epoch %" PRIu64 ", %s frames (%" PRIu64 " bytes), regions %s\n",
+           o.stream_id, tp_producer_epoch(producer), shape, frame_bytes, tp_producer_header_path(producer));
+    fflush(stdout);
+
+    int status = 0;
+    while (running && tp_producer_consumer_count(producer) < o.wait_consumers)
+    {
+        int work = duty_cycle(client, producer);
+        if (work < 0)
+        {
+            status = 1;
+            running = 0;
+        }
+        tp_client_idle(client, work);
+    }
+
+    tp_tensor_desc_t desc;
+    tp_app_shape_to_desc(&o.shape, &desc);
+    /* The offer path copies from an application buffer; the claim path writes straight into the slot. */
+    uint8_t *source = o.use_offer ? malloc(frame_bytes) : NULL;
+    const uint64_t period_ns = o.rate_hz > 0 ? (uint64_t)(1e9 / o.rate_hz) : 0;
+    const uint64_t start_ns = now_ns();
+    uint64_t next_ns = start_ns;
+    uint64_t sent = 0;
+    uint64_t refused = 0;
+    while (running && (0 == o.frames || sent < o.frames))
+    {
+        uint64_t now = now_ns();
+        if (0 != o.duration_ns && now - start_ns >= o.duration_ns)
+        {
+            break;
+        }
+        if (now < next_ns)
+        {
+            int work = duty_cycle(client, producer);
+            if (work < 0)
+            {
+                status = 1;
+                break;
+            }
+            tp_client_idle(client, work);
+            continue;
+        }
+        next_ns += period_ns;
+
+        int rc;
+        if (o.use_offer)
+        {
+            tp_app_pattern_fill(source, frame_bytes, tp_producer_next_seq(producer));
+            rc = tp_producer_offer(producer, &desc, source, (uint32_t)frame_bytes, now_ns());
+        }
+        else
+        {
+            tp_producer_claim_t claim;
+            rc = tp_producer_claim(producer, (uint32_t)frame_bytes, &desc, &claim);
+            if (TP_PRODUCER_OK == rc)
+            {
+                tp_app_pattern_fill(claim.payload, frame_bytes, claim.seq);
+                rc = tp_producer_commit(producer, &claim, &desc, now_ns());
+            }
+        }
+        /* BACK_PRESSURE: committed in SHM, but a descriptor did not go out; anything else: not sent at all. */
+        if (TP_PRODUCER_OK == rc || TP_PRODUCER_BACK_PRESSURE == rc)
+        {
+            sent++;
+        }
+        else
+        {
+            refused++;
+        }
+        if (duty_cycle(client, producer) < 0)
+        {
+            status = 1;
+            break;
+        }
+    }
+    if (0 != status)
+    {
+        fprintf(stderr, "tp_example_producer: %s\n", tp_errmsg());
+    }
+    const double seconds = (double)(now_ns() - start_ns) / 1e9;
+    const tp_producer_counters_t *counters = tp_producer_counters(producer);
+    printf("tp_example_producer: sent=%" PRIu64 " refused=%" PRIu64 " descriptors_refused=%" PRIu64
+           " consumers=%zu in %.1f s\n",
+           sent, refused, counters->sink_refusals, tp_producer_consumer_count(producer), seconds);
+    free(source);
+    tp_producer_close(producer);
+    tp_client_close(client);
+    return status;
+}
