@@ -15,7 +15,6 @@
 #ifndef TENSORPOOL_TP_PRODUCER_CORE_H
 #define TENSORPOOL_TP_PRODUCER_CORE_H
 
-#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -57,7 +56,7 @@ extern "C"
         uint32_t header_nslots; /* power of two */
         tp_producer_pool_config_t pools[TP_PRODUCER_MAX_POOLS];
         size_t pool_count;
-        char shm_base_dir[PATH_MAX];
+        char shm_base_dir[TP_PATH_MAX];
         char namespace_name[TP_PRODUCER_NAME_MAX];
         char instance_id[TP_PRODUCER_NAME_MAX];
         bool require_hugepages;

@@ -18,6 +18,8 @@ extern "C"
 #endif
 
 #define TP_CHANNEL_MAX 256
+/* Longest path a public struct holds (Linux PATH_MAX); spelled out so strict -std=c11 users need no feature macro. */
+#define TP_PATH_MAX 4096
 
     typedef enum tp_stream_kind_en
     {

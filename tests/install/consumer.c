@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include <tensorpool/tp_error.h>
-#include <tensorpool/tp_tensor.h>
+#include <tensorpool/tensorpool.h>
 
 #include "shm_tensorpool_control/frameDescriptor.h"
 

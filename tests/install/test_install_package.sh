@@ -14,6 +14,8 @@ cat >"$work/cmake-user/CMakeLists.txt" <<CMAKE
 cmake_minimum_required(VERSION 3.25)
 project(tp_install_user C)
 find_package(tensorpool 0.1 REQUIRED)
+set(CMAKE_C_STANDARD 11)
+set(CMAKE_C_EXTENSIONS OFF)
 add_executable(user "$src_dir/consumer.c")
 target_link_libraries(user tensorpool::tensorpool)
 CMAKE
