@@ -76,9 +76,16 @@ static inline void aeron_image_header_init(aeron_image_t *image, aeron_header_t 
     header->context = image;
 }
 
+/* Index of the term holding position: term counts fit 31 bits, so unsigned 32-bit arithmetic is exact and cheap. */
+static inline uint8_t *aeron_image_term_at(const aeron_image_t *image, int64_t position)
+{
+    return image->terms[(uint32_t)(position >> image->position_bits_to_shift) % 3];
+}
+
 /* Reads frames of the current term only (a poll never crosses a term boundary), up to limit_position. */
-static int aeron_image_poll_impl(aeron_image_t *image, aeron_fragment_handler_t handler, void *clientd,
-                                 int64_t limit_position, size_t fragment_limit)
+static inline __attribute__((always_inline)) int aeron_image_poll_impl(aeron_image_t *image,
+                                                                       aeron_fragment_handler_t handler, void *clientd,
+                                                                       int64_t limit_position, size_t fragment_limit)
 {
     if (NULL == image || NULL == handler)
     {
@@ -92,7 +99,7 @@ static int aeron_image_poll_impl(aeron_image_t *image, aeron_fragment_handler_t 
     int64_t position = tp_load_relaxed_i64(image->subscriber_position);
     int32_t offset = (int32_t)(position & image->term_length_mask);
     int32_t initial_offset = offset;
-    uint8_t *term = image->terms[(position >> image->position_bits_to_shift) % 3];
+    uint8_t *term = aeron_image_term_at(image, position);
     int64_t limit_offset64 = (limit_position - position) + offset;
     int32_t limit_offset = limit_offset64 < image->term_length ? (int32_t)limit_offset64 : image->term_length;
     size_t fragments = 0;
@@ -153,7 +160,7 @@ int aeron_image_controlled_poll(aeron_image_t *image, aeron_controlled_fragment_
     int64_t initial_position = tp_load_relaxed_i64(image->subscriber_position);
     int32_t initial_offset = (int32_t)(initial_position & image->term_length_mask);
     int32_t offset = initial_offset;
-    uint8_t *term = image->terms[(initial_position >> image->position_bits_to_shift) % 3];
+    uint8_t *term = aeron_image_term_at(image, initial_position);
     size_t fragments = 0;
     aeron_header_t header;
     aeron_image_header_init(image, &header);
