@@ -371,6 +371,9 @@ static void rate_handler(void *clientd, const uint8_t *buffer, size_t length, ae
 
 /* Offers back-pressured in the last aeron_rate run (the publisher waited for the limit to move). */
 static uint64_t rate_blocked_offers;
+/* Total and longest time the publisher spent waiting in the last aeron_rate run. */
+static int64_t rate_stalled_ns;
+static int64_t rate_max_stall_ns;
 
 /* Each rate run uses its own stream so a previous run's draining publication can never be the image polled. */
 static int32_t rate_stream = RATE_STREAM;
@@ -409,17 +412,29 @@ static double aeron_rate(const char *channel, size_t message_length, size_t mess
     static uint8_t payload[1024];
     memset(payload, 0x5a, sizeof(payload));
     uint64_t blocked = 0;
+    int64_t stalled_ns = 0;
+    int64_t max_stall_ns = 0;
     for (size_t n = 0; n < messages; n++)
     {
         memcpy(payload, &n, sizeof(n));
-        int64_t offered;
-        while ((offered = aeron_exclusive_publication_offer(pub, payload, message_length, NULL, NULL)) < 0)
+        int64_t offered = aeron_exclusive_publication_offer(pub, payload, message_length, NULL, NULL);
+        if (offered < 0)
         {
-            blocked += AERON_PUBLICATION_BACK_PRESSURED == offered ? 1 : 0;
-            sched_yield();
+            /* Time until the offer succeeds: mostly waiting for the driver to move the publisher limit. */
+            const int64_t stall_start = now_ns();
+            do
+            {
+                blocked += AERON_PUBLICATION_BACK_PRESSURED == offered ? 1 : 0;
+                sched_yield();
+            } while ((offered = aeron_exclusive_publication_offer(pub, payload, message_length, NULL, NULL)) < 0);
+            const int64_t stall = now_ns() - stall_start;
+            stalled_ns += stall;
+            max_stall_ns = stall > max_stall_ns ? stall : max_stall_ns;
         }
     }
     rate_blocked_offers = blocked;
+    rate_stalled_ns = stalled_ns;
+    rate_max_stall_ns = max_stall_ns;
     waitpid(child, NULL, 0);
     aeron_exclusive_publication_close(pub, NULL, NULL);
     aeron_close(aeron);
@@ -522,14 +537,16 @@ static void run_rate(const char *channel, const size_t *sizes, size_t size_count
         double raw[MAX_REPEATS];
         double aer[MAX_REPEATS];
         double ratio[MAX_REPEATS];
-        printf("%zu-byte messages (M msg/s raw / aeron, back-pressured offers)\n", sizes[i]);
+        printf(
+            "%zu-byte messages (M msg/s raw / aeron, back-pressured offers, publisher stalled total, longest stall)\n",
+            sizes[i]);
         for (size_t k = 0; k < repeats; k++)
         {
             raw[k] = raw_spsc_rate(sizes[i], messages);
             aer[k] = aeron_rate(channel, sizes[i], messages);
             ratio[k] = aer[k] / raw[k];
-            printf("  run %zu: %8.2f %8.2f  %8.2f  %" PRIu64 "\n", k + 1, raw[k] / 1e6, aer[k] / 1e6, ratio[k],
-                   rate_blocked_offers);
+            printf("  run %zu: %8.2f %8.2f  %8.2f  %" PRIu64 " %.1f ms %.0f us\n", k + 1, raw[k] / 1e6, aer[k] / 1e6,
+                   ratio[k], rate_blocked_offers, (double)rate_stalled_ns / 1e6, (double)rate_max_stall_ns / 1e3);
         }
         const double ratio_median = median(ratio, repeats);
         printf("  median: raw %.2f M msg/s, aeron %.2f M msg/s, median same-run ratio %.2f (%zu runs)\n",
