@@ -31,16 +31,24 @@ static inline uint8_t *aeron_image_term_at(const aeron_image_t *image, int64_t p
     return image->terms[(uint32_t)(position >> image->position_bits_to_shift) % 3];
 }
 
-/*
- * Reads frames of the current term only (a poll never crosses a term boundary), up to limit_position, starting
- * at position (offset in term). Out of line so the empty-poll test in aeron_image_poll_impl needs no stack frame.
- */
-static __attribute__((noinline, unused)) int aeron_image_read_frames(aeron_image_t *image,
-                                                                     aeron_fragment_handler_t handler, void *clientd,
-                                                                     int64_t limit_position, size_t fragment_limit,
-                                                                     int64_t position, uint8_t *term, int32_t offset)
+/* Reads frames of the current term only (a poll never crosses a term boundary), up to limit_position. */
+static inline __attribute__((always_inline)) int aeron_image_poll_impl(aeron_image_t *image,
+                                                                       aeron_fragment_handler_t handler, void *clientd,
+                                                                       int64_t limit_position, size_t fragment_limit)
 {
+    if (NULL == image || NULL == handler)
+    {
+        aeron_err_set(EINVAL, "image poll: image or handler is NULL");
+        return -1;
+    }
+    if (aeron_image_closed(image))
+    {
+        return 0;
+    }
+    int64_t position = tp_load_relaxed_i64(image->subscriber_position);
+    int32_t offset = (int32_t)(position & image->term_length_mask);
     int32_t initial_offset = offset;
+    uint8_t *term = aeron_image_term_at(image, position);
     int64_t limit_offset64 = (limit_position - position) + offset;
     int32_t limit_offset = limit_offset64 < image->term_length ? (int32_t)limit_offset64 : image->term_length;
     size_t fragments = 0;
@@ -73,35 +81,6 @@ static __attribute__((noinline, unused)) int aeron_image_read_frames(aeron_image
         tp_store_release_i64(image->subscriber_position, position + (offset - initial_offset));
     }
     return (int)fragments;
-}
-
-/* Poll of one image: argument checks and the empty test inline, the read loop out of line. */
-static inline __attribute__((always_inline)) int aeron_image_poll_impl(aeron_image_t *image,
-                                                                       aeron_fragment_handler_t handler, void *clientd,
-                                                                       int64_t limit_position, size_t fragment_limit)
-{
-    if (NULL == image || NULL == handler)
-    {
-        aeron_err_set(EINVAL, "image poll: image or handler is NULL");
-        return -1;
-    }
-    if (aeron_image_closed(image))
-    {
-        return 0;
-    }
-    int64_t position = tp_load_relaxed_i64(image->subscriber_position);
-    int32_t offset = (int32_t)(position & image->term_length_mask);
-    uint8_t *term = aeron_image_term_at(image, position);
-    /*
-     * Nothing to read is the common case of a spinning subscriber: return before any set-up, so each empty poll
-     * is short and a new frame is seen sooner.
-     */
-    if (limit_position <= position || 0 == fragment_limit ||
-        tp_load_acquire_i32((volatile int32_t *)(term + offset)) <= 0)
-    {
-        return 0;
-    }
-    return aeron_image_read_frames(image, handler, clientd, limit_position, fragment_limit, position, term, offset);
 }
 
 #endif /* TENSORPOOL_AERON_IMAGE_READER_H */
