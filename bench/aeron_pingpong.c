@@ -61,14 +61,36 @@ static int compare_i64(const void *a, const void *b)
 typedef struct rtt_stct
 {
     double p50_ns;
+    double p90_ns;
     double p99_ns;
+    double mid_mean_ns; /* mean of the p25..p75 samples: finer than p50, which moves in spin-loop steps */
 } rtt_t;
 
 static rtt_t rtt_summary(int64_t *samples, size_t n)
 {
     qsort(samples, n, sizeof(int64_t), compare_i64);
-    rtt_t r = {(double)samples[n / 2], (double)samples[(size_t)((double)n * 0.99)]};
+    double sum = 0;
+    for (size_t i = n / 4; i < 3 * n / 4; i++)
+    {
+        sum += (double)samples[i];
+    }
+    rtt_t r = {(double)samples[n / 2], (double)samples[(size_t)((double)n * 0.9)],
+               (double)samples[(size_t)((double)n * 0.99)], sum / (double)(3 * n / 4 - n / 4)};
     return r;
+}
+
+static int compare_double(const void *a, const void *b)
+{
+    double x = *(const double *)a;
+    double y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Median of n values (sorts them in place). */
+static double median(double *values, size_t n)
+{
+    qsort(values, n, sizeof(double), compare_double);
+    return 0 == n % 2 ? (values[n / 2 - 1] + values[n / 2]) / 2 : values[n / 2];
 }
 
 static void *shared_alloc(size_t length)
@@ -188,7 +210,6 @@ static double raw_spsc_rate(size_t message_length, size_t messages)
 /* ---- Aeron ---- */
 
 static const char *aeron_dir;
-static bool use_ipc_term = true;
 
 static aeron_t *connect_client(aeron_context_t **ctx)
 {
@@ -348,6 +369,15 @@ static void rate_handler(void *clientd, const uint8_t *buffer, size_t length, ae
     s->count++;
 }
 
+/* Offers back-pressured in the last aeron_rate run (the publisher waited for the limit to move). */
+static uint64_t rate_blocked_offers;
+/* Total and longest time the publisher spent waiting in the last aeron_rate run. */
+static int64_t rate_stalled_ns;
+static int64_t rate_max_stall_ns;
+
+/* Each rate run uses its own stream so a previous run's draining publication can never be the image polled. */
+static int32_t rate_stream = RATE_STREAM;
+
 static double aeron_rate(const char *channel, size_t message_length, size_t messages)
 {
     double *result = shared_alloc(4096);
@@ -357,7 +387,7 @@ static double aeron_rate(const char *channel, size_t message_length, size_t mess
         aeron_context_t *ctx;
         aeron_t *aeron = connect_client(&ctx);
         aeron_subscription_t *sub;
-        aeron_image_t *image = add_sub_and_wait_image(aeron, channel, RATE_STREAM, &sub);
+        aeron_image_t *image = add_sub_and_wait_image(aeron, channel, rate_stream, &sub);
         rate_state_t s = {0};
         while (s.count < (int64_t)messages)
         {
@@ -374,27 +404,44 @@ static double aeron_rate(const char *channel, size_t message_length, size_t mess
     }
     aeron_context_t *ctx;
     aeron_t *aeron = connect_client(&ctx);
-    aeron_exclusive_publication_t *pub = add_pub(aeron, channel, RATE_STREAM);
+    aeron_exclusive_publication_t *pub = add_pub(aeron, channel, rate_stream);
     while (!aeron_exclusive_publication_is_connected(pub))
     {
         sleep_ms(1);
     }
     static uint8_t payload[1024];
     memset(payload, 0x5a, sizeof(payload));
+    uint64_t blocked = 0;
+    int64_t stalled_ns = 0;
+    int64_t max_stall_ns = 0;
     for (size_t n = 0; n < messages; n++)
     {
         memcpy(payload, &n, sizeof(n));
-        while (aeron_exclusive_publication_offer(pub, payload, message_length, NULL, NULL) < 0)
+        int64_t offered = aeron_exclusive_publication_offer(pub, payload, message_length, NULL, NULL);
+        if (offered < 0)
         {
-            sched_yield();
+            /* Time until the offer succeeds: mostly waiting for the driver to move the publisher limit. */
+            const int64_t stall_start = now_ns();
+            do
+            {
+                blocked += AERON_PUBLICATION_BACK_PRESSURED == offered ? 1 : 0;
+                sched_yield();
+            } while ((offered = aeron_exclusive_publication_offer(pub, payload, message_length, NULL, NULL)) < 0);
+            const int64_t stall = now_ns() - stall_start;
+            stalled_ns += stall;
+            max_stall_ns = stall > max_stall_ns ? stall : max_stall_ns;
         }
     }
+    rate_blocked_offers = blocked;
+    rate_stalled_ns = stalled_ns;
+    rate_max_stall_ns = max_stall_ns;
     waitpid(child, NULL, 0);
     aeron_exclusive_publication_close(pub, NULL, NULL);
     aeron_close(aeron);
     aeron_context_close(ctx);
     double rate = *result;
     munmap(result, 4096);
+    rate_stream++;
     return rate;
 }
 
@@ -442,6 +489,71 @@ static pid_t start_driver(const char *path, char *dir, size_t dir_length)
     exit(EXIT_FAILURE);
 }
 
+#define MAX_REPEATS 64
+#define MAX_SIZES   4
+
+static void print_rtt_repeats(const char *label, const rtt_t *r, size_t repeats)
+{
+    printf("%-26s", label);
+    for (size_t k = 0; k < repeats; k++)
+    {
+        printf(" %.0f/%.0f/%.0f(%.1f)", r[k].p50_ns, r[k].p90_ns, r[k].p99_ns, r[k].mid_mean_ns);
+    }
+    printf("\n");
+}
+
+static void run_rtt(const char *channel, size_t iterations, size_t repeats)
+{
+    size_t warmup = iterations / 10;
+    int64_t *samples = malloc(iterations * sizeof(int64_t));
+    rtt_t raw[MAX_REPEATS];
+    rtt_t aer[MAX_REPEATS];
+    double raw_p50[MAX_REPEATS];
+    double aer_p50[MAX_REPEATS];
+    double ratio[MAX_REPEATS];
+    for (size_t k = 0; k < repeats; k++)
+    {
+        /* Interleaved so both see the same machine load. */
+        raw[k] = raw_pingpong(warmup, iterations, samples);
+        aer[k] = aeron_pingpong(channel, warmup, iterations, samples);
+        raw_p50[k] = raw[k].p50_ns;
+        aer_p50[k] = aer[k].p50_ns;
+        ratio[k] = aer[k].p50_ns / raw[k].p50_ns;
+    }
+    free(samples);
+    printf("RTT (ns, p50/p90/p99(mean of p25..p75) per run)\n");
+    print_rtt_repeats("raw cache-line ping-pong", raw, repeats);
+    print_rtt_repeats("aeron:ipc ping-pong", aer, repeats);
+    const double raw_median = median(raw_p50, repeats);
+    const double aer_median = median(aer_p50, repeats);
+    printf("RTT median of p50: raw %.0f ns, aeron %.0f ns, median same-run ratio %.2f (%zu runs)\n", raw_median,
+           aer_median, median(ratio, repeats), repeats);
+}
+
+static void run_rate(const char *channel, const size_t *sizes, size_t size_count, size_t messages, size_t repeats)
+{
+    for (size_t i = 0; i < size_count; i++)
+    {
+        double raw[MAX_REPEATS];
+        double aer[MAX_REPEATS];
+        double ratio[MAX_REPEATS];
+        printf(
+            "%zu-byte messages (M msg/s raw / aeron, back-pressured offers, publisher stalled total, longest stall)\n",
+            sizes[i]);
+        for (size_t k = 0; k < repeats; k++)
+        {
+            raw[k] = raw_spsc_rate(sizes[i], messages);
+            aer[k] = aeron_rate(channel, sizes[i], messages);
+            ratio[k] = aer[k] / raw[k];
+            printf("  run %zu: %8.2f %8.2f  %8.2f  %" PRIu64 " %.1f ms %.0f us\n", k + 1, raw[k] / 1e6, aer[k] / 1e6,
+                   ratio[k], rate_blocked_offers, (double)rate_stalled_ns / 1e6, (double)rate_max_stall_ns / 1e3);
+        }
+        const double ratio_median = median(ratio, repeats);
+        printf("  median: raw %.2f M msg/s, aeron %.2f M msg/s, median same-run ratio %.2f (%zu runs)\n",
+               median(raw, repeats) / 1e6, median(aer, repeats) / 1e6, ratio_median, repeats);
+    }
+}
+
 int main(int argc, char **argv)
 {
     const char *driver_path = NULL;
@@ -450,9 +562,14 @@ int main(int argc, char **argv)
 #endif
     size_t iterations = 200000;
     size_t rate_messages = 2000000;
+    size_t repeats = 1;
+    size_t sizes[MAX_SIZES] = {32, 1024};
+    size_t size_count = 2;
+    bool do_rtt = true;
+    bool do_rate = true;
     int opt;
     const char *channel = "aeron:ipc?term-length=8m";
-    while ((opt = getopt(argc, argv, "hp:D:n:r:c:")) != -1)
+    while ((opt = getopt(argc, argv, "hp:D:n:r:c:m:k:s:")) != -1)
     {
         switch (opt)
         {
@@ -471,15 +588,34 @@ int main(int argc, char **argv)
             case 'c':
                 channel = optarg;
                 break;
+            case 'm':
+                do_rtt = 0 == strcmp(optarg, "rtt") || 0 == strcmp(optarg, "all");
+                do_rate = 0 == strcmp(optarg, "rate") || 0 == strcmp(optarg, "all");
+                break;
+            case 'k':
+                repeats = strtoull(optarg, NULL, 0);
+                repeats = repeats < 1 ? 1 : repeats > MAX_REPEATS ? MAX_REPEATS : repeats;
+                break;
+            case 's':
+            {
+                /* Comma-separated message sizes for the rate runs, at most 1024 bytes each. */
+                size_count = 0;
+                for (char *save = NULL, *token = strtok_r(optarg, ",", &save); NULL != token && size_count < MAX_SIZES;
+                     token = strtok_r(NULL, ",", &save))
+                {
+                    size_t size = strtoull(token, NULL, 0);
+                    sizes[size_count++] = size < 8 ? 8 : size > 1024 ? 1024 : size;
+                }
+                break;
+            }
             default:
                 fprintf(stderr,
                         "Usage: %s [-p aeron-dir | -D media-driver-path] [-n rtt-iterations] "
-                        "[-r rate-messages] [-c channel]\n",
+                        "[-r rate-messages] [-c channel] [-m all|rtt|rate] [-k repeats] [-s size,size,...]\n",
                         argv[0]);
                 return EXIT_FAILURE;
         }
     }
-    (void)use_ipc_term;
     char dir[256];
     pid_t driver = 0;
     if (NULL == aeron_dir)
@@ -493,29 +629,19 @@ int main(int argc, char **argv)
         aeron_dir = dir;
     }
 
-    size_t warmup = iterations / 10;
-    int64_t *samples = malloc(iterations * sizeof(int64_t));
-
-    printf("aeron_pingpong: client %s, driver %s, %zu RTT iterations, %zu messages per rate run\n",
+    printf("aeron_pingpong: client %s, driver %s, %zu RTT iterations, %zu messages per rate run, %zu repeats\n",
            aeron_version_full(), NULL != driver_path && 0 != driver ? driver_path : aeron_dir, iterations,
-           rate_messages);
-    rtt_t raw = raw_pingpong(warmup, iterations, samples);
-    rtt_t aer = aeron_pingpong(channel, warmup, iterations, samples);
-    printf("%-26s %12s %12s %8s\n", "RTT", "p50 (ns)", "p99 (ns)", "p50 x");
-    printf("%-26s %12.0f %12.0f %8s\n", "raw cache-line ping-pong", raw.p50_ns, raw.p99_ns, "1.00");
-    printf("%-26s %12.0f %12.0f %8.2f\n", "aeron:ipc ping-pong", aer.p50_ns, aer.p99_ns, aer.p50_ns / raw.p50_ns);
-
-    printf("%-26s %14s %14s %8s\n", "Throughput", "raw SPSC msg/s", "aeron msg/s", "ratio");
-    size_t sizes[2] = {32, 1024};
-    for (int i = 0; i < 2; i++)
+           rate_messages, repeats);
+    fflush(stdout);
+    if (do_rtt)
     {
-        double raw_rate = raw_spsc_rate(sizes[i], rate_messages);
-        double aeron_rate_value = aeron_rate(channel, sizes[i], rate_messages);
-        char label[32];
-        snprintf(label, sizeof(label), "%zu-byte messages", sizes[i]);
-        printf("%-26s %14.0f %14.0f %8.2f\n", label, raw_rate, aeron_rate_value, aeron_rate_value / raw_rate);
+        run_rtt(channel, iterations, repeats);
+        fflush(stdout);
     }
-    free(samples);
+    if (do_rate)
+    {
+        run_rate(channel, sizes, size_count, rate_messages, repeats);
+    }
     if (0 != driver)
     {
         kill(driver, SIGTERM);

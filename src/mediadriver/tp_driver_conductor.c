@@ -1154,11 +1154,19 @@ int tp_driver_conductor_do_work(tp_driver_conductor_t *conductor)
     }
     work_count +=
         (int)tp_mpsc_rb_read(&conductor->to_driver, tp_conductor_on_command, conductor, TP_CONDUCTOR_COMMAND_LIMIT);
+    bool is_flowing = false;
     for (size_t i = 0; i < conductor->publication_count; i++)
     {
         work_count += tp_ipc_publication_update_pub_pos_and_lmt(conductor->publications[i]);
+        is_flowing = is_flowing || conductor->publications[i]->is_flowing;
     }
+    conductor->is_flowing = is_flowing;
     return work_count;
+}
+
+bool tp_driver_conductor_is_flowing(const tp_driver_conductor_t *conductor)
+{
+    return conductor->is_flowing;
 }
 
 /* The OS default socket buffer sizes are recorded in log metadata for tools; no socket is opened for them. */

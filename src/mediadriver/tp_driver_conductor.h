@@ -86,6 +86,8 @@ typedef struct tp_driver_conductor_stct
     int32_t os_default_sndbuf;
     int32_t os_default_rcvbuf;
 
+    bool is_flowing; /* data moved through some publication during the last duty cycle */
+
     tp_aeron_uri_t uri; /* scratch for parsing command channels */
 
     /* ON_ERROR details set by a failing command handler. */
@@ -100,6 +102,12 @@ int tp_driver_conductor_init(tp_driver_conductor_t *conductor, const tp_mediadri
 
 /* One duty cycle; returns the work count. */
 int tp_driver_conductor_do_work(tp_driver_conductor_t *conductor);
+
+/*
+ * True when the last duty cycle saw data move through a publication (its producer or slowest subscriber
+ * advanced). The publisher limit then has to follow the subscribers soon, so the agent should not park long.
+ */
+bool tp_driver_conductor_is_flowing(const tp_driver_conductor_t *conductor);
 
 /* Frees every resource (log files are deleted) but leaves the CnC mapping to the caller. */
 void tp_driver_conductor_close(tp_driver_conductor_t *conductor);

@@ -194,6 +194,8 @@ int tp_ipc_publication_create(tp_ipc_publication_t **out, const char *dir, int64
     publication->consumer_position = producer_position;
     publication->last_consumer_position = producer_position;
     publication->time_of_last_consumer_position_change_ns = now_ns;
+    publication->last_cycle_producer_position = producer_position;
+    publication->last_cycle_min_position = producer_position;
 
     *out = publication;
     return 0;
@@ -367,6 +369,7 @@ int tp_ipc_publication_update_pub_pos_and_lmt(tp_ipc_publication_t *publication)
         }
         return 0;
     }
+    publication->is_flowing = false;
     if (TP_IPC_PUBLICATION_STATE_ACTIVE != publication->state)
     {
         return 0;
@@ -374,6 +377,8 @@ int tp_ipc_publication_update_pub_pos_and_lmt(tp_ipc_publication_t *publication)
     int work_count = 0;
     const int64_t producer_position = tp_ipc_publication_producer_position(publication);
     tp_store_release_i64(publication->pub_pos, producer_position);
+    bool moved = producer_position != publication->last_cycle_producer_position;
+    publication->last_cycle_producer_position = producer_position;
 
     if (tp_ipc_publication_working_position_count(publication) > 0)
     {
@@ -389,6 +394,8 @@ int tp_ipc_publication_update_pub_pos_and_lmt(tp_ipc_publication_t *publication)
             min_position = position < min_position ? position : min_position;
             max_position = position > max_position ? position : max_position;
         }
+        moved = moved || min_position != publication->last_cycle_min_position;
+        publication->last_cycle_min_position = min_position;
         const int64_t proposed_limit = min_position + publication->term_window_length;
         if (proposed_limit > publication->trip_limit)
         {
@@ -406,6 +413,7 @@ int tp_ipc_publication_update_pub_pos_and_lmt(tp_ipc_publication_t *publication)
         tp_ipc_publication_clean_buffer(publication, publication->consumer_position);
         work_count = 1;
     }
+    publication->is_flowing = moved;
     return work_count;
 }
 

@@ -100,6 +100,10 @@ typedef struct tp_ipc_publication_stct
     int64_t consumer_position;
     int64_t last_consumer_position;
     int64_t time_of_last_consumer_position_change_ns;
+    /* Producer / slowest consumer positions seen by the previous duty cycle, to tell whether data is moving. */
+    int64_t last_cycle_producer_position;
+    int64_t last_cycle_min_position;
+    bool is_flowing;
 
     tp_subscriber_position_t *positions;
     size_t position_count;
@@ -150,7 +154,10 @@ bool tp_ipc_publication_remove_subscriber(tp_ipc_publication_t *publication, int
 
 bool tp_ipc_publication_has_subscriber(const tp_ipc_publication_t *publication, int64_t subscription_registration_id);
 
-/* Every duty cycle: pub-pos, publisher limit with window/8 hysteresis, cleaning. Returns work done. */
+/*
+ * Every duty cycle: pub-pos, publisher limit with window/8 hysteresis, cleaning. Returns work done. Also sets
+ * is_flowing when the producer or the slowest subscriber moved since the previous cycle.
+ */
 int tp_ipc_publication_update_pub_pos_and_lmt(tp_ipc_publication_t *publication);
 
 /*

@@ -114,6 +114,10 @@ typedef struct aeron_publication_log_stct
     volatile int32_t *is_connected;
     volatile int64_t *position_limit;
     uint8_t default_header[32];
+    /* The default header as the words the offer path stores: version byte, session id << 32, stream id. */
+    uint32_t header_version;
+    uint64_t header_session_id_high;
+    uint64_t header_stream_id_low;
     int64_t max_possible_position;
     int32_t term_length;
     int32_t initial_term_id;

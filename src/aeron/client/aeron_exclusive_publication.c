@@ -36,10 +36,11 @@ static void aeron_exclusive_publication_rotate(aeron_exclusive_publication_t *pu
     tp_store_release_i32(log->active_term_count, term_count);
 }
 
-static int64_t aeron_exclusive_publication_offer_impl(aeron_exclusive_publication_t *publication,
-                                                      aeron_iov_cursor_t *cursor, size_t length,
-                                                      aeron_reserved_value_supplier_t supplier, void *clientd,
-                                                      aeron_buffer_claim_t *claim)
+AERON_OFFER_INLINE int64_t aeron_exclusive_publication_offer_impl(aeron_exclusive_publication_t *publication,
+                                                                  const uint8_t *buffer, aeron_iov_cursor_t *cursor,
+                                                                  size_t length,
+                                                                  aeron_reserved_value_supplier_t supplier,
+                                                                  void *clientd, aeron_buffer_claim_t *claim)
 {
     if (__atomic_load_n(&publication->is_closed, __ATOMIC_ACQUIRE))
     {
@@ -94,7 +95,8 @@ static int64_t aeron_exclusive_publication_offer_impl(aeron_exclusive_publicatio
     }
     else
     {
-        aeron_term_write_message(log, term, term_offset, publication->term_id, cursor, length, supplier, clientd);
+        aeron_term_write_message(log, term, term_offset, publication->term_id, buffer, cursor, length, supplier,
+                                 clientd);
     }
     publication->term_offset = (int32_t)resulting;
     return publication->term_begin_position + resulting;
@@ -109,9 +111,8 @@ int64_t aeron_exclusive_publication_offer(aeron_exclusive_publication_t *publica
         aeron_err_set(EINVAL, "aeron_exclusive_publication_offer: publication or buffer is NULL");
         return AERON_PUBLICATION_ERROR;
     }
-    aeron_iovec_t iov = {.iov_base = (uint8_t *)buffer, .iov_len = length};
-    aeron_iov_cursor_t cursor = {.iov = &iov, .iovcnt = 1, .index = 0, .offset = 0};
-    return aeron_exclusive_publication_offer_impl(publication, &cursor, length, reserved_value_supplier, clientd, NULL);
+    return aeron_exclusive_publication_offer_impl(publication, NULL == buffer ? (const uint8_t *)"" : buffer, NULL,
+                                                  length, reserved_value_supplier, clientd, NULL);
 }
 
 int64_t aeron_exclusive_publication_offerv(aeron_exclusive_publication_t *publication, aeron_iovec_t *iov,
@@ -125,7 +126,8 @@ int64_t aeron_exclusive_publication_offerv(aeron_exclusive_publication_t *public
     }
     aeron_iov_cursor_t cursor = {.iov = iov, .iovcnt = iovcnt, .index = 0, .offset = 0};
     size_t length = aeron_iov_total_length(iov, iovcnt);
-    return aeron_exclusive_publication_offer_impl(publication, &cursor, length, reserved_value_supplier, clientd, NULL);
+    return aeron_exclusive_publication_offer_impl(publication, NULL, &cursor, length, reserved_value_supplier, clientd,
+                                                  NULL);
 }
 
 int64_t aeron_exclusive_publication_try_claim(aeron_exclusive_publication_t *publication, size_t length,
@@ -142,7 +144,7 @@ int64_t aeron_exclusive_publication_try_claim(aeron_exclusive_publication_t *pub
                       publication->log.max_payload_length);
         return AERON_PUBLICATION_ERROR;
     }
-    return aeron_exclusive_publication_offer_impl(publication, NULL, length, NULL, NULL, buffer_claim);
+    return aeron_exclusive_publication_offer_impl(publication, NULL, NULL, length, NULL, NULL, buffer_claim);
 }
 
 bool aeron_exclusive_publication_is_closed(aeron_exclusive_publication_t *publication)

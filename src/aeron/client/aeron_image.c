@@ -3,8 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "aeron_client_private.h"
-#include "common/tp_atomic.h"
+#include "aeron_image_reader.h"
 
 int aeron_image_create(aeron_image_t **image, aeron_client_conductor_t *conductor, aeron_subscription_t *subscription,
                        aeron_log_buffer_t *log_buffer, int64_t *subscriber_position, int32_t subscriber_position_id,
@@ -62,71 +61,6 @@ void aeron_image_delete(aeron_image_t *image)
     }
 }
 
-static inline bool aeron_image_closed(aeron_image_t *image)
-{
-    return __atomic_load_n(&image->is_closed, __ATOMIC_ACQUIRE);
-}
-
-static inline void aeron_image_header_init(aeron_image_t *image, aeron_header_t *header)
-{
-    header->frame = NULL;
-    header->initial_term_id = image->initial_term_id;
-    header->position_bits_to_shift = image->position_bits_to_shift;
-    header->next_term_offset_override = 0;
-    header->context = image;
-}
-
-/* Reads frames of the current term only (a poll never crosses a term boundary), up to limit_position. */
-static int aeron_image_poll_impl(aeron_image_t *image, aeron_fragment_handler_t handler, void *clientd,
-                                 int64_t limit_position, size_t fragment_limit)
-{
-    if (NULL == image || NULL == handler)
-    {
-        aeron_err_set(EINVAL, "image poll: image or handler is NULL");
-        return -1;
-    }
-    if (aeron_image_closed(image))
-    {
-        return 0;
-    }
-    int64_t position = tp_load_relaxed_i64(image->subscriber_position);
-    int32_t offset = (int32_t)(position & image->term_length_mask);
-    int32_t initial_offset = offset;
-    uint8_t *term = image->terms[(position >> image->position_bits_to_shift) % 3];
-    int64_t limit_offset64 = (limit_position - position) + offset;
-    int32_t limit_offset = limit_offset64 < image->term_length ? (int32_t)limit_offset64 : image->term_length;
-    size_t fragments = 0;
-    aeron_header_t header;
-    aeron_image_header_init(image, &header);
-
-    while (fragments < fragment_limit && offset < limit_offset)
-    {
-        int32_t frame_length = tp_load_acquire_i32((volatile int32_t *)(term + offset));
-        if (frame_length <= 0)
-        {
-            break;
-        }
-        int32_t frame_offset = offset;
-        offset += AERON_ALIGN(frame_length, AERON_FRAME_ALIGNMENT);
-        int16_t type;
-        memcpy(&type, term + frame_offset + AERON_FRAME_TYPE_OFFSET, sizeof(type));
-        if (AERON_FRAME_TYPE_PAD == type)
-        {
-            continue;
-        }
-        ++fragments;
-        header.frame = (aeron_header_values_frame_t *)(term + frame_offset);
-        handler(clientd, term + frame_offset + AERON_FRAME_HEADER_LENGTH,
-                (size_t)(frame_length - AERON_FRAME_HEADER_LENGTH), &header);
-    }
-
-    if (offset != initial_offset)
-    {
-        tp_store_release_i64(image->subscriber_position, position + (offset - initial_offset));
-    }
-    return (int)fragments;
-}
-
 int aeron_image_poll(aeron_image_t *image, aeron_fragment_handler_t handler, void *clientd, size_t fragment_limit)
 {
     return aeron_image_poll_impl(image, handler, clientd, INT64_MAX, fragment_limit);
@@ -153,7 +87,7 @@ int aeron_image_controlled_poll(aeron_image_t *image, aeron_controlled_fragment_
     int64_t initial_position = tp_load_relaxed_i64(image->subscriber_position);
     int32_t initial_offset = (int32_t)(initial_position & image->term_length_mask);
     int32_t offset = initial_offset;
-    uint8_t *term = image->terms[(initial_position >> image->position_bits_to_shift) % 3];
+    uint8_t *term = aeron_image_term_at(image, initial_position);
     size_t fragments = 0;
     aeron_header_t header;
     aeron_image_header_init(image, &header);

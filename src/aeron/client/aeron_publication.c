@@ -16,6 +16,13 @@ void aeron_publication_log_init(aeron_publication_log_t *log, aeron_log_buffer_t
     log->is_connected = (volatile int32_t *)(meta + AERON_LOG_META_IS_CONNECTED_OFFSET);
     log->position_limit = position_limit;
     memcpy(log->default_header, meta + AERON_LOG_META_DEFAULT_HEADER_OFFSET, sizeof(log->default_header));
+    uint32_t session_id;
+    uint32_t stream_id;
+    memcpy(&session_id, log->default_header + AERON_FRAME_TERM_OFFSET_OFFSET + 4, sizeof(session_id));
+    memcpy(&stream_id, log->default_header + AERON_FRAME_TERM_OFFSET_OFFSET + 8, sizeof(stream_id));
+    log->header_version = log->default_header[4];
+    log->header_session_id_high = (uint64_t)session_id << 32;
+    log->header_stream_id_low = stream_id;
     log->term_length = log_buffer->term_length;
     log->initial_term_id = log_buffer->initial_term_id;
     log->position_bits_to_shift = log_buffer->position_bits_to_shift;
@@ -47,9 +54,10 @@ static void aeron_publication_rotate_log(aeron_publication_log_t *log, int32_t t
     tp_cas_i32(log->active_term_count, term_count, term_count + 1);
 }
 
-static int64_t aeron_publication_append(aeron_publication_t *publication, aeron_iov_cursor_t *cursor, size_t length,
-                                        int32_t term_count, aeron_reserved_value_supplier_t supplier, void *clientd,
-                                        aeron_buffer_claim_t *claim)
+AERON_OFFER_INLINE int64_t aeron_publication_append(aeron_publication_t *publication, const uint8_t *buffer,
+                                                    aeron_iov_cursor_t *cursor, size_t length, int32_t term_count,
+                                                    aeron_reserved_value_supplier_t supplier, void *clientd,
+                                                    aeron_buffer_claim_t *claim)
 {
     aeron_publication_log_t *log = &publication->log;
     int32_t index = (int32_t)((uint32_t)term_count % 3);
@@ -88,14 +96,15 @@ static int64_t aeron_publication_append(aeron_publication_t *publication, aeron_
     }
     else
     {
-        aeron_term_write_message(log, term, (int32_t)term_offset, term_id, cursor, length, supplier, clientd);
+        aeron_term_write_message(log, term, (int32_t)term_offset, term_id, buffer, cursor, length, supplier, clientd);
     }
     return position;
 }
 
-static int64_t aeron_publication_offer_impl(aeron_publication_t *publication, aeron_iov_cursor_t *cursor, size_t length,
-                                            aeron_reserved_value_supplier_t supplier, void *clientd,
-                                            aeron_buffer_claim_t *claim)
+AERON_OFFER_INLINE int64_t aeron_publication_offer_impl(aeron_publication_t *publication, const uint8_t *buffer,
+                                                        aeron_iov_cursor_t *cursor, size_t length,
+                                                        aeron_reserved_value_supplier_t supplier, void *clientd,
+                                                        aeron_buffer_claim_t *claim)
 {
     if (__atomic_load_n(&publication->is_closed, __ATOMIC_ACQUIRE))
     {
@@ -125,7 +134,7 @@ static int64_t aeron_publication_offer_impl(aeron_publication_t *publication, ae
             aeron_err_set(EINVAL, "message length %zu exceeds max message length %d", length, log->max_message_length);
             return AERON_PUBLICATION_ERROR;
         }
-        return aeron_publication_append(publication, cursor, length, term_count, supplier, clientd, claim);
+        return aeron_publication_append(publication, buffer, cursor, length, term_count, supplier, clientd, claim);
     }
     return aeron_publication_log_back_pressure_status(log, position, length);
 }
@@ -138,9 +147,8 @@ int64_t aeron_publication_offer(aeron_publication_t *publication, const uint8_t 
         aeron_err_set(EINVAL, "aeron_publication_offer: publication or buffer is NULL");
         return AERON_PUBLICATION_ERROR;
     }
-    aeron_iovec_t iov = {.iov_base = (uint8_t *)buffer, .iov_len = length};
-    aeron_iov_cursor_t cursor = {.iov = &iov, .iovcnt = 1, .index = 0, .offset = 0};
-    return aeron_publication_offer_impl(publication, &cursor, length, reserved_value_supplier, clientd, NULL);
+    return aeron_publication_offer_impl(publication, NULL == buffer ? (const uint8_t *)"" : buffer, NULL, length,
+                                        reserved_value_supplier, clientd, NULL);
 }
 
 int64_t aeron_publication_offerv(aeron_publication_t *publication, aeron_iovec_t *iov, size_t iovcnt,
@@ -153,7 +161,7 @@ int64_t aeron_publication_offerv(aeron_publication_t *publication, aeron_iovec_t
     }
     aeron_iov_cursor_t cursor = {.iov = iov, .iovcnt = iovcnt, .index = 0, .offset = 0};
     size_t length = aeron_iov_total_length(iov, iovcnt);
-    return aeron_publication_offer_impl(publication, &cursor, length, reserved_value_supplier, clientd, NULL);
+    return aeron_publication_offer_impl(publication, NULL, &cursor, length, reserved_value_supplier, clientd, NULL);
 }
 
 int64_t aeron_publication_try_claim(aeron_publication_t *publication, size_t length, aeron_buffer_claim_t *buffer_claim)
@@ -169,7 +177,7 @@ int64_t aeron_publication_try_claim(aeron_publication_t *publication, size_t len
                       publication->log.max_payload_length);
         return AERON_PUBLICATION_ERROR;
     }
-    return aeron_publication_offer_impl(publication, NULL, length, NULL, NULL, buffer_claim);
+    return aeron_publication_offer_impl(publication, NULL, NULL, length, NULL, NULL, buffer_claim);
 }
 
 int aeron_buffer_claim_commit(aeron_buffer_claim_t *buffer_claim)

@@ -4,8 +4,7 @@
  */
 #include <errno.h>
 
-#include "aeron_client_private.h"
-#include "common/tp_atomic.h"
+#include "aeron_image_reader.h"
 
 static inline aeron_image_list_t *aeron_subscription_images(aeron_subscription_t *subscription)
 {
@@ -33,14 +32,16 @@ int aeron_subscription_poll(aeron_subscription_t *subscription, aeron_fragment_h
         subscription->round_robin_index = 1;
     }
     size_t fragments = 0;
+    /* start < length, so one wrap-around replaces a division per image. */
+    size_t i = start;
     for (size_t n = 0; n < length && fragments < fragment_limit; n++)
     {
-        size_t i = (start + n) % length;
-        int result = aeron_image_poll(list->images[i], handler, clientd, fragment_limit - fragments);
+        int result = aeron_image_poll_impl(list->images[i], handler, clientd, INT64_MAX, fragment_limit - fragments);
         if (result > 0)
         {
             fragments += (size_t)result;
         }
+        i = i + 1 == length ? 0 : i + 1;
     }
     return (int)fragments;
 }
@@ -66,14 +67,15 @@ int aeron_subscription_controlled_poll(aeron_subscription_t *subscription, aeron
         subscription->round_robin_index = 1;
     }
     size_t fragments = 0;
+    size_t i = start;
     for (size_t n = 0; n < length && fragments < fragment_limit; n++)
     {
-        size_t i = (start + n) % length;
         int result = aeron_image_controlled_poll(list->images[i], handler, clientd, fragment_limit - fragments);
         if (result > 0)
         {
             fragments += (size_t)result;
         }
+        i = i + 1 == length ? 0 : i + 1;
     }
     return (int)fragments;
 }
