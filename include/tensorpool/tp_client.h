@@ -59,112 +59,112 @@ extern "C"
 #define TP_DEFAULT_SHM_BASE_DIR                   "/dev/shm/tensorpool"
 #define TP_CONTEXT_MAX_ALLOWED_DIRS               16
 
-    typedef struct tp_context_stct tp_context_t;
-    typedef struct tp_client_stct tp_client_t;
+typedef struct tp_context_stct tp_context_t;
+typedef struct tp_client_stct tp_client_t;
 
-    typedef enum tp_log_level_en
-    {
-        TP_LOG_ERROR = 0,
-        TP_LOG_WARN = 1,
-        TP_LOG_INFO = 2,
-        TP_LOG_DEBUG = 3,
-    } tp_log_level_t;
+typedef enum tp_log_level_en
+{
+    TP_LOG_ERROR = 0,
+    TP_LOG_WARN = 1,
+    TP_LOG_INFO = 2,
+    TP_LOG_DEBUG = 3,
+} tp_log_level_t;
 
-    /* Called from whichever thread noticed the event (the object's poll thread, or the Aeron conductor thread for
-     * Aeron client errors in agent mode). text is valid for the call only. */
-    typedef void (*tp_log_fn)(void *clientd, tp_log_level_t level, const char *text);
+/* Called from whichever thread noticed the event (the object's poll thread, or the Aeron conductor thread for
+ * Aeron client errors in agent mode). text is valid for the call only. */
+typedef void (*tp_log_fn)(void *clientd, tp_log_level_t level, const char *text);
 
-    typedef enum tp_client_mode_en
-    {
-        TP_CLIENT_MODE_INVOKER = 0, /* the application drives the client with tp_client_do_work() */
-        TP_CLIENT_MODE_AGENT = 1,   /* the Aeron client conductor runs on its own thread */
-    } tp_client_mode_t;
+typedef enum tp_client_mode_en
+{
+    TP_CLIENT_MODE_INVOKER = 0, /* the application drives the client with tp_client_do_work() */
+    TP_CLIENT_MODE_AGENT = 1,   /* the Aeron client conductor runs on its own thread */
+} tp_client_mode_t;
 
-    /* ---- context ---- */
+/* ---- context ---- */
 
-    /*
-     * Allocate a context with defaults: Aeron dir from AERON_DIR or aeron_default_path(); SHM base dir
-     * TP_DEFAULT_SHM_BASE_DIR, which is also the only allowed dir until tp_context_add_allowed_dir() is called;
-     * channel "aeron:ipc" for every stream; stream ids 1000/1100/1200/1300 and per-consumer ranges
-     * 31000-31999 / 32000-32999; announce, QoS, metadata and hello cadences 1 s; CLOCK_MONOTONIC; no log
-     * callback; invoker mode; "backoff" idle strategy; Aeron driver timeout 10 s; start timeout 10 s.
-     */
-    int tp_context_init(tp_context_t **ctx);
-    int tp_context_close(tp_context_t *ctx);
+/*
+ * Allocate a context with defaults: Aeron dir from AERON_DIR or aeron_default_path(); SHM base dir
+ * TP_DEFAULT_SHM_BASE_DIR, which is also the only allowed dir until tp_context_add_allowed_dir() is called;
+ * channel "aeron:ipc" for every stream; stream ids 1000/1100/1200/1300 and per-consumer ranges
+ * 31000-31999 / 32000-32999; announce, QoS, metadata and hello cadences 1 s; CLOCK_MONOTONIC; no log
+ * callback; invoker mode; "backoff" idle strategy; Aeron driver timeout 10 s; start timeout 10 s.
+ */
+int tp_context_init(tp_context_t **ctx);
+int tp_context_close(tp_context_t *ctx);
 
-    int tp_context_set_aeron_dir(tp_context_t *ctx, const char *dir);
-    const char *tp_context_get_aeron_dir(const tp_context_t *ctx);
-    /* Milliseconds the Aeron client waits for (and tolerates silence from) the media driver. */
-    int tp_context_set_driver_timeout_ms(tp_context_t *ctx, uint64_t timeout_ms);
+int tp_context_set_aeron_dir(tp_context_t *ctx, const char *dir);
+const char *tp_context_get_aeron_dir(const tp_context_t *ctx);
+/* Milliseconds the Aeron client waits for (and tolerates silence from) the media driver. */
+int tp_context_set_driver_timeout_ms(tp_context_t *ctx, uint64_t timeout_ms);
 
-    /* Where producers create their regions: <base>/<namespace>/<instance>/epoch-<E>/ (absolute path). */
-    int tp_context_set_shm_base_dir(tp_context_t *ctx, const char *dir);
-    const char *tp_context_get_shm_base_dir(const tp_context_t *ctx);
-    /* Directories consumers accept announced regions from (absolute). The first call replaces the default. */
-    int tp_context_add_allowed_dir(tp_context_t *ctx, const char *dir);
-    size_t tp_context_allowed_dir_count(const tp_context_t *ctx);
-    const char *tp_context_allowed_dir(const tp_context_t *ctx, size_t index);
+/* Where producers create their regions: <base>/<namespace>/<instance>/epoch-<E>/ (absolute path). */
+int tp_context_set_shm_base_dir(tp_context_t *ctx, const char *dir);
+const char *tp_context_get_shm_base_dir(const tp_context_t *ctx);
+/* Directories consumers accept announced regions from (absolute). The first call replaces the default. */
+int tp_context_add_allowed_dir(tp_context_t *ctx, const char *dir);
+size_t tp_context_allowed_dir_count(const tp_context_t *ctx);
+const char *tp_context_allowed_dir(const tp_context_t *ctx, size_t index);
 
-    /* One channel for all shared streams (and the default for per-consumer requests). */
-    int tp_context_set_channel(tp_context_t *ctx, const char *channel);
-    const char *tp_context_get_channel(const tp_context_t *ctx);
-    int tp_context_set_control_stream_id(tp_context_t *ctx, uint32_t stream_id);
-    int tp_context_set_descriptor_stream_id(tp_context_t *ctx, uint32_t stream_id);
-    int tp_context_set_qos_stream_id(tp_context_t *ctx, uint32_t stream_id);
-    int tp_context_set_metadata_stream_id(tp_context_t *ctx, uint32_t stream_id);
-    uint32_t tp_context_get_stream_id(const tp_context_t *ctx, tp_stream_kind_t kind); /* shared kinds */
-    /* Inclusive ranges a producer grants per-consumer streams from (0, 0 disables the kind). */
-    int tp_context_set_consumer_descriptor_stream_range(tp_context_t *ctx, uint32_t min, uint32_t max);
-    int tp_context_set_consumer_control_stream_range(tp_context_t *ctx, uint32_t min, uint32_t max);
+/* One channel for all shared streams (and the default for per-consumer requests). */
+int tp_context_set_channel(tp_context_t *ctx, const char *channel);
+const char *tp_context_get_channel(const tp_context_t *ctx);
+int tp_context_set_control_stream_id(tp_context_t *ctx, uint32_t stream_id);
+int tp_context_set_descriptor_stream_id(tp_context_t *ctx, uint32_t stream_id);
+int tp_context_set_qos_stream_id(tp_context_t *ctx, uint32_t stream_id);
+int tp_context_set_metadata_stream_id(tp_context_t *ctx, uint32_t stream_id);
+uint32_t tp_context_get_stream_id(const tp_context_t *ctx, tp_stream_kind_t kind); /* shared kinds */
+/* Inclusive ranges a producer grants per-consumer streams from (0, 0 disables the kind). */
+int tp_context_set_consumer_descriptor_stream_range(tp_context_t *ctx, uint32_t min, uint32_t max);
+int tp_context_set_consumer_control_stream_range(tp_context_t *ctx, uint32_t min, uint32_t max);
 
-    /* Cadences in nanoseconds (all must be > 0). */
-    int tp_context_set_announce_interval_ns(tp_context_t *ctx, uint64_t interval_ns);
-    int tp_context_set_qos_interval_ns(tp_context_t *ctx, uint64_t interval_ns);
-    int tp_context_set_meta_interval_ns(tp_context_t *ctx, uint64_t interval_ns);
-    int tp_context_set_hello_interval_ns(tp_context_t *ctx, uint64_t interval_ns);
-    /* Producer side: a consumer is stale after factor * hello interval without hello or QoS (3..5). */
-    int tp_context_set_consumer_stale_factor(tp_context_t *ctx, uint32_t factor);
-    /* Consumer side: announces older than this are ignored (default 3 s). */
-    int tp_context_set_freshness_window_ns(tp_context_t *ctx, uint64_t window_ns);
+/* Cadences in nanoseconds (all must be > 0). */
+int tp_context_set_announce_interval_ns(tp_context_t *ctx, uint64_t interval_ns);
+int tp_context_set_qos_interval_ns(tp_context_t *ctx, uint64_t interval_ns);
+int tp_context_set_meta_interval_ns(tp_context_t *ctx, uint64_t interval_ns);
+int tp_context_set_hello_interval_ns(tp_context_t *ctx, uint64_t interval_ns);
+/* Producer side: a consumer is stale after factor * hello interval without hello or QoS (3..5). */
+int tp_context_set_consumer_stale_factor(tp_context_t *ctx, uint32_t factor);
+/* Consumer side: announces older than this are ignored (default 3 s). */
+int tp_context_set_freshness_window_ns(tp_context_t *ctx, uint64_t window_ns);
 
-    /* Monotonic nanosecond clock used by the cores and for image join times (NULL restores CLOCK_MONOTONIC). It may
-     * be called from any thread (the Aeron conductor thread in agent mode). */
-    int tp_context_set_clock(tp_context_t *ctx, tp_clock_fn clock, void *clientd);
-    /* Log callback and the most verbose level delivered (default TP_LOG_INFO). NULL disables logging. */
-    int tp_context_set_log(tp_context_t *ctx, tp_log_fn log, void *clientd, tp_log_level_t max_level);
+/* Monotonic nanosecond clock used by the cores and for image join times (NULL restores CLOCK_MONOTONIC). It may
+ * be called from any thread (the Aeron conductor thread in agent mode). */
+int tp_context_set_clock(tp_context_t *ctx, tp_clock_fn clock, void *clientd);
+/* Log callback and the most verbose level delivered (default TP_LOG_INFO). NULL disables logging. */
+int tp_context_set_log(tp_context_t *ctx, tp_log_fn log, void *clientd, tp_log_level_t max_level);
 
-    int tp_context_set_client_mode(tp_context_t *ctx, tp_client_mode_t mode);
-    tp_client_mode_t tp_context_get_client_mode(const tp_context_t *ctx);
-    /* "spin", "noop", "yield", "sleep" or "backoff": paces tp_client_idle() and the blocking starts. (In agent mode
-     * the Aeron conductor thread paces itself with Aeron's idle sleep, AERON_CLIENT_IDLE_SLEEP_DURATION.) */
-    int tp_context_set_idle_strategy(tp_context_t *ctx, const char *name);
-    /* How long tp_producer_start() / tp_consumer_start() wait for their Aeron streams (ms). */
-    int tp_context_set_start_timeout_ms(tp_context_t *ctx, uint64_t timeout_ms);
+int tp_context_set_client_mode(tp_context_t *ctx, tp_client_mode_t mode);
+tp_client_mode_t tp_context_get_client_mode(const tp_context_t *ctx);
+/* "spin", "noop", "yield", "sleep" or "backoff": paces tp_client_idle() and the blocking starts. (In agent mode
+ * the Aeron conductor thread paces itself with Aeron's idle sleep, AERON_CLIENT_IDLE_SLEEP_DURATION.) */
+int tp_context_set_idle_strategy(tp_context_t *ctx, const char *name);
+/* How long tp_producer_start() / tp_consumer_start() wait for their Aeron streams (ms). */
+int tp_context_set_start_timeout_ms(tp_context_t *ctx, uint64_t timeout_ms);
 
-    /* ---- client ---- */
+/* ---- client ---- */
 
-    /* Connect to the media driver in the context's Aeron dir. ctx is copied; it may be closed afterwards. */
-    int tp_client_start(tp_client_t **client, const tp_context_t *ctx);
+/* Connect to the media driver in the context's Aeron dir. ctx is copied; it may be closed afterwards. */
+int tp_client_start(tp_client_t **client, const tp_context_t *ctx);
 
-    /* Invoker mode: run one Aeron conductor duty cycle. Returns the work count, 0 in agent mode, -1 when the Aeron
-     * client has closed (driver gone; tp_errmsg() says why). */
-    int tp_client_do_work(tp_client_t *client);
+/* Invoker mode: run one Aeron conductor duty cycle. Returns the work count, 0 in agent mode, -1 when the Aeron
+ * client has closed (driver gone; tp_errmsg() says why). */
+int tp_client_do_work(tp_client_t *client);
 
-    /* Idle with the context's idle strategy after a duty cycle that did work_count units of work (the strategy's
-     * backoff state is per calling thread). */
-    void tp_client_idle(tp_client_t *client, int work_count);
+/* Idle with the context's idle strategy after a duty cycle that did work_count units of work (the strategy's
+ * backoff state is per calling thread). */
+void tp_client_idle(tp_client_t *client, int work_count);
 
-    /* True once the Aeron client has closed itself (e.g. driver timeout). */
-    bool tp_client_is_closed(tp_client_t *client);
+/* True once the Aeron client has closed itself (e.g. driver timeout). */
+bool tp_client_is_closed(tp_client_t *client);
 
-    /* The client's own copy of its context (read-only). */
-    const tp_context_t *tp_client_context(const tp_client_t *client);
+/* The client's own copy of its context (read-only). */
+const tp_context_t *tp_client_context(const tp_client_t *client);
 
-    /* The underlying aeron_t (an `aeron_t *` from aeronc.h), for applications that add their own streams. */
-    void *tp_client_aeron(tp_client_t *client);
+/* The underlying aeron_t (an `aeron_t *` from aeronc.h), for applications that add their own streams. */
+void *tp_client_aeron(tp_client_t *client);
 
-    /* Close the Aeron client. Close every producer and consumer of this client first. Safe with NULL. */
-    int tp_client_close(tp_client_t *client);
+/* Close the Aeron client. Close every producer and consumer of this client first. Safe with NULL. */
+int tp_client_close(tp_client_t *client);
 
 #ifdef __cplusplus
 }

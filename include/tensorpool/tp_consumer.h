@@ -49,91 +49,89 @@ extern "C"
 {
 #endif
 
-    typedef struct tp_consumer_stct tp_consumer_t;
-    typedef struct tp_async_add_consumer_stct tp_async_add_consumer_t;
+typedef struct tp_consumer_stct tp_consumer_t;
+typedef struct tp_async_add_consumer_stct tp_async_add_consumer_t;
 
-    /* What one consumer asks for. Channels, shared stream ids, cadences, allowed dirs and clock come from the
-     * client's context. */
-    typedef struct tp_consumer_config_stct
-    {
-        uint32_t stream_id;               /* the tensorpool stream (data source) id to follow */
-        uint32_t consumer_id;             /* unique among the stream's consumers */
-        uint32_t layout_version;          /* default 1 */
-        uint8_t mode;                     /* TP_CONSUMER_MODE_STREAM (default) or TP_CONSUMER_MODE_RATE_LIMITED */
-        uint32_t max_rate_hz;             /* for RATE_LIMITED on a per-consumer descriptor stream; 0 = none */
-        uint64_t max_outstanding_seq_gap; /* default 256 */
+/* What one consumer asks for. Channels, shared stream ids, cadences, allowed dirs and clock come from the
+ * client's context. */
+typedef struct tp_consumer_config_stct
+{
+    uint32_t stream_id;               /* the tensorpool stream (data source) id to follow */
+    uint32_t consumer_id;             /* unique among the stream's consumers */
+    uint32_t layout_version;          /* default 1 */
+    uint8_t mode;                     /* TP_CONSUMER_MODE_STREAM (default) or TP_CONSUMER_MODE_RATE_LIMITED */
+    uint32_t max_rate_hz;             /* for RATE_LIMITED on a per-consumer descriptor stream; 0 = none */
+    uint64_t max_outstanding_seq_gap; /* default 256 */
 
-        /* FrameProgress: off by default; hints UINT32_MAX = none. */
-        bool supports_progress;
-        uint32_t progress_interval_us;
-        uint32_t progress_bytes_delta;
-        uint32_t progress_major_delta_units;
+    /* FrameProgress: off by default; hints UINT32_MAX = none. */
+    bool supports_progress;
+    uint32_t progress_interval_us;
+    uint32_t progress_bytes_delta;
+    uint32_t progress_major_delta_units;
 
-        /* Per-consumer streams to request (0 = not requested; the producer grants ids inside its configured
-         * ranges, 31000-31999 and 32000-32999 by default). Empty channel = the context's channel. */
-        uint32_t descriptor_stream_id;
-        char descriptor_channel[TP_CHANNEL_MAX];
-        uint32_t control_stream_id;
-        char control_channel[TP_CHANNEL_MAX];
+    /* Per-consumer streams to request (0 = not requested; the producer grants ids inside its configured
+     * ranges, 31000-31999 and 32000-32999 by default). Empty channel = the context's channel. */
+    uint32_t descriptor_stream_id;
+    char descriptor_channel[TP_CHANNEL_MAX];
+    uint32_t control_stream_id;
+    char control_channel[TP_CHANNEL_MAX];
 
-        /* Default handlers: used when tp_consumer_poll() is given NULL. */
-        tp_consumer_frame_handler_t on_frame;
-        tp_consumer_progress_handler_t on_progress;
-        tp_consumer_config_handler_t on_config; /* a ConsumerConfig was applied */
-        void *clientd;
-    } tp_consumer_config_t;
+    /* Default handlers: used when tp_consumer_poll() is given NULL. */
+    tp_consumer_frame_handler_t on_frame;
+    tp_consumer_progress_handler_t on_progress;
+    tp_consumer_config_handler_t on_config; /* a ConsumerConfig was applied */
+    void *clientd;
+} tp_consumer_config_t;
 
-    typedef struct tp_consumer_transport_counters_stct
-    {
-        uint64_t fragments_received;
-        uint64_t messages_received;     /* complete (reassembled) messages fed to the core */
-        uint64_t offers_back_pressured; /* hello / QoS refused by Aeron */
-        uint64_t offers_not_connected;
-        uint64_t offers_failed;
-        uint64_t images_available; /* producer images that joined our subscriptions */
-        uint64_t images_unavailable;
-        uint64_t consumer_subscriptions_opened; /* per-consumer descriptor / control subscriptions */
-        uint64_t consumer_subscriptions_closed;
-    } tp_consumer_transport_counters_t;
+typedef struct tp_consumer_transport_counters_stct
+{
+    uint64_t fragments_received;
+    uint64_t messages_received;     /* complete (reassembled) messages fed to the core */
+    uint64_t offers_back_pressured; /* hello / QoS refused by Aeron */
+    uint64_t offers_not_connected;
+    uint64_t offers_failed;
+    uint64_t images_available; /* producer images that joined our subscriptions */
+    uint64_t images_unavailable;
+    uint64_t consumer_subscriptions_opened; /* per-consumer descriptor / control subscriptions */
+    uint64_t consumer_subscriptions_closed;
+} tp_consumer_transport_counters_t;
 
-    void tp_consumer_config_init(tp_consumer_config_t *config);
+void tp_consumer_config_init(tp_consumer_config_t *config);
 
-    /* Begin adding a consumer: validates the config (copied) and asks Aeron for the shared subscriptions (control,
-     * descriptor, QoS, metadata) and publications (control, QoS). 0 / -1. */
-    int tp_consumer_add_async(tp_async_add_consumer_t **async, tp_client_t *client, const tp_consumer_config_t *config);
+/* Begin adding a consumer: validates the config (copied) and asks Aeron for the shared subscriptions (control,
+ * descriptor, QoS, metadata) and publications (control, QoS). 0 / -1. */
+int tp_consumer_add_async(tp_async_add_consumer_t **async, tp_client_t *client, const tp_consumer_config_t *config);
 
-    /* 1 and *consumer set when ready (async freed), 0 while pending, -1 on failure (async freed, tp_errmsg()). */
-    int tp_consumer_add_poll(tp_consumer_t **consumer, tp_async_add_consumer_t *async);
+/* 1 and *consumer set when ready (async freed), 0 while pending, -1 on failure (async freed, tp_errmsg()). */
+int tp_consumer_add_poll(tp_consumer_t **consumer, tp_async_add_consumer_t *async);
 
-    /* Blocking convenience: add_async + poll until ready or the context's start timeout. 0 / -1. */
-    int tp_consumer_start(tp_consumer_t **consumer, tp_client_t *client, const tp_consumer_config_t *config);
+/* Blocking convenience: add_async + poll until ready or the context's start timeout. 0 / -1. */
+int tp_consumer_start(tp_consumer_t **consumer, tp_client_t *client, const tp_consumer_config_t *config);
 
-    /*
-     * Poll the descriptor and control streams (shared and per-consumer), QoS and metadata, up to fragment_limit
-     * fragments per subscription (<= 0 means 10), feed the core, deliver frames to on_frame / progress to the
-     * config's on_progress, and run the periodic duties (hello, QoS, producer liveness, per-consumer
-     * subscriptions). on_frame NULL = the config's handler. Returns the work count, or -1 when the client has
-     * closed.
-     */
-    int tp_consumer_poll(tp_consumer_t *consumer, tp_consumer_frame_handler_t on_frame, void *clientd,
-                         int fragment_limit);
+/*
+ * Poll the descriptor and control streams (shared and per-consumer), QoS and metadata, up to fragment_limit
+ * fragments per subscription (<= 0 means 10), feed the core, deliver frames to on_frame / progress to the
+ * config's on_progress, and run the periodic duties (hello, QoS, producer liveness, per-consumer
+ * subscriptions). on_frame NULL = the config's handler. Returns the work count, or -1 when the client has
+ * closed.
+ */
+int tp_consumer_poll(tp_consumer_t *consumer, tp_consumer_frame_handler_t on_frame, void *clientd, int fragment_limit);
 
-    bool tp_consumer_is_mapped(const tp_consumer_t *consumer);
-    uint64_t tp_consumer_epoch(const tp_consumer_t *consumer);
-    const tp_consumer_counters_t *tp_consumer_counters(const tp_consumer_t *consumer);
-    const tp_consumer_transport_counters_t *tp_consumer_transport_counters(const tp_consumer_t *consumer);
-    const tp_consumer_assignment_t *tp_consumer_assignment(const tp_consumer_t *consumer);
-    /* The last rejected announce / region with the reason ("" when none). */
-    const char *tp_consumer_last_error(const tp_consumer_t *consumer);
-    /* Cached DataSourceMeta (false until one was accepted; either output may be NULL) and its attributes. */
-    bool tp_consumer_meta(const tp_consumer_t *consumer, uint32_t *meta_version, size_t *attribute_count);
-    int tp_consumer_meta_attribute(const tp_consumer_t *consumer, size_t index,
-                                   tp_consumer_meta_attribute_t *attribute);
-    /* The core, for advanced use. */
-    tp_consumer_core_t *tp_consumer_core(tp_consumer_t *consumer);
+bool tp_consumer_is_mapped(const tp_consumer_t *consumer);
+uint64_t tp_consumer_epoch(const tp_consumer_t *consumer);
+const tp_consumer_counters_t *tp_consumer_counters(const tp_consumer_t *consumer);
+const tp_consumer_transport_counters_t *tp_consumer_transport_counters(const tp_consumer_t *consumer);
+const tp_consumer_assignment_t *tp_consumer_assignment(const tp_consumer_t *consumer);
+/* The last rejected announce / region with the reason ("" when none). */
+const char *tp_consumer_last_error(const tp_consumer_t *consumer);
+/* Cached DataSourceMeta (false until one was accepted; either output may be NULL) and its attributes. */
+bool tp_consumer_meta(const tp_consumer_t *consumer, uint32_t *meta_version, size_t *attribute_count);
+int tp_consumer_meta_attribute(const tp_consumer_t *consumer, size_t index, tp_consumer_meta_attribute_t *attribute);
+/* The core, for advanced use. */
+tp_consumer_core_t *tp_consumer_core(tp_consumer_t *consumer);
 
-    /* Close subscriptions and publications and unmap. Safe with NULL. */
-    int tp_consumer_close(tp_consumer_t *consumer);
+/* Close subscriptions and publications and unmap. Safe with NULL. */
+int tp_consumer_close(tp_consumer_t *consumer);
 
 #ifdef __cplusplus
 }
