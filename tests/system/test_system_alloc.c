@@ -16,49 +16,7 @@
 
 #include "system_test_util.h"
 
-void *__real_malloc(size_t size);
-void *__real_calloc(size_t n, size_t size);
-void *__real_realloc(void *p, size_t size);
-void __real_free(void *p);
-void *__wrap_malloc(size_t size);
-void *__wrap_calloc(size_t n, size_t size);
-void *__wrap_realloc(void *p, size_t size);
-void __wrap_free(void *p);
-
-static _Thread_local bool counting;
-static uint64_t allocations;
-
-void *__wrap_malloc(size_t size)
-{
-    if (counting)
-    {
-        allocations++;
-    }
-    return __real_malloc(size);
-}
-
-void *__wrap_calloc(size_t n, size_t size)
-{
-    if (counting)
-    {
-        allocations++;
-    }
-    return __real_calloc(n, size);
-}
-
-void *__wrap_realloc(void *p, size_t size)
-{
-    if (counting)
-    {
-        allocations++;
-    }
-    return __real_realloc(p, size);
-}
-
-void __wrap_free(void *p)
-{
-    __real_free(p);
-}
+#include "../tp_test_alloc_wrap.h"
 
 #define STREAM_ID 17
 
@@ -185,7 +143,7 @@ static void test_steady_state_allocates_nothing(void **state)
     uint64_t verified_before = w.counts.verified;
     uint64_t frames_before = i;
 
-    counting = true;
+    tp_test_alloc_counting = true;
     int64_t end = tp_test_now_ms() + 500;
     while (tp_test_now_ms() < end)
     {
@@ -194,21 +152,21 @@ static void test_steady_state_allocates_nothing(void **state)
         cycle(&w);
         usleep(100);
     }
-    counting = false;
+    tp_test_alloc_counting = false;
     st_pump(w.client, w.producer, w.consumer, on_frame, &w.counts, 100);
 
     uint64_t frames = i - frames_before;
-    fprintf(stderr, "steady state: %llu frames, %llu verified, %llu progress events, %llu allocations\n",
+    fprintf(stderr, "steady state: %llu frames, %llu verified, %llu progress events, %llu tp_test_allocations\n",
             (unsigned long long)frames, (unsigned long long)(w.counts.verified - verified_before),
-            (unsigned long long)w.counts.progress, (unsigned long long)allocations);
-    assert_int_equal(0, allocations);
-    /* The counters do see the library's allocations (a setup call that allocates). */
+            (unsigned long long)w.counts.progress, (unsigned long long)tp_test_allocations);
+    assert_int_equal(0, tp_test_allocations);
+    /* The counters do see the library's tp_test_allocations (a setup call that allocates). */
     tp_context_t *probe = NULL;
-    counting = true;
+    tp_test_alloc_counting = true;
     assert_int_equal(0, tp_context_init(&probe));
-    counting = false;
+    tp_test_alloc_counting = false;
     tp_context_close(probe);
-    assert_int_equal(1, allocations);
+    assert_int_equal(1, tp_test_allocations);
     assert_int_equal(0, w.counts.bad);
     assert_true(frames > 100);
     assert_true(w.counts.verified - verified_before > frames / 2);
