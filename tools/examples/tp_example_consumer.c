@@ -189,16 +189,12 @@ int main(int argc, char **argv)
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
 
-    tp_context_t *ctx = NULL;
     tp_client_t *client = NULL;
     tp_consumer_t *consumer = NULL;
-    if (tp_app_context_create(&o.context, &ctx) < 0 || tp_client_start(&client, ctx) < 0)
+    if (tp_app_client_start(&o.context, "tp_example_consumer", &client) < 0)
     {
-        fprintf(stderr, "tp_example_consumer: %s\n", tp_errmsg());
-        tp_context_close(ctx);
         return 1;
     }
-    tp_context_close(ctx);
 
     tp_consumer_config_t config;
     tp_consumer_config_init(&config);

@@ -200,16 +200,12 @@ int main(int argc, char **argv)
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
 
-    tp_context_t *ctx = NULL;
     tp_client_t *client = NULL;
     tp_producer_t *producer = NULL;
-    if (tp_app_context_create(&o.context, &ctx) < 0 || tp_client_start(&client, ctx) < 0)
+    if (tp_app_client_start(&o.context, "tp_example_producer", &client) < 0)
     {
-        fprintf(stderr, "tp_example_producer: %s\n", tp_errmsg());
-        tp_context_close(ctx);
         return 1;
     }
-    tp_context_close(ctx);
 
     tp_producer_config_t config;
     tp_producer_config_init(&config);
