@@ -164,17 +164,8 @@ void tp_consumer_core_set_join_time(tp_consumer_core_t *core, uint64_t join_time
 int tp_consumer_core_on_message(tp_consumer_core_t *core, tp_stream_kind_t source, const uint8_t *buffer, size_t length)
 {
     tp_control_header_t hdr;
-    tp_control_peek_result_t peek = tp_control_peek(buffer, length, &hdr);
-    if (TP_CONTROL_PEEK_OK != peek)
+    if (!tp_control_accept(buffer, length, &hdr, &core->counters.foreign_messages, &core->counters.malformed_messages))
     {
-        if (TP_CONTROL_PEEK_FOREIGN == peek)
-        {
-            core->counters.foreign_messages++;
-        }
-        else
-        {
-            core->counters.malformed_messages++;
-        }
         return 0;
     }
     int rc;

@@ -17,6 +17,25 @@ tp_control_peek_result_t tp_control_peek(const uint8_t *buffer, size_t length, t
     return TP_CONTROL_SCHEMA_ID == header->schema_id ? TP_CONTROL_PEEK_OK : TP_CONTROL_PEEK_FOREIGN;
 }
 
+bool tp_control_accept(const uint8_t *buffer, size_t length, tp_control_header_t *header, uint64_t *foreign_messages,
+                       uint64_t *malformed_messages)
+{
+    tp_control_peek_result_t peek = tp_control_peek(buffer, length, header);
+    if (TP_CONTROL_PEEK_OK == peek)
+    {
+        return true;
+    }
+    if (TP_CONTROL_PEEK_FOREIGN == peek)
+    {
+        (*foreign_messages)++;
+    }
+    else
+    {
+        (*malformed_messages)++;
+    }
+    return false;
+}
+
 bool tp_control_channel_is_valid(const char *channel, size_t length)
 {
     if (NULL == channel || 0 == length || length >= TP_CHANNEL_MAX)

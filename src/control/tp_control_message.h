@@ -31,6 +31,13 @@ typedef enum tp_control_peek_result_en
 tp_control_peek_result_t tp_control_peek(const uint8_t *buffer, size_t length, tp_control_header_t *header);
 
 /*
+ * tp_control_peek for a core's message handler: true when the message is ours to dispatch; otherwise counts it
+ * as foreign (another schema) or malformed (too short) and returns false. Hot path: no errors set.
+ */
+bool tp_control_accept(const uint8_t *buffer, size_t length, tp_control_header_t *header, uint64_t *foreign_messages,
+                       uint64_t *malformed_messages);
+
+/*
  * A channel we accept for a per-consumer stream: shorter than TP_CHANNEL_MAX, visible ASCII only, and an Aeron
  * channel URI ("aeron:ipc..." or "aeron:udp...").
  */

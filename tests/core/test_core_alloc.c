@@ -6,54 +6,7 @@
  */
 #include "core_test_util.h"
 
-void *__real_malloc(size_t size);
-void *__real_calloc(size_t n, size_t size);
-void *__real_realloc(void *p, size_t size);
-void __real_free(void *p);
-void *__wrap_malloc(size_t size);
-void *__wrap_calloc(size_t n, size_t size);
-void *__wrap_realloc(void *p, size_t size);
-void __wrap_free(void *p);
-
-static volatile bool counting;
-static volatile uint64_t allocations;
-static volatile uint64_t frees;
-
-void *__wrap_malloc(size_t size)
-{
-    if (counting)
-    {
-        allocations++;
-    }
-    return __real_malloc(size);
-}
-
-void *__wrap_calloc(size_t n, size_t size)
-{
-    if (counting)
-    {
-        allocations++;
-    }
-    return __real_calloc(n, size);
-}
-
-void *__wrap_realloc(void *p, size_t size)
-{
-    if (counting)
-    {
-        allocations++;
-    }
-    return __real_realloc(p, size);
-}
-
-void __wrap_free(void *p)
-{
-    if (counting && NULL != p)
-    {
-        frees++;
-    }
-    __real_free(p);
-}
+#include "../tp_test_alloc_wrap.h"
 
 static uint64_t now_ns;
 
@@ -85,14 +38,14 @@ static void on_progress(void *clientd, const tp_consumer_progress_t *p)
 static void test_the_counter_counts(void **state)
 {
     (void)state;
-    counting = true;
+    tp_test_alloc_counting = true;
     void *volatile p = malloc(16);
     free(p);
-    counting = false;
-    assert_int_equal(1, allocations);
-    assert_int_equal(1, frees);
-    allocations = 0;
-    frees = 0;
+    tp_test_alloc_counting = false;
+    assert_int_equal(1, tp_test_allocations);
+    assert_int_equal(1, tp_test_frees);
+    tp_test_allocations = 0;
+    tp_test_frees = 0;
 }
 
 static void test_steady_state_allocates_nothing(void **state)
@@ -136,7 +89,7 @@ static void test_steady_state_allocates_nothing(void **state)
     const int frames = 2000;
     for (int warm = 0; warm < 2; warm++)
     {
-        counting = 1 == warm;
+        tp_test_alloc_counting = 1 == warm;
         for (int i = 0; i < frames; i++)
         {
             uint32_t length = 16 + (uint32_t)(i * 131) % 8000;
@@ -162,11 +115,11 @@ static void test_steady_state_allocates_nothing(void **state)
             ct_pump_one(&to_consumer, consumer, 42);
             ct_pump_back(&to_producer, producer);
         }
-        counting = false;
+        tp_test_alloc_counting = false;
     }
 
-    assert_int_equal(0, allocations);
-    assert_int_equal(0, frees);
+    assert_int_equal(0, tp_test_allocations);
+    assert_int_equal(0, tp_test_frees);
     assert_int_equal(2 * frames, accepted);
     assert_true(progress_events > (uint64_t)frames);
     assert_int_equal(0, tp_consumer_core_counters(consumer)->drops_gap);

@@ -251,6 +251,19 @@ bool st_frame_check(const tp_consumer_frame_t *frame)
     return true;
 }
 
+void st_frame_count(void *clientd, const tp_consumer_frame_t *frame)
+{
+    st_frame_counts_t *counts = clientd;
+    if (st_frame_check(frame) && tp_consumer_frame_is_intact(frame))
+    {
+        counts->verified++;
+    }
+    else
+    {
+        counts->bad++;
+    }
+}
+
 bool st_poll_producer_until(tp_client_t *client, tp_producer_t *producer, st_done_fn done, void *arg,
                             int64_t timeout_ms)
 {

@@ -47,6 +47,16 @@ uint64_t st_frame_timestamp(uint64_t seq);
 /* True when payload, shape, dtype, strides and timestamp match frame seq. */
 bool st_frame_check(const tp_consumer_frame_t *frame);
 
+/* Frames that passed st_frame_check and were intact after the read, and the rest. */
+typedef struct st_frame_counts_stct
+{
+    uint64_t verified;
+    uint64_t bad;
+} st_frame_counts_t;
+
+/* Frame handler counting into the st_frame_counts_t given as clientd. */
+void st_frame_count(void *clientd, const tp_consumer_frame_t *frame);
+
 /* Run the client duty cycle and the given poll until done(arg) or the deadline. Returns done(arg). */
 typedef bool (*st_done_fn)(void *arg);
 bool st_poll_producer_until(tp_client_t *client, tp_producer_t *producer, st_done_fn done, void *arg,

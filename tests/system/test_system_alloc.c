@@ -16,71 +16,15 @@
 
 #include "system_test_util.h"
 
-void *__real_malloc(size_t size);
-void *__real_calloc(size_t n, size_t size);
-void *__real_realloc(void *p, size_t size);
-void __real_free(void *p);
-void *__wrap_malloc(size_t size);
-void *__wrap_calloc(size_t n, size_t size);
-void *__wrap_realloc(void *p, size_t size);
-void __wrap_free(void *p);
-
-static _Thread_local bool counting;
-static uint64_t allocations;
-
-void *__wrap_malloc(size_t size)
-{
-    if (counting)
-    {
-        allocations++;
-    }
-    return __real_malloc(size);
-}
-
-void *__wrap_calloc(size_t n, size_t size)
-{
-    if (counting)
-    {
-        allocations++;
-    }
-    return __real_calloc(n, size);
-}
-
-void *__wrap_realloc(void *p, size_t size)
-{
-    if (counting)
-    {
-        allocations++;
-    }
-    return __real_realloc(p, size);
-}
-
-void __wrap_free(void *p)
-{
-    __real_free(p);
-}
+#include "../tp_test_alloc_wrap.h"
 
 #define STREAM_ID 17
 
 typedef struct counts_stct
 {
-    uint64_t verified;
-    uint64_t bad;
+    st_frame_counts_t frames;
     uint64_t progress;
 } counts_t;
-
-static void on_frame(void *clientd, const tp_consumer_frame_t *frame)
-{
-    counts_t *c = clientd;
-    if (st_frame_check(frame) && tp_consumer_frame_is_intact(frame))
-    {
-        c->verified++;
-    }
-    else
-    {
-        c->bad++;
-    }
-}
 
 static void on_progress(void *clientd, const tp_consumer_progress_t *progress)
 {
@@ -122,14 +66,14 @@ static void cycle(world_t *w)
 {
     int work = tp_client_do_work(w->client);
     work += tp_producer_poll(w->producer, 0);
-    work += tp_consumer_poll(w->consumer, on_frame, &w->counts, 0);
+    work += tp_consumer_poll(w->consumer, st_frame_count, &w->counts.frames, 0);
     (void)work;
 }
 
 static bool ready(void *arg)
 {
     world_t *w = arg;
-    tp_consumer_poll(w->consumer, on_frame, &w->counts, 0);
+    tp_consumer_poll(w->consumer, st_frame_count, &w->counts.frames, 0);
     const tp_consumer_assignment_t *a = tp_consumer_assignment(w->consumer);
     return tp_consumer_is_mapped(w->consumer) && a->received && 0 != a->descriptor_stream_id &&
            1 == tp_producer_consumer_publication_count(w->producer);
@@ -182,10 +126,10 @@ static void test_steady_state_allocates_nothing(void **state)
         cycle(&w);
         usleep(100);
     }
-    uint64_t verified_before = w.counts.verified;
+    uint64_t verified_before = w.counts.frames.verified;
     uint64_t frames_before = i;
 
-    counting = true;
+    tp_test_alloc_counting = true;
     int64_t end = tp_test_now_ms() + 500;
     while (tp_test_now_ms() < end)
     {
@@ -194,24 +138,24 @@ static void test_steady_state_allocates_nothing(void **state)
         cycle(&w);
         usleep(100);
     }
-    counting = false;
-    st_pump(w.client, w.producer, w.consumer, on_frame, &w.counts, 100);
+    tp_test_alloc_counting = false;
+    st_pump(w.client, w.producer, w.consumer, st_frame_count, &w.counts.frames, 100);
 
     uint64_t frames = i - frames_before;
-    fprintf(stderr, "steady state: %llu frames, %llu verified, %llu progress events, %llu allocations\n",
-            (unsigned long long)frames, (unsigned long long)(w.counts.verified - verified_before),
-            (unsigned long long)w.counts.progress, (unsigned long long)allocations);
-    assert_int_equal(0, allocations);
-    /* The counters do see the library's allocations (a setup call that allocates). */
+    fprintf(stderr, "steady state: %llu frames, %llu verified, %llu progress events, %llu tp_test_allocations\n",
+            (unsigned long long)frames, (unsigned long long)(w.counts.frames.verified - verified_before),
+            (unsigned long long)w.counts.progress, (unsigned long long)tp_test_allocations);
+    assert_int_equal(0, tp_test_allocations);
+    /* The counters do see the library's tp_test_allocations (a setup call that allocates). */
     tp_context_t *probe = NULL;
-    counting = true;
+    tp_test_alloc_counting = true;
     assert_int_equal(0, tp_context_init(&probe));
-    counting = false;
+    tp_test_alloc_counting = false;
     tp_context_close(probe);
-    assert_int_equal(1, allocations);
-    assert_int_equal(0, w.counts.bad);
+    assert_int_equal(1, tp_test_allocations);
+    assert_int_equal(0, w.counts.frames.bad);
     assert_true(frames > 100);
-    assert_true(w.counts.verified - verified_before > frames / 2);
+    assert_true(w.counts.frames.verified - verified_before > frames / 2);
     assert_true(w.counts.progress > 0);
     assert_true(tp_consumer_counters(w.consumer)->descriptors_other_stream > 0); /* it reads its own stream */
     uint32_t meta_version = 0;

@@ -165,37 +165,18 @@ static void test_async_adds_and_driver_loss(void **state)
     st_remove_tree(shm_dir);
 }
 
-typedef struct mux_counts_stct
-{
-    uint64_t verified;
-    uint64_t bad;
-} mux_counts_t;
-
-static void mux_on_frame(void *clientd, const tp_consumer_frame_t *frame)
-{
-    mux_counts_t *m = clientd;
-    if (st_frame_check(frame) && tp_consumer_frame_is_intact(frame))
-    {
-        m->verified++;
-    }
-    else
-    {
-        m->bad++;
-    }
-}
-
 typedef struct mux_world_stct
 {
     tp_client_t *client;
     tp_producer_t *producer;
     tp_consumer_t *consumer;
-    mux_counts_t counts;
+    st_frame_counts_t counts;
 } mux_world_t;
 
 static bool mux_ready(void *arg)
 {
     mux_world_t *w = arg;
-    tp_consumer_poll(w->consumer, mux_on_frame, &w->counts, 0);
+    tp_consumer_poll(w->consumer, st_frame_count, &w->counts, 0);
     uint32_t meta_version = 0;
     size_t attributes = 0;
     return tp_consumer_is_mapped(w->consumer) && 1 == tp_producer_consumer_count(w->producer) &&
@@ -246,9 +227,9 @@ static void test_streams_multiplexed_on_one_aeron_stream(void **state)
         st_frame_fill(scratch, seq);
         assert_int_equal(TP_PRODUCER_OK,
                          tp_producer_offer(w.producer, &desc, scratch, st_frame_length(seq), st_frame_timestamp(seq)));
-        st_pump(w.client, w.producer, w.consumer, mux_on_frame, &w.counts, 2);
+        st_pump(w.client, w.producer, w.consumer, st_frame_count, &w.counts, 2);
     }
-    st_pump(w.client, w.producer, w.consumer, mux_on_frame, &w.counts, 100);
+    st_pump(w.client, w.producer, w.consumer, st_frame_count, &w.counts, 100);
     assert_int_equal(50, w.counts.verified);
     assert_int_equal(0, w.counts.bad);
     assert_int_equal(0, tp_consumer_counters(w.consumer)->malformed_messages);

@@ -47,8 +47,7 @@ typedef struct fixture_stct
     aeron_subscription_t *raw_control_sub;
     aeron_subscription_t *raw_descriptor_sub;
     capture_t capture;
-    uint64_t verified;
-    uint64_t bad;
+    st_frame_counts_t frames;
     uint64_t t_before_consumer;
 } fixture_t;
 
@@ -79,19 +78,6 @@ static void on_capture(void *clientd, const uint8_t *buffer, size_t length, aero
     }
 }
 
-static void on_frame(void *clientd, const tp_consumer_frame_t *frame)
-{
-    fixture_t *f = clientd;
-    if (st_frame_check(frame) && tp_consumer_frame_is_intact(frame))
-    {
-        f->verified++;
-    }
-    else
-    {
-        f->bad++;
-    }
-}
-
 static void ignore_frame(void *clientd, const tp_consumer_frame_t *frame)
 {
     (void)clientd;
@@ -103,7 +89,7 @@ static void cycle(fixture_t *f)
 {
     int work = tp_client_do_work(f->client) + tp_client_do_work(f->strict_client);
     work += tp_producer_poll(f->producer, 0);
-    work += tp_consumer_poll(f->consumer, on_frame, f, 0);
+    work += tp_consumer_poll(f->consumer, st_frame_count, &f->frames, 0);
     work += tp_consumer_poll(f->strict, ignore_frame, NULL, 0);
     aeron_subscription_poll(f->raw_control_sub, on_capture, &f->capture, 10);
     aeron_subscription_poll(f->raw_descriptor_sub, on_capture, &f->capture, 10);
@@ -220,7 +206,7 @@ static int setup(void **state)
     assert_true(run_until(f, ready, 10000));
     send_frames(f, 20);
     run_for(f, 100);
-    assert_int_equal(20, f->verified);
+    assert_int_equal(20, f->frames.verified);
     assert_true(0 != f->capture.descriptor_length);
     f->capture.frozen = true;
     *state = f;
@@ -293,7 +279,7 @@ static void test_foreign_schema_is_skipped(void **state)
     assert_int_equal(0, tp_consumer_counters(f->consumer)->malformed_messages);
     send_frames(f, 10);
     run_for(f, 50);
-    assert_int_equal(30, f->verified);
+    assert_int_equal(30, f->frames.verified);
 }
 
 static void test_stale_replayed_and_old_epoch_announces_are_ignored(void **state)
@@ -329,10 +315,10 @@ static void test_stale_replayed_and_old_epoch_announces_are_ignored(void **state
 
     assert_int_equal(remaps, c->remaps);
     assert_int_equal(2, tp_consumer_epoch(f->consumer));
-    uint64_t before = f->verified;
+    uint64_t before = f->frames.verified;
     send_frames(f, 10);
     run_for(f, 50);
-    assert_int_equal(before + 10, f->verified);
+    assert_int_equal(before + 10, f->frames.verified);
 }
 
 static void test_wrong_superblock_is_rejected_and_mapping_kept(void **state)
@@ -354,11 +340,11 @@ static void test_wrong_superblock_is_rejected_and_mapping_kept(void **state)
     assert_non_null(strstr(reason, "superblock"));
     assert_true(tp_consumer_is_mapped(f->consumer));
     assert_int_equal(2, tp_consumer_epoch(f->consumer));
-    uint64_t before = f->verified;
+    uint64_t before = f->frames.verified;
     send_frames(f, 10);
     run_for(f, 50);
-    assert_int_equal(before + 10, f->verified);
-    assert_int_equal(0, f->bad);
+    assert_int_equal(before + 10, f->frames.verified);
+    assert_int_equal(0, f->frames.bad);
 }
 
 static void test_replayed_and_wrong_epoch_descriptors_are_ignored(void **state)
@@ -384,11 +370,11 @@ static void test_replayed_and_wrong_epoch_descriptors_are_ignored(void **state)
     assert_int_equal(wrong_epoch + 1, c->descriptors_wrong_epoch);
     assert_int_equal(accepted, c->frames_accepted);
 
-    uint64_t before = f->verified;
+    uint64_t before = f->frames.verified;
     send_frames(f, 10);
     run_for(f, 50);
-    assert_int_equal(before + 10, f->verified);
-    assert_int_equal(0, f->bad);
+    assert_int_equal(before + 10, f->frames.verified);
+    assert_int_equal(0, f->frames.bad);
 }
 
 int main(void)

@@ -29,8 +29,7 @@ typedef struct consumer_result_stct
     volatile int finished;
     uint32_t descriptor_stream_id;
     uint32_t control_stream_id;
-    uint64_t verified;
-    uint64_t bad;
+    st_frame_counts_t frames;
     uint64_t other_stream;
     uint64_t subscriptions_opened;
 } consumer_result_t;
@@ -45,19 +44,6 @@ typedef struct shared_stct
 } shared_t;
 
 static shared_t *shared;
-
-static void on_frame(void *clientd, const tp_consumer_frame_t *frame)
-{
-    consumer_result_t *r = clientd;
-    if (st_frame_check(frame) && tp_consumer_frame_is_intact(frame))
-    {
-        r->verified++;
-    }
-    else
-    {
-        r->bad++;
-    }
-}
 
 static bool assigned(void *arg)
 {
@@ -88,22 +74,22 @@ static int run_consumer(void *arg)
         fprintf(stderr, "consumer: %s\n", tp_errmsg());
         return 10;
     }
-    if (!st_poll_consumer_until(client, consumer, on_frame, r, assigned, consumer, 10000))
+    if (!st_poll_consumer_until(client, consumer, st_frame_count, &r->frames, assigned, consumer, 10000))
     {
         return 11;
     }
     /* Let the per-consumer subscriptions connect before reporting ready (the driver links them at once; this only
      * covers the client conductors getting to it on a loaded machine). */
-    st_pump(client, NULL, consumer, on_frame, r, 500);
+    st_pump(client, NULL, consumer, st_frame_count, &r->frames, 500);
     const tp_consumer_assignment_t *a = tp_consumer_assignment(consumer);
     r->descriptor_stream_id = a->descriptor_stream_id;
     r->control_stream_id = a->control_stream_id;
     r->assigned = 1;
-    if (!st_poll_consumer_until(client, consumer, on_frame, r, frames_done, NULL, 20000))
+    if (!st_poll_consumer_until(client, consumer, st_frame_count, &r->frames, frames_done, NULL, 20000))
     {
         return 12;
     }
-    st_pump(client, NULL, consumer, on_frame, r, 200);
+    st_pump(client, NULL, consumer, st_frame_count, &r->frames, 200);
     r->other_stream = tp_consumer_counters(consumer)->descriptors_other_stream;
     r->subscriptions_opened = tp_consumer_transport_counters(consumer)->consumer_subscriptions_opened;
     r->finished = 1;
@@ -190,9 +176,9 @@ static void test_per_consumer_streams_granted_declined_and_retired(void **state)
     st_remove_tree(shared->shm_dir);
 
     fprintf(stderr, "G: streams %u/%u verified=%llu other_stream=%llu; D: streams %u/%u verified=%llu\n",
-            shared->g.descriptor_stream_id, shared->g.control_stream_id, (unsigned long long)shared->g.verified,
+            shared->g.descriptor_stream_id, shared->g.control_stream_id, (unsigned long long)shared->g.frames.verified,
             (unsigned long long)shared->g.other_stream, shared->d.descriptor_stream_id, shared->d.control_stream_id,
-            (unsigned long long)shared->d.verified);
+            (unsigned long long)shared->d.frames.verified);
     assert_int_equal(0, g_rc);
     assert_int_equal(0, d_rc);
     assert_int_equal(G_DESCRIPTOR, shared->g.descriptor_stream_id);
@@ -200,12 +186,12 @@ static void test_per_consumer_streams_granted_declined_and_retired(void **state)
     assert_int_equal(2, shared->g.subscriptions_opened);
     assert_int_equal(0, shared->d.descriptor_stream_id);
     assert_int_equal(0, shared->d.subscriptions_opened);
-    assert_int_equal(0, shared->g.bad);
-    assert_int_equal(0, shared->d.bad);
+    assert_int_equal(0, shared->g.frames.bad);
+    assert_int_equal(0, shared->d.frames.bad);
     /* G reads its own stream: every frame arrives there, the shared copies are ignored. */
-    assert_int_equal(FRAMES, shared->g.verified);
+    assert_int_equal(FRAMES, shared->g.frames.verified);
     assert_true(shared->g.other_stream >= FRAMES);
-    assert_int_equal(FRAMES, shared->d.verified);
+    assert_int_equal(FRAMES, shared->d.frames.verified);
     st_shared_free(shared, sizeof(*shared));
 }
 

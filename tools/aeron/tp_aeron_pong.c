@@ -53,18 +53,14 @@ int main(int argc, char **argv)
                 ping_stream_id = (int32_t)strtol(optarg, NULL, 0);
                 break;
             case 'v':
-                printf("%s <%s> major %d minor %d patch %d git %s\n", argv[0], aeron_version_full(),
-                       aeron_version_major(), aeron_version_minor(), aeron_version_patch(), aeron_version_gitsha());
-                return EXIT_SUCCESS;
+                return tp_tool_print_version(argv[0]);
             case 'h':
             default:
-                fprintf(stderr, "Usage: %s %s", argv[0], usage_str);
-                return EXIT_FAILURE;
+                return tp_tool_print_usage(argv[0], usage_str);
         }
     }
 
-    tp_tool_install_signals();
-    setvbuf(stdout, NULL, _IOLBF, 0);
+    tp_tool_start();
     printf("Subscribing Ping at channel %s on Stream ID %" PRId32 "\n", ping_channel, ping_stream_id);
     printf("Publishing Pong at channel %s on Stream ID %" PRId32 "\n", pong_channel, pong_stream_id);
 

@@ -48,8 +48,7 @@ int main(int argc, char **argv)
                 break;
             case 'h':
             default:
-                fprintf(stderr, "Usage: %s %s", argv[0], usage_str);
-                return EXIT_FAILURE;
+                return tp_tool_print_usage(argv[0], usage_str);
         }
     }
     if (NULL == dir || '\0' == dir[0])

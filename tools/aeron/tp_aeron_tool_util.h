@@ -40,6 +40,28 @@ static inline bool tp_tool_is_running(void)
     return 0 != tp_tool_running;
 }
 
+/* SIGINT/SIGTERM stop the tool; stdout line-buffered so piped output arrives as it is printed. */
+static inline void tp_tool_start(void)
+{
+    tp_tool_install_signals();
+    setvbuf(stdout, NULL, _IOLBF, 0);
+}
+
+/* -v: the client's version, as the official samples print it. Returns main's exit status. */
+static inline int tp_tool_print_version(const char *argv0)
+{
+    printf("%s <%s> major %d minor %d patch %d git %s\n", argv0, aeron_version_full(), aeron_version_major(),
+           aeron_version_minor(), aeron_version_patch(), aeron_version_gitsha());
+    return EXIT_SUCCESS;
+}
+
+/* -h or an unknown option. Returns main's exit status. */
+static inline int tp_tool_print_usage(const char *argv0, const char *usage)
+{
+    fprintf(stderr, "Usage: %s %s", argv0, usage);
+    return EXIT_FAILURE;
+}
+
 static inline void tp_tool_sleep_ns(uint64_t ns)
 {
     struct timespec ts = {.tv_sec = (time_t)(ns / 1000000000ULL), .tv_nsec = (long)(ns % 1000000000ULL)};

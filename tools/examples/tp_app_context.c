@@ -1,4 +1,5 @@
 /* Options shared by the examples, turned into a tp_context_t (see tp_app_context.h). */
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "tp_app_context.h"
@@ -89,4 +90,18 @@ int tp_app_context_create(const tp_app_context_options_t *options, tp_context_t 
         return -1;
     }
     return 0;
+}
+
+int tp_app_client_start(const tp_app_context_options_t *options, const char *program, tp_client_t **client)
+{
+    tp_context_t *ctx = NULL;
+    int rc = 0;
+    if (tp_app_context_create(options, &ctx) < 0 || tp_client_start(client, ctx) < 0)
+    {
+        fprintf(stderr, "%s: %s\n", program, tp_errmsg());
+        rc = -1;
+    }
+    /* The client keeps its own copy of the settings. */
+    tp_context_close(ctx);
+    return rc;
 }

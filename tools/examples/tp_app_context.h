@@ -66,4 +66,7 @@ int tp_app_context_option(tp_app_context_options_t *options, int opt, const char
 /* A context from the options. 0 / -1 (tp_errmsg()). */
 int tp_app_context_create(const tp_app_context_options_t *options, tp_context_t **ctx);
 
+/* A started client on a context from the options. 0, or -1 after printing "<program>: <tp_errmsg()>" to stderr. */
+int tp_app_client_start(const tp_app_context_options_t *options, const char *program, tp_client_t **client);
+
 #endif /* TP_APP_CONTEXT_H */

@@ -9,31 +9,16 @@
  */
 #include <getopt.h>
 #include <inttypes.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+#include <unistd.h>
 
 #include "tensorpool/tensorpool.h"
 #include "tp_app_context.h"
 #include "tp_app_options.h"
 #include "tp_app_pattern.h"
-
-static volatile sig_atomic_t running = 1;
-
-static void on_signal(int signo)
-{
-    (void)signo;
-    running = 0;
-}
-
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
+#include "tp_app_run.h"
 
 typedef struct consumer_options_stct
 {
@@ -186,19 +171,14 @@ int main(int argc, char **argv)
     {
         return 2;
     }
-    signal(SIGINT, on_signal);
-    signal(SIGTERM, on_signal);
+    tp_app_signals_install();
 
-    tp_context_t *ctx = NULL;
     tp_client_t *client = NULL;
     tp_consumer_t *consumer = NULL;
-    if (tp_app_context_create(&o.context, &ctx) < 0 || tp_client_start(&client, ctx) < 0)
+    if (tp_app_client_start(&o.context, "tp_example_consumer", &client) < 0)
     {
-        fprintf(stderr, "tp_example_consumer: %s\n", tp_errmsg());
-        tp_context_close(ctx);
         return 1;
     }
-    tp_context_close(ctx);
 
     tp_consumer_config_t config;
     tp_consumer_config_init(&config);
@@ -217,11 +197,11 @@ int main(int argc, char **argv)
 
     verifier_t verifier = {.shape = &o.shape, .frame_bytes = tp_app_shape_bytes(&o.shape)};
     int status = 0;
-    const uint64_t start_ns = now_ns();
+    const uint64_t start_ns = tp_app_now_ns();
     bool mapped = false;
-    while (running && (0 == o.frames || verifier.summary.received < o.frames))
+    while (tp_app_is_running() && (0 == o.frames || verifier.summary.received < o.frames))
     {
-        if (0 != o.duration_ns && now_ns() - start_ns >= o.duration_ns)
+        if (0 != o.duration_ns && tp_app_now_ns() - start_ns >= o.duration_ns)
         {
             break;
         }

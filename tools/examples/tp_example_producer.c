@@ -7,31 +7,15 @@
  */
 #include <getopt.h>
 #include <inttypes.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "tensorpool/tensorpool.h"
 #include "tp_app_context.h"
 #include "tp_app_options.h"
 #include "tp_app_pattern.h"
-
-static volatile sig_atomic_t running = 1;
-
-static void on_signal(int signo)
-{
-    (void)signo;
-    running = 0;
-}
-
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
+#include "tp_app_run.h"
 
 typedef struct producer_options_stct
 {
@@ -197,19 +181,14 @@ int main(int argc, char **argv)
         fprintf(stderr, "the frame is over 4 GiB\n");
         return 2;
     }
-    signal(SIGINT, on_signal);
-    signal(SIGTERM, on_signal);
+    tp_app_signals_install();
 
-    tp_context_t *ctx = NULL;
     tp_client_t *client = NULL;
     tp_producer_t *producer = NULL;
-    if (tp_app_context_create(&o.context, &ctx) < 0 || tp_client_start(&client, ctx) < 0)
+    if (tp_app_client_start(&o.context, "tp_example_producer", &client) < 0)
     {
-        fprintf(stderr, "tp_example_producer: %s\n", tp_errmsg());
-        tp_context_close(ctx);
         return 1;
     }
-    tp_context_close(ctx);
 
     tp_producer_config_t config;
     tp_producer_config_init(&config);
@@ -236,13 +215,13 @@ int main(int argc, char **argv)
     fflush(stdout);
 
     int status = 0;
-    while (running && tp_producer_consumer_count(producer) < o.wait_consumers)
+    while (tp_app_is_running() && tp_producer_consumer_count(producer) < o.wait_consumers)
     {
         int work = duty_cycle(client, producer);
         if (work < 0)
         {
             status = 1;
-            running = 0;
+            tp_app_stop();
         }
         tp_client_idle(client, work);
     }
@@ -252,13 +231,13 @@ int main(int argc, char **argv)
     /* The offer path copies from an application buffer; the claim path writes straight into the slot. */
     uint8_t *source = o.use_offer ? malloc(frame_bytes) : NULL;
     const uint64_t period_ns = o.rate_hz > 0 ? (uint64_t)(1e9 / o.rate_hz) : 0;
-    const uint64_t start_ns = now_ns();
+    const uint64_t start_ns = tp_app_now_ns();
     uint64_t next_ns = start_ns;
     uint64_t sent = 0;
     uint64_t refused = 0;
-    while (running && (0 == o.frames || sent < o.frames))
+    while (tp_app_is_running() && (0 == o.frames || sent < o.frames))
     {
-        uint64_t now = now_ns();
+        uint64_t now = tp_app_now_ns();
         if (0 != o.duration_ns && now - start_ns >= o.duration_ns)
         {
             break;
@@ -280,7 +259,7 @@ int main(int argc, char **argv)
         if (o.use_offer)
         {
             tp_app_pattern_fill(source, frame_bytes, tp_producer_next_seq(producer));
-            rc = tp_producer_offer(producer, &desc, source, (uint32_t)frame_bytes, now_ns());
+            rc = tp_producer_offer(producer, &desc, source, (uint32_t)frame_bytes, tp_app_now_ns());
         }
         else
         {
@@ -289,7 +268,7 @@ int main(int argc, char **argv)
             if (TP_PRODUCER_OK == rc)
             {
                 tp_app_pattern_fill(claim.payload, frame_bytes, claim.seq);
-                rc = tp_producer_commit(producer, &claim, &desc, now_ns());
+                rc = tp_producer_commit(producer, &claim, &desc, tp_app_now_ns());
             }
         }
         /* BACK_PRESSURE: committed in SHM, but a descriptor did not go out; anything else: not sent at all. */
@@ -311,7 +290,7 @@ int main(int argc, char **argv)
     {
         fprintf(stderr, "tp_example_producer: %s\n", tp_errmsg());
     }
-    const double seconds = (double)(now_ns() - start_ns) / 1e9;
+    const double seconds = (double)(tp_app_now_ns() - start_ns) / 1e9;
     const tp_producer_counters_t *counters = tp_producer_counters(producer);
     printf("tp_example_producer: sent=%" PRIu64 " refused=%" PRIu64 " descriptors_refused=%" PRIu64
            " consumers=%zu in %.1f s\n",
