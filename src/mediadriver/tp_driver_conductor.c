@@ -67,6 +67,37 @@ static int tp_conductor_fail(tp_driver_conductor_t *conductor, int32_t code, con
     return -1;
 }
 
+/*
+ * Copies a fixed-size command out of its ring-buffer record (which may be unaligned); fails when it is too short.
+ * Callers zero-initialise the command: gcc cannot see that every field is set when this succeeds.
+ */
+static int tp_conductor_read_command(tp_driver_conductor_t *conductor, const uint8_t *buffer, size_t length,
+                                     void *command, size_t command_size, const char *what)
+{
+    if (length < command_size)
+    {
+        return tp_conductor_fail(conductor, TP_ERROR_CODE_MALFORMED_COMMAND, "%s command of %zu bytes", what, length);
+    }
+    memcpy(command, buffer, command_size);
+    return 0;
+}
+
+/* The channel that follows a command of command_size bytes; fails when its length runs past the record. */
+static int tp_conductor_command_channel(tp_driver_conductor_t *conductor, const uint8_t *buffer, size_t length,
+                                        size_t command_size, int32_t channel_length, const char *what,
+                                        const char **channel, size_t *channel_size)
+{
+    if (channel_length < 0 || command_size + (size_t)channel_length > length)
+    {
+        return tp_conductor_fail(conductor, TP_ERROR_CODE_MALFORMED_COMMAND,
+                                 "%s channel length %" PRId32 " exceeds command length %zu", what, channel_length,
+                                 length);
+    }
+    *channel = (const char *)buffer + command_size;
+    *channel_size = (size_t)channel_length;
+    return 0;
+}
+
 /* Skips a "(CODE) " and then a "[function, file:line] " marker at p, as tp_err_set writes them. */
 static const char *tp_conductor_skip_error_markers(const char *p)
 {
@@ -493,22 +524,19 @@ static bool tp_conductor_subscription_matches(const tp_subscription_link_t *subs
 static int tp_conductor_on_add_publication(tp_driver_conductor_t *conductor, const uint8_t *buffer, size_t length,
                                            bool is_exclusive, int64_t *correlation_id)
 {
-    tp_publication_command_t command;
-    if (length < sizeof(command))
+    tp_publication_command_t command = {0};
+    if (tp_conductor_read_command(conductor, buffer, length, &command, sizeof(command), "add publication") < 0)
     {
-        return tp_conductor_fail(conductor, TP_ERROR_CODE_MALFORMED_COMMAND, "add publication command of %zu bytes",
-                                 length);
+        return -1;
     }
-    memcpy(&command, buffer, sizeof(command));
     *correlation_id = command.correlated.correlation_id;
-    if (command.channel_length < 0 || sizeof(command) + (size_t)command.channel_length > length)
+    const char *channel = NULL;
+    size_t channel_length = 0;
+    if (tp_conductor_command_channel(conductor, buffer, length, sizeof(command), command.channel_length,
+                                     "add publication", &channel, &channel_length) < 0)
     {
-        return tp_conductor_fail(conductor, TP_ERROR_CODE_MALFORMED_COMMAND,
-                                 "add publication channel length %" PRId32 " exceeds command length %zu",
-                                 command.channel_length, length);
+        return -1;
     }
-    const char *channel = (const char *)buffer + sizeof(command);
-    const size_t channel_length = (size_t)command.channel_length;
 
     tp_aeron_uri_t *uri = &conductor->uri;
     if (tp_conductor_parse_ipc_channel(conductor, uri, channel, channel_length) < 0)
@@ -636,13 +664,11 @@ static void tp_conductor_decref_publication(tp_driver_conductor_t *conductor, tp
 static int tp_conductor_on_remove_publication(tp_driver_conductor_t *conductor, const uint8_t *buffer, size_t length,
                                               int64_t *correlation_id)
 {
-    tp_remove_command_t command;
-    if (length < sizeof(command))
+    tp_remove_command_t command = {0};
+    if (tp_conductor_read_command(conductor, buffer, length, &command, sizeof(command), "remove publication") < 0)
     {
-        return tp_conductor_fail(conductor, TP_ERROR_CODE_MALFORMED_COMMAND, "remove publication command of %zu bytes",
-                                 length);
+        return -1;
     }
-    memcpy(&command, buffer, sizeof(command));
     *correlation_id = command.correlated.correlation_id;
     for (size_t i = 0; i < conductor->publication_link_count; i++)
     {
@@ -664,22 +690,19 @@ static int tp_conductor_on_remove_publication(tp_driver_conductor_t *conductor, 
 static int tp_conductor_on_add_subscription(tp_driver_conductor_t *conductor, const uint8_t *buffer, size_t length,
                                             int64_t *correlation_id)
 {
-    tp_subscription_command_t command;
-    if (length < sizeof(command))
+    tp_subscription_command_t command = {0};
+    if (tp_conductor_read_command(conductor, buffer, length, &command, sizeof(command), "add subscription") < 0)
     {
-        return tp_conductor_fail(conductor, TP_ERROR_CODE_MALFORMED_COMMAND, "add subscription command of %zu bytes",
-                                 length);
+        return -1;
     }
-    memcpy(&command, buffer, sizeof(command));
     *correlation_id = command.correlated.correlation_id;
-    if (command.channel_length < 0 || sizeof(command) + (size_t)command.channel_length > length)
+    const char *channel = NULL;
+    size_t channel_length = 0;
+    if (tp_conductor_command_channel(conductor, buffer, length, sizeof(command), command.channel_length,
+                                     "add subscription", &channel, &channel_length) < 0)
     {
-        return tp_conductor_fail(conductor, TP_ERROR_CODE_MALFORMED_COMMAND,
-                                 "add subscription channel length %" PRId32 " exceeds command length %zu",
-                                 command.channel_length, length);
+        return -1;
     }
-    const char *channel = (const char *)buffer + sizeof(command);
-    const size_t channel_length = (size_t)command.channel_length;
 
     tp_aeron_uri_t *uri = &conductor->uri;
     if (tp_conductor_parse_ipc_channel(conductor, uri, channel, channel_length) < 0)
@@ -760,13 +783,11 @@ static void tp_conductor_remove_subscription_at(tp_driver_conductor_t *conductor
 static int tp_conductor_on_remove_subscription(tp_driver_conductor_t *conductor, const uint8_t *buffer, size_t length,
                                                int64_t *correlation_id)
 {
-    tp_remove_command_t command;
-    if (length < sizeof(command))
+    tp_remove_command_t command = {0};
+    if (tp_conductor_read_command(conductor, buffer, length, &command, sizeof(command), "remove subscription") < 0)
     {
-        return tp_conductor_fail(conductor, TP_ERROR_CODE_MALFORMED_COMMAND, "remove subscription command of %zu bytes",
-                                 length);
+        return -1;
     }
-    memcpy(&command, buffer, sizeof(command));
     *correlation_id = command.correlated.correlation_id;
     bool found = false;
     const int64_t now_ms = tp_conductor_now_ms();
@@ -795,13 +816,11 @@ static int tp_conductor_on_remove_subscription(tp_driver_conductor_t *conductor,
 static int tp_conductor_on_add_counter(tp_driver_conductor_t *conductor, const uint8_t *buffer, size_t length,
                                        int64_t *correlation_id)
 {
-    tp_counter_command_t command;
-    if (length < sizeof(command))
+    tp_counter_command_t command = {0};
+    if (tp_conductor_read_command(conductor, buffer, length, &command, sizeof(command), "add counter") < 0)
     {
-        return tp_conductor_fail(conductor, TP_ERROR_CODE_MALFORMED_COMMAND, "add counter command of %zu bytes",
-                                 length);
+        return -1;
     }
-    memcpy(&command, buffer, sizeof(command));
     *correlation_id = command.correlated.correlation_id;
     const size_t key_offset = sizeof(command);
     if (command.key_length < 0 || key_offset + (size_t)command.key_length + sizeof(int32_t) > length)
@@ -851,13 +870,11 @@ static int tp_conductor_on_add_counter(tp_driver_conductor_t *conductor, const u
 static int tp_conductor_on_remove_counter(tp_driver_conductor_t *conductor, const uint8_t *buffer, size_t length,
                                           int64_t *correlation_id)
 {
-    tp_remove_command_t command;
-    if (length < sizeof(command))
+    tp_remove_command_t command = {0};
+    if (tp_conductor_read_command(conductor, buffer, length, &command, sizeof(command), "remove counter") < 0)
     {
-        return tp_conductor_fail(conductor, TP_ERROR_CODE_MALFORMED_COMMAND, "remove counter command of %zu bytes",
-                                 length);
+        return -1;
     }
-    memcpy(&command, buffer, sizeof(command));
     *correlation_id = command.correlated.correlation_id;
     for (size_t i = 0; i < conductor->client_counter_count; i++)
     {

@@ -110,7 +110,7 @@ void md_stop_keep_alive(md_client_t *client, int64_t client_id)
     }
 }
 
-static void md_write(md_client_t *client, int32_t type, const void *msg, size_t length)
+void md_write(md_client_t *client, int32_t type, const void *msg, size_t length)
 {
     while (TP_RB_FULL == tp_mpsc_rb_write(&client->to_driver, type, msg, length))
     {

@@ -54,6 +54,8 @@ int64_t md_next_id(md_client_t *client);
 void md_keep_alive(md_client_t *client, int64_t client_id);
 void md_stop_keep_alive(md_client_t *client, int64_t client_id);
 
+/* Writes a command record as given, so tests can send malformed ones. */
+void md_write(md_client_t *client, int32_t type, const void *msg, size_t length);
 void md_send_add_publication(md_client_t *client, int64_t client_id, int64_t correlation_id, int32_t stream_id,
                              const char *channel, bool exclusive);
 void md_send_add_subscription(md_client_t *client, int64_t client_id, int64_t correlation_id, int32_t stream_id,

@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "aeron/protocol/tp_logbuffer.h"
+#include "tensorpool/tp_error.h"
 
 #define TERM_LENGTH (64 * 1024)
 
@@ -16,9 +17,11 @@ static void test_length_checks(void **state)
     assert_int_equal(0, tp_logbuffer_check_term_length(TERM_LENGTH));
     assert_int_equal(-1, tp_logbuffer_check_term_length(32 * 1024));
     assert_int_equal(-1, tp_logbuffer_check_term_length(100000));
+    assert_non_null(strstr(tp_errmsg(), "term length 100000 is not a power of two in [65536, 1073741824]"));
     assert_int_equal(-1, tp_logbuffer_check_term_length(2LL * 1024 * 1024 * 1024));
     assert_int_equal(0, tp_logbuffer_check_page_size(4096));
     assert_int_equal(-1, tp_logbuffer_check_page_size(1000));
+    assert_non_null(strstr(tp_errmsg(), "page size 1000 is not a power of two in [4096, 1073741824]"));
     assert_int_equal(0, tp_logbuffer_check_mtu_length(1408));
     assert_int_equal(-1, tp_logbuffer_check_mtu_length(1400));
     assert_int_equal(-1, tp_logbuffer_check_mtu_length(32));

@@ -810,6 +810,64 @@ static void test_untethered_subscriber_is_dropped_then_rejoins(void **state)
     munmap(log, log_length);
 }
 
+/* Appends each error-log record to the text in clientd (4096 bytes). */
+static void collect_error(int32_t observation_count, int64_t first_observation_timestamp,
+                          int64_t last_observation_timestamp, const char *error, size_t error_length, void *clientd)
+{
+    (void)observation_count;
+    (void)first_observation_timestamp;
+    (void)last_observation_timestamp;
+    char *text = clientd;
+    size_t used = strlen(text);
+    snprintf(text + used, 4096 - used, "%.*s\n", (int)error_length, error);
+}
+
+static void test_malformed_commands_are_refused(void **state)
+{
+    fixture_t *f = *state;
+    const int64_t client_id = md_next_id(&f->client);
+    md_keep_alive(&f->client, client_id);
+    const int64_t pub_id = md_next_id(&f->client);
+    const int64_t sub_id = md_next_id(&f->client);
+    uint8_t buffer[256] = {0};
+
+    /* Channel lengths that run past the record. */
+    tp_publication_command_t pub = {0};
+    pub.correlated.client_id = client_id;
+    pub.correlated.correlation_id = pub_id;
+    pub.stream_id = 1;
+    pub.channel_length = 900;
+    memcpy(buffer, &pub, sizeof(pub));
+    memcpy(buffer + sizeof(pub), "aeron:ipc", 9);
+    md_write(&f->client, TP_COMMAND_ADD_PUBLICATION, buffer, sizeof(pub) + 9);
+    tp_subscription_command_t sub = {0};
+    sub.correlated.client_id = client_id;
+    sub.correlated.correlation_id = sub_id;
+    sub.registration_correlation_id = -1;
+    sub.stream_id = 1;
+    sub.channel_length = -1;
+    memcpy(buffer, &sub, sizeof(sub));
+    md_write(&f->client, TP_COMMAND_ADD_SUBSCRIPTION, buffer, sizeof(sub));
+    /* Too short to hold even the correlation id. */
+    md_write(&f->client, TP_COMMAND_REMOVE_COUNTER, buffer, 8);
+
+    md_poll(&f->client, 200);
+
+    /* Malformed commands are only logged, as the official driver does: their correlation id cannot be trusted. */
+    assert_int_equal(-1, md_find(&f->client, TP_RESPONSE_ON_ERROR, pub_id, 0));
+    assert_int_equal(-1, md_find(&f->client, TP_RESPONSE_ON_ERROR, sub_id, 0));
+    char log_text[4096] = "";
+    tp_error_log_read(tp_cnc_error_log_buffer(f->client.metadata), (size_t)f->client.metadata->error_log_buffer_length,
+                      collect_error, log_text, 0);
+    char expected[128];
+    snprintf(expected, sizeof(expected), "add publication channel length 900 exceeds command length %zu",
+             sizeof(pub) + 9);
+    assert_non_null(strstr(log_text, expected));
+    snprintf(expected, sizeof(expected), "add subscription channel length -1 exceeds command length %zu", sizeof(sub));
+    assert_non_null(strstr(log_text, expected));
+    assert_non_null(strstr(log_text, "remove counter command of 8 bytes"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -821,6 +879,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_publication_limit_follows_slowest_subscriber, setup, teardown),
         cmocka_unit_test_setup_teardown(test_remove_publication_drains_then_deletes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unserved_channels_and_bad_values_are_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_malformed_commands_are_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_client_timeout_frees_everything, setup, teardown),
         cmocka_unit_test_setup_teardown(test_counters_and_client_close, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stuck_publication_is_unblocked, setup, teardown),

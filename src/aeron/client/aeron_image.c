@@ -94,16 +94,13 @@ int aeron_image_controlled_poll(aeron_image_t *image, aeron_controlled_fragment_
 
     while (fragments < fragment_limit && offset < image->term_length)
     {
-        int32_t frame_length = tp_load_acquire_i32((volatile int32_t *)(term + offset));
-        if (frame_length <= 0)
+        int32_t frame_offset = offset;
+        int32_t frame_length = aeron_image_next_frame(term, &offset);
+        if (frame_length < 0)
         {
             break;
         }
-        int32_t frame_offset = offset;
-        offset += AERON_ALIGN(frame_length, AERON_FRAME_ALIGNMENT);
-        int16_t type;
-        memcpy(&type, term + frame_offset + AERON_FRAME_TYPE_OFFSET, sizeof(type));
-        if (AERON_FRAME_TYPE_PAD == type)
+        if (0 == frame_length)
         {
             continue;
         }

@@ -31,6 +31,23 @@ static inline uint8_t *aeron_image_term_at(const aeron_image_t *image, int64_t p
     return image->terms[(uint32_t)(position >> image->position_bits_to_shift) % 3];
 }
 
+/*
+ * Steps *offset past the frame at *offset. Returns the frame's length when it carries data, 0 when it is padding,
+ * or -1 (offset unchanged) when no frame is committed there yet. Shared by the plain and controlled read loops.
+ */
+static inline __attribute__((always_inline)) int32_t aeron_image_next_frame(const uint8_t *term, int32_t *offset)
+{
+    int32_t frame_length = tp_load_acquire_i32((const volatile int32_t *)(term + *offset));
+    if (frame_length <= 0)
+    {
+        return -1;
+    }
+    int16_t type;
+    memcpy(&type, term + *offset + AERON_FRAME_TYPE_OFFSET, sizeof(type));
+    *offset += AERON_ALIGN(frame_length, AERON_FRAME_ALIGNMENT);
+    return AERON_FRAME_TYPE_PAD == type ? 0 : frame_length;
+}
+
 /* Reads frames of the current term only (a poll never crosses a term boundary), up to limit_position. */
 static inline __attribute__((always_inline)) int aeron_image_poll_impl(aeron_image_t *image,
                                                                        aeron_fragment_handler_t handler, void *clientd,
@@ -57,16 +74,13 @@ static inline __attribute__((always_inline)) int aeron_image_poll_impl(aeron_ima
 
     while (fragments < fragment_limit && offset < limit_offset)
     {
-        int32_t frame_length = tp_load_acquire_i32((volatile int32_t *)(term + offset));
-        if (frame_length <= 0)
+        int32_t frame_offset = offset;
+        int32_t frame_length = aeron_image_next_frame(term, &offset);
+        if (frame_length < 0)
         {
             break;
         }
-        int32_t frame_offset = offset;
-        offset += AERON_ALIGN(frame_length, AERON_FRAME_ALIGNMENT);
-        int16_t type;
-        memcpy(&type, term + frame_offset + AERON_FRAME_TYPE_OFFSET, sizeof(type));
-        if (AERON_FRAME_TYPE_PAD == type)
+        if (0 == frame_length)
         {
             continue;
         }

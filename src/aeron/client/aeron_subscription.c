@@ -11,6 +11,19 @@ static inline aeron_image_list_t *aeron_subscription_images(aeron_subscription_t
     return __atomic_load_n(&subscription->image_list, __ATOMIC_ACQUIRE);
 }
 
+/* The image to poll first, advancing the rotation; the result is < length, so the callers' loops wrap with one
+ * comparison instead of a division per image. */
+static inline size_t aeron_subscription_round_robin_start(aeron_subscription_t *subscription, size_t length)
+{
+    size_t start = subscription->round_robin_index++;
+    if (start >= length)
+    {
+        start = 0;
+        subscription->round_robin_index = 1;
+    }
+    return start;
+}
+
 int aeron_subscription_poll(aeron_subscription_t *subscription, aeron_fragment_handler_t handler, void *clientd,
                             size_t fragment_limit)
 {
@@ -25,15 +38,8 @@ int aeron_subscription_poll(aeron_subscription_t *subscription, aeron_fragment_h
     {
         return 0;
     }
-    size_t start = subscription->round_robin_index++;
-    if (start >= length)
-    {
-        start = 0;
-        subscription->round_robin_index = 1;
-    }
+    size_t i = aeron_subscription_round_robin_start(subscription, length);
     size_t fragments = 0;
-    /* start < length, so one wrap-around replaces a division per image. */
-    size_t i = start;
     for (size_t n = 0; n < length && fragments < fragment_limit; n++)
     {
         int result = aeron_image_poll_impl(list->images[i], handler, clientd, INT64_MAX, fragment_limit - fragments);
@@ -60,14 +66,8 @@ int aeron_subscription_controlled_poll(aeron_subscription_t *subscription, aeron
     {
         return 0;
     }
-    size_t start = subscription->round_robin_index++;
-    if (start >= length)
-    {
-        start = 0;
-        subscription->round_robin_index = 1;
-    }
+    size_t i = aeron_subscription_round_robin_start(subscription, length);
     size_t fragments = 0;
-    size_t i = start;
     for (size_t n = 0; n < length && fragments < fragment_limit; n++)
     {
         int result = aeron_image_controlled_poll(list->images[i], handler, clientd, fragment_limit - fragments);

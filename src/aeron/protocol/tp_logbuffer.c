@@ -29,28 +29,26 @@ _Static_assert(offsetof(tp_logbuffer_metadata_t, group) == 488, "flags @488");
 _Static_assert(offsetof(tp_logbuffer_metadata_t, signal_eos) == 493, "signal_eos @493");
 _Static_assert(sizeof(tp_logbuffer_metadata_t) == 496, "metadata struct is 496 bytes");
 
-int tp_logbuffer_check_term_length(int64_t term_length)
+static int tp_logbuffer_check_power_of_two(const char *what, int64_t value, int min, int max)
 {
-    if (term_length < TP_LOGBUFFER_TERM_MIN_LENGTH || term_length > TP_LOGBUFFER_TERM_MAX_LENGTH ||
-        !tp_is_power_of_two_u64((uint64_t)term_length))
+    if (value < min || value > max || !tp_is_power_of_two_u64((uint64_t)value))
     {
-        TP_SET_ERR(EINVAL, "term length %" PRId64 " is not a power of two in [%d, %d]", term_length,
-                   TP_LOGBUFFER_TERM_MIN_LENGTH, TP_LOGBUFFER_TERM_MAX_LENGTH);
+        TP_SET_ERR(EINVAL, "%s %" PRId64 " is not a power of two in [%d, %d]", what, value, min, max);
         return -1;
     }
     return 0;
 }
 
+int tp_logbuffer_check_term_length(int64_t term_length)
+{
+    return tp_logbuffer_check_power_of_two("term length", term_length, TP_LOGBUFFER_TERM_MIN_LENGTH,
+                                           TP_LOGBUFFER_TERM_MAX_LENGTH);
+}
+
 int tp_logbuffer_check_page_size(int64_t page_size)
 {
-    if (page_size < TP_LOGBUFFER_PAGE_MIN_SIZE || page_size > TP_LOGBUFFER_PAGE_MAX_SIZE ||
-        !tp_is_power_of_two_u64((uint64_t)page_size))
-    {
-        TP_SET_ERR(EINVAL, "page size %" PRId64 " is not a power of two in [%d, %d]", page_size,
-                   TP_LOGBUFFER_PAGE_MIN_SIZE, TP_LOGBUFFER_PAGE_MAX_SIZE);
-        return -1;
-    }
-    return 0;
+    return tp_logbuffer_check_power_of_two("page size", page_size, TP_LOGBUFFER_PAGE_MIN_SIZE,
+                                           TP_LOGBUFFER_PAGE_MAX_SIZE);
 }
 
 int tp_logbuffer_check_mtu_length(int64_t mtu_length)

@@ -160,6 +160,13 @@ static int32_t tp_rb_claimed_record_index(const tp_mpsc_rb_t *rb, int32_t index)
     return record_index;
 }
 
+/* Flips a claimed record's negative length positive, making it visible to the reader. */
+static inline void tp_rb_publish_record(tp_mpsc_rb_t *rb, int32_t record_index)
+{
+    volatile int32_t *length = tp_rb_length_at(rb, (size_t)record_index);
+    tp_store_release_i32(length, -*length);
+}
+
 int tp_mpsc_rb_commit(tp_mpsc_rb_t *rb, int32_t index)
 {
     const int32_t record_index = tp_rb_claimed_record_index(rb, index);
@@ -167,8 +174,7 @@ int tp_mpsc_rb_commit(tp_mpsc_rb_t *rb, int32_t index)
     {
         return TP_RB_ERROR;
     }
-    volatile int32_t *length = tp_rb_length_at(rb, (size_t)record_index);
-    tp_store_release_i32(length, -*length);
+    tp_rb_publish_record(rb, record_index);
     return TP_RB_SUCCESS;
 }
 
@@ -180,8 +186,7 @@ int tp_mpsc_rb_abort(tp_mpsc_rb_t *rb, int32_t index)
         return TP_RB_ERROR;
     }
     *tp_rb_type_at(rb, (size_t)record_index) = TP_RB_PADDING_MSG_TYPE_ID;
-    volatile int32_t *length = tp_rb_length_at(rb, (size_t)record_index);
-    tp_store_release_i32(length, -*length);
+    tp_rb_publish_record(rb, record_index);
     return TP_RB_SUCCESS;
 }
 
