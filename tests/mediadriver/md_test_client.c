@@ -29,9 +29,9 @@ tp_mediadriver_context_t *md_test_context(const char *dir, bool invoker)
     tp_mediadriver_context_set_dir_delete_on_start(context, false);
     tp_mediadriver_context_set_dir_delete_on_shutdown(context, true);
     tp_mediadriver_context_set_ipc_term_buffer_length(context, 64 * 1024);
-    tp_mediadriver_context_set_client_liveness_timeout_ns(context, 1000ULL * 1000 * 1000);
+    tp_mediadriver_context_set_client_liveness_timeout_ns(context, 3000ULL * 1000 * 1000);
     tp_mediadriver_context_set_timer_interval_ns(context, 100ULL * 1000 * 1000);
-    tp_mediadriver_context_set_publication_unblock_timeout_ns(context, 2000ULL * 1000 * 1000);
+    tp_mediadriver_context_set_publication_unblock_timeout_ns(context, 5000ULL * 1000 * 1000);
     tp_mediadriver_context_set_driver_timeout_ms(context, 1000);
     tp_mediadriver_context_set_to_driver_buffer_length(context, 64 * 1024);
     tp_mediadriver_context_set_to_clients_buffer_length(context, 64 * 1024);

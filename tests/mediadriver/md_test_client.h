@@ -44,7 +44,8 @@ typedef struct md_client_stct
 /* A fresh directory name under /dev/shm unique to this process and call. */
 void md_unique_dir(char *dst, size_t length, const char *tag);
 
-/* Context with short timeouts for tests: liveness 1 s, timer 100 ms, unblock 2 s, 64 KiB terms. */
+/* Context with short timeouts for tests: liveness 3 s (long enough that a test process descheduled on a loaded
+ * 2-core machine is not reaped), timer 100 ms, unblock 5 s, 64 KiB terms. */
 tp_mediadriver_context_t *md_test_context(const char *dir, bool invoker);
 
 int md_client_open(md_client_t *client, const char *dir, tp_mediadriver_t *invoker);

@@ -104,7 +104,7 @@ static void test_cnc_is_published_with_aeron_layout(void **state)
     assert_int_equal(64 * 1024 + 128, cnc->to_clients_buffer_length);
     assert_int_equal(4 * 64 * 1024, cnc->counter_metadata_buffer_length);
     assert_int_equal(64 * 1024, cnc->counter_values_buffer_length);
-    assert_int_equal(1000000000LL, cnc->client_liveness_timeout);
+    assert_int_equal(3000000000LL, cnc->client_liveness_timeout);
     assert_int_equal(getpid(), cnc->pid);
     const int64_t now_ms = tp_clock_epoch_ms();
     assert_true(cnc->start_timestamp <= now_ms && cnc->start_timestamp > now_ms - 10000);
@@ -619,8 +619,8 @@ static void test_client_timeout_frees_everything(void **state)
     tp_counter_update_t heartbeat;
     memcpy(&heartbeat, f->client.responses[heartbeat_index].data, sizeof(heartbeat));
 
-    /* The dying client never refreshes its heartbeat: after the 1 s liveness timeout it is reaped. */
-    const int timeout_index = md_await(&f->client, TP_RESPONSE_ON_CLIENT_TIMEOUT, dying, 4000);
+    /* The dying client never refreshes its heartbeat: after the 3 s liveness timeout it is reaped. */
+    const int timeout_index = md_await(&f->client, TP_RESPONSE_ON_CLIENT_TIMEOUT, dying, 10000);
     assert_true(timeout_index >= 0);
     const int unavailable_index = md_await(&f->client, TP_RESPONSE_ON_UNAVAILABLE_COUNTER, dying, 1000);
     assert_true(unavailable_index > timeout_index);
@@ -707,8 +707,8 @@ static void test_stuck_publication_is_unblocked(void **state)
     memcpy(log, &claimed, sizeof(claimed));
     append_frame(log, log_length, 64);
 
-    /* Unblocked once the reader has been stuck for the 2 s unblock timeout (waits at most 6 s). */
-    const uint64_t deadline = tp_clock_monotonic_ns() + 6000000000ULL;
+    /* Unblocked once the reader has been stuck for the 5 s unblock timeout (waits at most 12 s). */
+    const uint64_t deadline = tp_clock_monotonic_ns() + 12000000000ULL;
     while (0 == md_counter_value(&f->client, 19) && tp_clock_monotonic_ns() < deadline)
     {
         md_poll(&f->client, 10);
