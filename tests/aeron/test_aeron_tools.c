@@ -105,6 +105,29 @@ static void test_stat_shows_counters_and_clients(void **state)
     tp_test_client_close(aeron, ctx);
 }
 
+/* A malformed stream id is refused with a message naming it, not silently read as 0. */
+static void test_bad_stream_id_is_refused(void **state)
+{
+    char *argv[] = {TP_AERON_SUB, "-p", driver.dir, "-s", "12x", NULL};
+    int fds[2];
+    assert_int_equal(0, pipe(fds));
+    fflush(NULL);
+    pid_t pid = fork();
+    if (0 == pid)
+    {
+        dup2(fds[1], STDERR_FILENO);
+        close(fds[0]);
+        close(fds[1]);
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    close(fds[1]);
+    static char err[4096];
+    read_all(fds[0], err, sizeof(err));
+    assert_int_equal(EXIT_FAILURE, tp_test_wait(pid, 10000));
+    assert_non_null(strstr(err, "malformed stream id '12x'"));
+}
+
 static int setup(void **state)
 {
     return tp_test_driver_start(&driver, "5s", NULL);
@@ -121,6 +144,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pub_to_sub_prints_payloads),
         cmocka_unit_test(test_stat_shows_counters_and_clients),
+        cmocka_unit_test(test_bad_stream_id_is_refused),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

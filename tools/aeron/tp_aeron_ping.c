@@ -118,10 +118,16 @@ int main(int argc, char **argv)
                 dir = optarg;
                 break;
             case 'S':
-                pong_stream_id = (int32_t)strtol(optarg, NULL, 0);
+                if (tp_tool_parse_stream_id("pong stream id", optarg, &pong_stream_id) < 0)
+                {
+                    return EXIT_FAILURE;
+                }
                 break;
             case 's':
-                ping_stream_id = (int32_t)strtol(optarg, NULL, 0);
+                if (tp_tool_parse_stream_id("ping stream id", optarg, &ping_stream_id) < 0)
+                {
+                    return EXIT_FAILURE;
+                }
                 break;
             case 'w':
                 if (tp_tool_parse_u64(optarg, &warm_up) < 0)

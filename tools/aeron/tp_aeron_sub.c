@@ -58,7 +58,10 @@ int main(int argc, char **argv)
                 dir = optarg;
                 break;
             case 's':
-                stream_id = (int32_t)strtol(optarg, NULL, 0);
+                if (tp_tool_parse_stream_id("stream id", optarg, &stream_id) < 0)
+                {
+                    return EXIT_FAILURE;
+                }
                 break;
             case 'v':
                 return tp_tool_print_version(argv[0]);

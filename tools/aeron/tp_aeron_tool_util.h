@@ -99,6 +99,21 @@ static inline int tp_tool_parse_u64(const char *text, uint64_t *out)
     return 0;
 }
 
+/* A stream id: a whole int32 (decimal or 0x hex). Prints what was wrong and returns -1 on bad input. */
+static inline int tp_tool_parse_stream_id(const char *what, const char *text, int32_t *out)
+{
+    char *end = NULL;
+    errno = 0;
+    long long v = strtoll(text, &end, 0);
+    if (errno != 0 || end == text || '\0' != *end || v < INT32_MIN || v > INT32_MAX)
+    {
+        fprintf(stderr, "malformed %s '%s' (expected a 32-bit integer)\n", what, text);
+        return -1;
+    }
+    *out = (int32_t)v;
+    return 0;
+}
+
 /* Duration: bare nanoseconds or a number with ns, us, ms or s. */
 static inline int tp_tool_parse_duration_ns(const char *text, uint64_t *out)
 {
