@@ -125,20 +125,27 @@ static aeron_log_buffer_t *aeron_conductor_get_log(aeron_client_conductor_t *con
     return lb;
 }
 
+/* Unlinks item from a singly linked list threaded through ->next (the conductor's lists hold different types). */
+#define AERON_LIST_UNLINK(type, head, item)                                  \
+    do                                                                       \
+    {                                                                        \
+        for (type **link_ = (head); NULL != *link_; link_ = &(*link_)->next) \
+        {                                                                    \
+            if (*link_ == (item))                                            \
+            {                                                                \
+                *link_ = (item)->next;                                       \
+                break;                                                       \
+            }                                                                \
+        }                                                                    \
+    } while (0)
+
 static void aeron_conductor_release_log(aeron_client_conductor_t *conductor, aeron_log_buffer_t *log_buffer)
 {
     if (--log_buffer->refcnt > 0)
     {
         return;
     }
-    for (aeron_log_buffer_t **p = &conductor->log_buffers; NULL != *p; p = &(*p)->next)
-    {
-        if (*p == log_buffer)
-        {
-            *p = log_buffer->next;
-            break;
-        }
-    }
+    AERON_LIST_UNLINK(aeron_log_buffer_t, &conductor->log_buffers, log_buffer);
     aeron_log_buffer_unmap(log_buffer);
 }
 
@@ -1166,14 +1173,7 @@ int aeron_client_conductor_async_poll(struct aeron_client_registering_resource_s
     }
     aeron_client_conductor_t *conductor = async->conductor;
     pthread_mutex_lock(&conductor->lock);
-    for (struct aeron_client_registering_resource_stct **p = &conductor->registering; NULL != *p; p = &(*p)->next)
-    {
-        if (*p == async)
-        {
-            *p = async->next;
-            break;
-        }
-    }
+    AERON_LIST_UNLINK(struct aeron_client_registering_resource_stct, &conductor->registering, async);
     pthread_mutex_unlock(&conductor->lock);
 
     int result;
@@ -1202,24 +1202,27 @@ int aeron_client_conductor_async_poll(struct aeron_client_registering_resource_s
     return result;
 }
 
-int aeron_client_conductor_close_publication(aeron_client_conductor_t *conductor, aeron_publication_t *publication)
+/* Takes the conductor lock and marks a resource closed; false (lock released) when it was closed already. */
+static bool aeron_conductor_begin_close(aeron_client_conductor_t *conductor, volatile bool *is_closed)
 {
     pthread_mutex_lock(&conductor->lock);
-    if (__atomic_load_n(&publication->is_closed, __ATOMIC_ACQUIRE))
+    if (__atomic_load_n(is_closed, __ATOMIC_ACQUIRE))
     {
-        /* Closed twice, or force-closed (then it stays on the list and aeron_close() frees it). */
+        /* Closed twice, or force-closed (then it stays on its list and aeron_close() frees it). */
         pthread_mutex_unlock(&conductor->lock);
+        return false;
+    }
+    __atomic_store_n(is_closed, true, __ATOMIC_RELEASE);
+    return true;
+}
+
+int aeron_client_conductor_close_publication(aeron_client_conductor_t *conductor, aeron_publication_t *publication)
+{
+    if (!aeron_conductor_begin_close(conductor, &publication->is_closed))
+    {
         return 0;
     }
-    __atomic_store_n(&publication->is_closed, true, __ATOMIC_RELEASE);
-    for (aeron_publication_t **p = &conductor->publications; NULL != *p; p = &(*p)->next)
-    {
-        if (*p == publication)
-        {
-            *p = publication->next;
-            break;
-        }
-    }
+    AERON_LIST_UNLINK(aeron_publication_t, &conductor->publications, publication);
     int rc = aeron_conductor_send_remove(conductor, TP_COMMAND_REMOVE_PUBLICATION, publication->registration_id);
     aeron_conductor_linger(conductor, AERON_LINGER_PUBLICATION, publication, aeron_nano_clock());
     pthread_mutex_unlock(&conductor->lock);
@@ -1229,21 +1232,11 @@ int aeron_client_conductor_close_publication(aeron_client_conductor_t *conductor
 int aeron_client_conductor_close_exclusive_publication(aeron_client_conductor_t *conductor,
                                                        aeron_exclusive_publication_t *publication)
 {
-    pthread_mutex_lock(&conductor->lock);
-    if (__atomic_load_n(&publication->is_closed, __ATOMIC_ACQUIRE))
+    if (!aeron_conductor_begin_close(conductor, &publication->is_closed))
     {
-        pthread_mutex_unlock(&conductor->lock);
         return 0;
     }
-    __atomic_store_n(&publication->is_closed, true, __ATOMIC_RELEASE);
-    for (aeron_exclusive_publication_t **p = &conductor->exclusive_publications; NULL != *p; p = &(*p)->next)
-    {
-        if (*p == publication)
-        {
-            *p = publication->next;
-            break;
-        }
-    }
+    AERON_LIST_UNLINK(aeron_exclusive_publication_t, &conductor->exclusive_publications, publication);
     int rc = aeron_conductor_send_remove(conductor, TP_COMMAND_REMOVE_PUBLICATION, publication->registration_id);
     aeron_conductor_linger(conductor, AERON_LINGER_EXCLUSIVE_PUBLICATION, publication, aeron_nano_clock());
     pthread_mutex_unlock(&conductor->lock);
@@ -1252,21 +1245,11 @@ int aeron_client_conductor_close_exclusive_publication(aeron_client_conductor_t 
 
 int aeron_client_conductor_close_subscription(aeron_client_conductor_t *conductor, aeron_subscription_t *subscription)
 {
-    pthread_mutex_lock(&conductor->lock);
-    if (__atomic_load_n(&subscription->is_closed, __ATOMIC_ACQUIRE))
+    if (!aeron_conductor_begin_close(conductor, &subscription->is_closed))
     {
-        pthread_mutex_unlock(&conductor->lock);
         return 0;
     }
-    __atomic_store_n(&subscription->is_closed, true, __ATOMIC_RELEASE);
-    for (aeron_subscription_t **p = &conductor->subscriptions; NULL != *p; p = &(*p)->next)
-    {
-        if (*p == subscription)
-        {
-            *p = subscription->next;
-            break;
-        }
-    }
+    AERON_LIST_UNLINK(aeron_subscription_t, &conductor->subscriptions, subscription);
     aeron_image_list_t *list = subscription->image_list;
     for (size_t i = 0; i < list->length; i++)
     {
