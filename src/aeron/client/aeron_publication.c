@@ -222,19 +222,7 @@ int aeron_publication_constants(aeron_publication_t *publication, aeron_publicat
         aeron_err_set(EINVAL, "aeron_publication_constants: publication or constants is NULL");
         return -1;
     }
-    constants->channel = publication->channel;
-    constants->original_registration_id = publication->original_registration_id;
-    constants->registration_id = publication->registration_id;
-    constants->max_possible_position = publication->log.max_possible_position;
-    constants->position_bits_to_shift = publication->log.position_bits_to_shift;
-    constants->term_buffer_length = (size_t)publication->log.term_length;
-    constants->max_message_length = (size_t)publication->log.max_message_length;
-    constants->max_payload_length = (size_t)publication->log.max_payload_length;
-    constants->stream_id = publication->stream_id;
-    constants->session_id = publication->session_id;
-    constants->initial_term_id = publication->log.initial_term_id;
-    constants->publication_limit_counter_id = publication->publication_limit_counter_id;
-    constants->channel_status_indicator_id = publication->channel_status_indicator_id;
+    AERON_PUBLICATION_FILL_CONSTANTS(publication, constants);
     return 0;
 }
 
