@@ -14,7 +14,24 @@
 
 #include "apps_test_process.h"
 
+static void apps_redirect(const char *path, int target)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (fd < 0 || dup2(fd, target) < 0)
+    {
+        fprintf(stderr, "cannot redirect fd %d to %s: %s\n", target, path, strerror(errno));
+        _exit(126);
+    }
+    close(fd);
+}
+
 pid_t apps_process_spawn(const char *const *argv, const char *const *env, const char *stdout_path)
+{
+    return apps_process_spawn_io(argv, env, stdout_path, NULL);
+}
+
+pid_t apps_process_spawn_io(const char *const *argv, const char *const *env, const char *stdout_path,
+                            const char *stderr_path)
 {
     fflush(stdout);
     fflush(stderr);
@@ -24,13 +41,11 @@ pid_t apps_process_spawn(const char *const *argv, const char *const *env, const 
         return pid;
     }
     prctl(PR_SET_PDEATHSIG, SIGKILL);
-    int fd = open(stdout_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    if (fd < 0 || dup2(fd, STDOUT_FILENO) < 0)
+    apps_redirect(stdout_path, STDOUT_FILENO);
+    if (NULL != stderr_path)
     {
-        fprintf(stderr, "cannot redirect stdout to %s: %s\n", stdout_path, strerror(errno));
-        _exit(126);
+        apps_redirect(stderr_path, STDERR_FILENO);
     }
-    close(fd);
     for (size_t i = 0; NULL != env && NULL != env[i]; i++)
     {
         putenv((char *)env[i]);

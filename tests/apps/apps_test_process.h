@@ -15,6 +15,9 @@
 /* Exec argv (NULL-terminated) with extra NAME=VALUE settings (NULL-terminated, may be NULL) and stdout going to
  * stdout_path (stderr stays the test's, so failures show in the ctest log). Returns the pid or -1. */
 pid_t apps_process_spawn(const char *const *argv, const char *const *env, const char *stdout_path);
+/* The same with stderr going to stderr_path too (NULL: the test's stderr). */
+pid_t apps_process_spawn_io(const char *const *argv, const char *const *env, const char *stdout_path,
+                            const char *stderr_path);
 
 /* The exit status; 128 + signal when killed by one; -1 (after SIGKILL) when it did not end within timeout_ms. */
 int apps_process_wait(pid_t pid, int64_t timeout_ms);

@@ -59,7 +59,7 @@ int tp_demo_client_start(const tp_demo_options_t *options, tp_client_t **client)
     if (tp_context_set_aeron_dir(ctx, options->aeron_dir) < 0 ||
         tp_context_set_shm_base_dir(ctx, options->shm_dir) < 0 ||
         tp_context_add_allowed_dir(ctx, options->shm_dir) < 0 || tp_context_set_channel(ctx, options->channel) < 0 ||
-        tp_context_set_idle_strategy(ctx, options->idle) < 0 ||
+        tp_context_set_idle_strategy(ctx, options->idle) < 0 || tp_context_set_shm_driver(ctx, options->driver) < 0 ||
         tp_context_set_log(ctx, demo_log, (void *)"tp_demo", TP_LOG_WARN) < 0)
     {
         goto done;
@@ -90,6 +90,8 @@ static void demo_usage(FILE *out)
             "  -i, --idle NAME          idle strategy of producer and consumer between polls: spin, yield\n"
             "                           (default: lowest latency, one core each), backoff (sleeps: saves CPU,\n"
             "                           adds up to ~1 ms latency), sleep, noop\n"
+            "      --driver             run the SHM driver (tp_driver) in a fourth process: it owns the regions\n"
+            "                           and leases them to the producer and the consumer (driver model)\n"
             "      --corrupt-every N    self-test: flip one byte in every Nth frame after filling it; the\n"
             "                           consumer must report those frames as bad (and tp_demo exit 1)\n"
             "  -h, --help\n");
@@ -113,7 +115,8 @@ static int demo_parse(int argc, char **argv, tp_demo_options_t *options)
     {
         OPT_MAX = 1000,
         OPT_STREAM_ID,
-        OPT_CORRUPT
+        OPT_CORRUPT,
+        OPT_DRIVER
     };
     static const struct option long_options[] = {
         {"duration", required_argument, NULL, 'd'},
@@ -126,6 +129,7 @@ static int demo_parse(int argc, char **argv, tp_demo_options_t *options)
         {"stream-id", required_argument, NULL, OPT_STREAM_ID},
         {"idle", required_argument, NULL, 'i'},
         {"corrupt-every", required_argument, NULL, OPT_CORRUPT},
+        {"driver", no_argument, NULL, OPT_DRIVER},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -194,6 +198,9 @@ static int demo_parse(int argc, char **argv, tp_demo_options_t *options)
                 {
                     return -1;
                 }
+                break;
+            case OPT_DRIVER:
+                options->driver = true;
                 break;
             case 'i':
                 if (strlen(optarg) >= sizeof(options->idle))
@@ -281,6 +288,57 @@ static bool demo_reap(pid_t *pid, int *status)
     return false;
 }
 
+/* Fork the SHM driver and run the media driver's duty cycle until it serves (10 s at most). */
+static int demo_start_shm_driver(const tp_demo_options_t *options, tp_demo_shared_t *shared, tp_mediadriver_t *driver,
+                                 pid_t *pid)
+{
+    *pid = demo_fork(options, shared, tp_demo_driver_run);
+    if (*pid < 0)
+    {
+        return -1;
+    }
+    const uint64_t deadline = tp_demo_now_ns() + 10000000000ULL;
+    int status = 0;
+    while (0 == tp_load_acquire_i32(&shared->driver_ready))
+    {
+        if (tp_mediadriver_do_work(driver) <= 0)
+        {
+            tp_demo_sleep_ns(100000);
+        }
+        if (demo_reap(pid, &status) || tp_demo_now_ns() > deadline || 0 != demo_interrupted)
+        {
+            fprintf(stderr, "tp_demo: the SHM driver did not start (exit status %d)\n", status);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Graceful stop: the driver announces its shutdown through the media driver, so keep that running meanwhile. */
+static int demo_stop_shm_driver(tp_demo_shared_t *shared, tp_mediadriver_t *driver, pid_t *pid)
+{
+    tp_store_release_i32(&shared->stop_driver, 1);
+    const uint64_t deadline = tp_demo_now_ns() + 10000000000ULL;
+    int status = 0;
+    while (!demo_reap(pid, &status))
+    {
+        if (tp_demo_now_ns() > deadline)
+        {
+            fprintf(stderr, "tp_demo: the SHM driver did not stop within 10 s\n");
+            return 1;
+        }
+        if (tp_mediadriver_do_work(driver) <= 0)
+        {
+            tp_demo_sleep_ns(100000);
+        }
+    }
+    if (0 != status)
+    {
+        fprintf(stderr, "tp_demo: the SHM driver failed (exit status %d)\n", status);
+    }
+    return status;
+}
+
 int main(int argc, char **argv)
 {
     tp_demo_options_t options;
@@ -318,6 +376,7 @@ int main(int argc, char **argv)
     int exit_status = 1;
     pid_t producer = 0;
     pid_t consumer = 0;
+    pid_t shm_driver = 0;
     tp_mediadriver_t *driver = NULL;
     tp_mediadriver_context_t *driver_ctx = NULL;
     tp_demo_shared_t *shared = mmap(NULL, sizeof(*shared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -346,8 +405,13 @@ int main(int argc, char **argv)
     snprintf(rate, sizeof(rate), options.rate_hz > 0 ? "%.1f Hz" : "max rate", options.rate_hz);
     printf("tp_demo: %s frames (%" PRIu32 " bytes) at %s for %.1f s, %" PRIu32 " slots\n", shape, options.frame_bytes,
            rate, (double)options.duration_ns / 1e9, options.slots);
-    printf("tp_demo: media driver in %s, shared memory in %s\n", options.aeron_dir, options.shm_dir);
+    printf("tp_demo: media driver in %s, shared memory in %s%s\n", options.aeron_dir, options.shm_dir,
+           options.driver ? ", owned by an SHM driver" : "");
 
+    if (options.driver && 0 != demo_start_shm_driver(&options, shared, driver, &shm_driver))
+    {
+        goto cleanup;
+    }
     consumer = demo_fork(&options, shared, tp_demo_consumer_run);
     producer = demo_fork(&options, shared, tp_demo_producer_run);
     if (consumer < 0 || producer < 0)
@@ -409,7 +473,13 @@ int main(int argc, char **argv)
     {
         fprintf(stderr, "tp_demo: the consumer failed or saw bad frames (exit status %d)\n", consumer_status);
     }
-    exit_status = (0 == producer_status && 0 == consumer_status && 0 == producer && 0 == consumer) ? 0 : 1;
+    int driver_status = 0;
+    if (shm_driver > 0)
+    {
+        driver_status = demo_stop_shm_driver(shared, driver, &shm_driver);
+    }
+    exit_status =
+        (0 == producer_status && 0 == consumer_status && 0 == driver_status && 0 == producer && 0 == consumer) ? 0 : 1;
 
 cleanup:
     if (producer > 0)
@@ -421,6 +491,11 @@ cleanup:
     {
         kill(consumer, SIGKILL);
         waitpid(consumer, NULL, 0);
+    }
+    if (shm_driver > 0)
+    {
+        kill(shm_driver, SIGKILL);
+        waitpid(shm_driver, NULL, 0);
     }
     tp_mediadriver_close(driver);
     tp_mediadriver_context_close(driver_ctx);

@@ -1,7 +1,8 @@
 /*
  * tp_demo: one command that runs the whole thing. The parent process runs the embedded media driver (invoker
  * mode, so no thread exists when it forks) and forks a producer and a verifying consumer, so frames really
- * cross a process boundary through the shared-memory pool. The three coordinate through a small anonymous
+ * cross a process boundary through the shared-memory pool. With --driver a fourth process runs the SHM driver,
+ * which owns the regions and leases them to the producer and the consumer. The three coordinate through a small anonymous
  * MAP_SHARED block (tp_demo_shared_t); the children ignore SIGINT and stop when the parent tells them to.
  */
 #ifndef TP_DEMO_H
@@ -29,6 +30,7 @@ typedef struct tp_demo_options_stct
     char channel[256];
     char idle[16];          /* idle strategy of both ends */
     uint64_t corrupt_every; /* testing: flip a byte in every Nth frame after filling it (0 = never) */
+    bool driver;            /* producer and consumer attach through an SHM driver (tp_driver) process */
 } tp_demo_options_t;
 
 /* Written by one process, read by the others; every access goes through tp_atomic.h. */
@@ -39,11 +41,15 @@ typedef struct tp_demo_shared_stct
     volatile int32_t stop_producer;      /* parent -> producer */
     volatile int32_t stop_consumer;      /* parent -> consumer: drain and report */
     volatile uint64_t frames_committed;  /* producer -> consumer: what the drain waits for */
+    volatile uint64_t producer_epoch;    /* producer -> consumer (driver mode): map this epoch before streaming */
+    volatile int32_t driver_ready;       /* SHM driver -> parent: serving the control stream */
+    volatile int32_t stop_driver;        /* parent -> SHM driver: shut down gracefully */
 } tp_demo_shared_t;
 
 /* The children's bodies; each returns the process exit status. */
 int tp_demo_producer_run(const tp_demo_options_t *options, tp_demo_shared_t *shared);
 int tp_demo_consumer_run(const tp_demo_options_t *options, tp_demo_shared_t *shared);
+int tp_demo_driver_run(const tp_demo_options_t *options, tp_demo_shared_t *shared);
 
 /* A client (invoker mode) on the demo's Aeron dir, SHM dir and channel. 0 / -1 (tp_errmsg()). */
 struct tp_client_stct;

@@ -85,11 +85,22 @@ static void demo_status_print(demo_consumer_t *c, const tp_consumer_t *consumer,
     tp_app_histogram_reset(&c->interval_latency);
 }
 
+/* Mapped, and in driver mode mapped at the epoch the producer attached with (a consumer that attached first sees
+ * the epoch bump of the producer's attach and remaps). */
+static bool demo_consumer_ready(const tp_demo_options_t *options, tp_consumer_t *consumer, tp_demo_shared_t *shared)
+{
+    if (!tp_consumer_is_mapped(consumer))
+    {
+        return false;
+    }
+    return !options->driver || tp_consumer_epoch(consumer) == tp_load_acquire_u64(&shared->producer_epoch);
+}
+
 /* Poll until the regions are mapped (the producer waits for that before streaming). */
 static int demo_consumer_map(tp_client_t *client, tp_consumer_t *consumer, demo_consumer_t *c, tp_demo_shared_t *shared)
 {
     const uint64_t deadline = tp_demo_now_ns() + 20ULL * 1000000000ULL;
-    while (!tp_consumer_is_mapped(consumer))
+    while (!demo_consumer_ready(c->options, consumer, shared))
     {
         if (0 != tp_load_acquire_i32(&shared->stop_consumer))
         {

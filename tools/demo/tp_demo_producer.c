@@ -72,6 +72,8 @@ int tp_demo_producer_run(const tp_demo_options_t *options, tp_demo_shared_t *sha
         return 1;
     }
 
+    /* Driver mode: the producer's attach bumps the epoch, so the consumer must follow to this one first. */
+    tp_store_release_u64(&shared->producer_epoch, tp_producer_epoch(producer));
     int status = 0;
     int waited = producer_wait_for_consumer(options, shared, client, producer);
     if (waited < 0)

@@ -1,0 +1,447 @@
+/*
+ * The SHM driver end to end as real processes: tp_mediadriver, tp_driver --config, and the example producer and
+ * consumers in driver mode (--driver). Frames are verified by the consumers (bad = 0); the driver is killed and
+ * restarted, a producer is killed and replaced, the driver is shut down with and without the right token, and
+ * hostile control messages are thrown at it while it keeps serving.
+ */
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include <aeronc.h>
+
+#include "apps_test_process.h"
+#include "shm_tensorpool_driver/shmAttachRequest.h"
+#include "shm_tensorpool_driver/shmDriverShutdownRequest.h"
+
+#define DRIVER_TOKEN "s3cret-token"
+
+typedef struct driver_test_stct
+{
+    char dir[256];
+    char aeron_dir[300];
+    char shm_dir[300];
+    char config[300];
+    pid_t media_driver;
+} driver_test_t;
+
+static void path_in(const driver_test_t *t, const char *name, char *out, size_t capacity)
+{
+    snprintf(out, capacity, "%s/%s", t->dir, name);
+}
+
+static int write_config(const driver_test_t *t, const char *extra)
+{
+    FILE *f = fopen(t->config, "w");
+    if (NULL == f)
+    {
+        return -1;
+    }
+    fprintf(f,
+            "[driver]\n"
+            "instance_id = \"test-driver\"\n"
+            "aeron_dir = \"%s\"\n"
+            "control_channel = \"aeron:ipc\"\n"
+            "qos_channel = \"aeron:ipc\"\n"
+            "[shm]\n"
+            "base_dir = \"%s\"\n"
+            "[policies]\n"
+            "shutdown_token = \"" DRIVER_TOKEN "\"\n"
+            "shutdown_timeout_ms = 300\n"
+            "%s"
+            "[profiles.cam]\n"
+            "header_nslots = 16\n"
+            "payload_pools = [ { pool_id = 1, stride_bytes = 262144 } ]\n"
+            "[streams.cam]\n"
+            "stream_id = 10\n"
+            "profile = \"cam\"\n",
+            t->aeron_dir, t->shm_dir, NULL == extra ? "" : extra);
+    return fclose(f);
+}
+
+static int driver_setup(void **state)
+{
+    driver_test_t *t = calloc(1, sizeof(*t));
+    if (NULL == t || apps_temp_dir(t->dir, sizeof(t->dir), "tp-test-driver") < 0)
+    {
+        free(t);
+        return -1;
+    }
+    path_in(t, "aeron", t->aeron_dir, sizeof(t->aeron_dir));
+    /* The SHM base dir does not exist yet: the driver creates it. */
+    path_in(t, "shm", t->shm_dir, sizeof(t->shm_dir));
+    path_in(t, "driver.toml", t->config, sizeof(t->config));
+    if (write_config(t, NULL) < 0)
+    {
+        return -1;
+    }
+    char env_dir[320];
+    snprintf(env_dir, sizeof(env_dir), "AERON_DIR=%s", t->aeron_dir);
+    const char *env[] = {env_dir, "AERON_DIR_DELETE_ON_SHUTDOWN=true", NULL};
+    const char *argv[] = {TP_MEDIADRIVER_BIN, NULL};
+    char out[320];
+    path_in(t, "mediadriver.txt", out, sizeof(out));
+    t->media_driver = apps_process_spawn(argv, env, out);
+    *state = t;
+    return t->media_driver > 0 ? 0 : -1;
+}
+
+static int driver_teardown(void **state)
+{
+    driver_test_t *t = *state;
+    if (t->media_driver > 0)
+    {
+        kill(t->media_driver, SIGINT);
+        apps_process_wait(t->media_driver, 10000);
+    }
+    apps_temp_dir_remove(t->dir);
+    free(t);
+    return 0;
+}
+
+static pid_t spawn_driver(const driver_test_t *t, const char *name)
+{
+    char out[320];
+    char err[320];
+    snprintf(out, sizeof(out), "%s/%s.out", t->dir, name);
+    snprintf(err, sizeof(err), "%s/%s.err", t->dir, name);
+    const char *argv[] = {TP_DRIVER_BIN, "--config", t->config, NULL};
+    return apps_process_spawn_io(argv, NULL, out, err);
+}
+
+static pid_t spawn_producer(const driver_test_t *t, const char *name, const char *frames, const char *wait_consumers)
+{
+    char out[320];
+    snprintf(out, sizeof(out), "%s/%s.txt", t->dir, name);
+    const char *argv[] = {TP_EXAMPLE_PRODUCER_BIN,
+                          "--driver",
+                          "-p",
+                          t->aeron_dir,
+                          "--shm-dir",
+                          t->shm_dir,
+                          "--shape",
+                          "240x320",
+                          "--dtype",
+                          "uint16",
+                          "--rate",
+                          "100",
+                          "--wait-consumers",
+                          wait_consumers,
+                          "--frames",
+                          frames,
+                          "--duration",
+                          "60",
+                          NULL};
+    return apps_process_spawn(argv, NULL, out);
+}
+
+static pid_t spawn_consumer(const driver_test_t *t, const char *name, const char *id, const char *frames)
+{
+    char out[320];
+    snprintf(out, sizeof(out), "%s/%s.txt", t->dir, name);
+    const char *argv[] = {TP_EXAMPLE_CONSUMER_BIN,
+                          "--driver",
+                          "-p",
+                          t->aeron_dir,
+                          "--shm-dir",
+                          t->shm_dir,
+                          "--shape",
+                          "240x320",
+                          "--dtype",
+                          "uint16",
+                          "--consumer-id",
+                          id,
+                          "--frames",
+                          frames,
+                          "--duration",
+                          "60",
+                          "-v",
+                          NULL};
+    return apps_process_spawn(argv, NULL, out);
+}
+
+/* The consumer's summary: it received exactly what it asked for, every frame verified or counted as late. */
+static void assert_consumer_ok(const driver_test_t *t, const char *name, int status, uint64_t frames)
+{
+    char path[320];
+    snprintf(path, sizeof(path), "%s/%s.txt", t->dir, name);
+    char *text = apps_file_read(path);
+    assert_non_null(text);
+    fprintf(stderr, "%s:\n%s\n", name, text);
+    assert_int_equal(status, 0);
+    tp_app_summary_t summary;
+    assert_true(apps_summary_parse(text, &summary));
+    assert_int_equal(summary.received, frames);
+    assert_int_equal(summary.bad, 0);
+    assert_true(summary.verified > 0);
+    assert_true(summary.received - summary.verified <= summary.drops_late);
+    free(text);
+}
+
+static void dump_file(const driver_test_t *t, const char *name)
+{
+    char path[320];
+    snprintf(path, sizeof(path), "%s/%s", t->dir, name);
+    char *text = apps_file_read(path);
+    fprintf(stderr, "--- %s:\n%s\n", name, NULL == text ? "(none)" : text);
+    free(text);
+}
+
+static void test_driver_producer_two_consumers(void **state)
+{
+    driver_test_t *t = *state;
+    pid_t driver = spawn_driver(t, "driver");
+    pid_t c1 = spawn_consumer(t, "c1", "101", "50");
+    pid_t c2 = spawn_consumer(t, "c2", "102", "50");
+    pid_t producer = spawn_producer(t, "producer", "100000", "2");
+    assert_true(driver > 0 && c1 > 0 && c2 > 0 && producer > 0);
+
+    int s1 = apps_process_wait(c1, 60000);
+    int s2 = apps_process_wait(c2, 60000);
+    kill(producer, SIGINT);
+    int sp = apps_process_wait(producer, 20000);
+    kill(driver, SIGINT);
+    int sd = apps_process_wait(driver, 20000);
+    dump_file(t, "producer.txt");
+    dump_file(t, "driver.err");
+    assert_consumer_ok(t, "c1", s1, 50);
+    assert_consumer_ok(t, "c2", s2, 50);
+    assert_int_equal(sp, 0);
+    assert_int_equal(sd, 0);
+}
+
+/* An Aeron client in the test process that throws raw messages at the driver's control stream. */
+typedef struct raw_sender_stct
+{
+    aeron_context_t *ctx;
+    aeron_t *aeron;
+    aeron_publication_t *publication;
+} raw_sender_t;
+
+static void raw_sender_open(raw_sender_t *s, const char *aeron_dir)
+{
+    memset(s, 0, sizeof(*s));
+    assert_int_equal(aeron_context_init(&s->ctx), 0);
+    assert_int_equal(aeron_context_set_dir(s->ctx, aeron_dir), 0);
+    assert_int_equal(aeron_init(&s->aeron, s->ctx), 0);
+    assert_int_equal(aeron_start(s->aeron), 0);
+    aeron_async_add_publication_t *async = NULL;
+    assert_int_equal(aeron_async_add_publication(&async, s->aeron, "aeron:ipc", 1000), 0);
+    int64_t deadline = apps_now_ms() + 10000;
+    int rc = 0;
+    while (0 == (rc = aeron_async_add_publication_poll(&s->publication, async)) && apps_now_ms() < deadline)
+    {
+        apps_sleep_ms(1);
+    }
+    assert_int_equal(rc, 1);
+}
+
+static void raw_sender_send(raw_sender_t *s, const uint8_t *buffer, size_t length)
+{
+    int64_t deadline = apps_now_ms() + 10000;
+    while (aeron_publication_offer(s->publication, buffer, length, NULL, NULL) < 0)
+    {
+        assert_true(apps_now_ms() < deadline);
+        apps_sleep_ms(1);
+    }
+}
+
+static void raw_sender_close(raw_sender_t *s)
+{
+    aeron_publication_close(s->publication, NULL, NULL);
+    aeron_close(s->aeron);
+    aeron_context_close(s->ctx);
+}
+
+static size_t encode_shutdown_request(uint8_t *buffer, size_t capacity, const char *token)
+{
+    struct shm_tensorpool_driver_messageHeader hdr;
+    struct shm_tensorpool_driver_shmDriverShutdownRequest msg;
+    assert_non_null(
+        shm_tensorpool_driver_shmDriverShutdownRequest_wrap_and_apply_header(&msg, (char *)buffer, 0, capacity, &hdr));
+    shm_tensorpool_driver_shmDriverShutdownRequest_set_correlationId(&msg, 77);
+    shm_tensorpool_driver_shmDriverShutdownRequest_set_reason(&msg, shm_tensorpool_driver_shutdownReason_ADMIN);
+    assert_non_null(
+        shm_tensorpool_driver_shmDriverShutdownRequest_put_token(&msg, token, (uint32_t)strlen(token)));
+    assert_non_null(shm_tensorpool_driver_shmDriverShutdownRequest_put_errorMessage(&msg, "test", 4));
+    return 8 + shm_tensorpool_driver_shmDriverShutdownRequest_encoded_length(&msg);
+}
+
+static bool process_alive_for(pid_t pid, int64_t ms)
+{
+    int64_t deadline = apps_now_ms() + ms;
+    while (apps_now_ms() < deadline)
+    {
+        if (0 != waitpid(pid, NULL, WNOHANG))
+        {
+            return false;
+        }
+        apps_sleep_ms(20);
+    }
+    return true;
+}
+
+/* Garbage, truncated attach requests, a foreign schema and wrong tokens: the driver keeps serving; then the right
+ * token shuts it down gracefully (exit 0). */
+static void test_driver_hostile_messages_and_shutdown_token(void **state)
+{
+    driver_test_t *t = *state;
+    pid_t driver = spawn_driver(t, "driver");
+    assert_true(driver > 0);
+    raw_sender_t sender;
+    raw_sender_open(&sender, t->aeron_dir);
+
+    uint8_t buffer[512];
+    memset(buffer, 0xA5, sizeof(buffer));
+    raw_sender_send(&sender, buffer, 3);
+    raw_sender_send(&sender, buffer, sizeof(buffer));
+    struct shm_tensorpool_driver_messageHeader hdr;
+    struct shm_tensorpool_driver_shmAttachRequest req;
+    assert_non_null(shm_tensorpool_driver_shmAttachRequest_wrap_and_apply_header(&req, (char *)buffer, 0,
+                                                                                sizeof(buffer), &hdr));
+    shm_tensorpool_driver_shmAttachRequest_set_correlationId(&req, 5);
+    shm_tensorpool_driver_shmAttachRequest_set_streamId(&req, 10);
+    shm_tensorpool_driver_shmAttachRequest_set_clientId(&req, 999);
+    const size_t full = 8 + shm_tensorpool_driver_shmAttachRequest_encoded_length(&req);
+    for (size_t length = 1; length < full; length++)
+    {
+        raw_sender_send(&sender, buffer, length);
+    }
+    /* An enum value no schema defines, then a foreign schema id. */
+    buffer[8 + 16] = 0x7F;
+    raw_sender_send(&sender, buffer, full);
+    buffer[4] = 0x01;
+    buffer[5] = 0x02;
+    raw_sender_send(&sender, buffer, full);
+
+    size_t length = encode_shutdown_request(buffer, sizeof(buffer), "wrong-token");
+    raw_sender_send(&sender, buffer, length);
+    length = encode_shutdown_request(buffer, sizeof(buffer), "");
+    raw_sender_send(&sender, buffer, length);
+    assert_true(process_alive_for(driver, 1000));
+
+    /* Still serving: a producer and a consumer attach and stream verified frames. */
+    pid_t c1 = spawn_consumer(t, "c1", "201", "20");
+    pid_t producer = spawn_producer(t, "producer", "100000", "1");
+    int s1 = apps_process_wait(c1, 60000);
+    kill(producer, SIGINT);
+    int sp = apps_process_wait(producer, 20000);
+    assert_consumer_ok(t, "c1", s1, 20);
+    assert_int_equal(sp, 0);
+
+    length = encode_shutdown_request(buffer, sizeof(buffer), DRIVER_TOKEN);
+    raw_sender_send(&sender, buffer, length);
+    int sd = apps_process_wait(driver, 10000);
+    raw_sender_close(&sender);
+    dump_file(t, "driver.err");
+    assert_int_equal(sd, 0);
+    char path[320];
+    path_in(t, "driver.err", path, sizeof(path));
+    char *log = apps_file_read(path);
+    assert_non_null(log);
+    assert_non_null(strstr(log, "shutdown"));
+    free(log);
+}
+
+/* SIGKILL the producer: its lease expires, the consumer drops and remaps, a new producer attaches and the
+ * consumer receives the rest, all verified. */
+static void test_driver_producer_killed_and_replaced(void **state)
+{
+    driver_test_t *t = *state;
+    pid_t driver = spawn_driver(t, "driver");
+    pid_t c1 = spawn_consumer(t, "c1", "301", "250");
+    pid_t p1 = spawn_producer(t, "p1", "100000", "1");
+    assert_true(driver > 0 && c1 > 0 && p1 > 0);
+    apps_sleep_ms(2500);
+    kill(p1, SIGKILL);
+    assert_int_equal(apps_process_wait(p1, 5000), 128 + SIGKILL);
+    pid_t p2 = spawn_producer(t, "p2", "100000", "1");
+    int s1 = apps_process_wait(c1, 60000);
+    kill(p2, SIGINT);
+    int sp = apps_process_wait(p2, 20000);
+    kill(driver, SIGINT);
+    int sd = apps_process_wait(driver, 20000);
+    dump_file(t, "p2.txt");
+    dump_file(t, "driver.err");
+    assert_consumer_ok(t, "c1", s1, 250);
+    assert_int_equal(sp, 0);
+    assert_int_equal(sd, 0);
+}
+
+/* SIGKILL the driver and start it again: producer and consumer reattach and frames flow again. */
+static void test_driver_killed_and_restarted(void **state)
+{
+    driver_test_t *t = *state;
+    pid_t d1 = spawn_driver(t, "d1");
+    pid_t c1 = spawn_consumer(t, "c1", "401", "250");
+    pid_t producer = spawn_producer(t, "producer", "100000", "1");
+    assert_true(d1 > 0 && c1 > 0 && producer > 0);
+    apps_sleep_ms(2500);
+    kill(d1, SIGKILL);
+    assert_int_equal(apps_process_wait(d1, 5000), 128 + SIGKILL);
+    apps_sleep_ms(500);
+    pid_t d2 = spawn_driver(t, "d2");
+    int s1 = apps_process_wait(c1, 60000);
+    kill(producer, SIGINT);
+    int sp = apps_process_wait(producer, 20000);
+    kill(d2, SIGINT);
+    int sd = apps_process_wait(d2, 20000);
+    dump_file(t, "producer.txt");
+    dump_file(t, "d2.err");
+    assert_consumer_ok(t, "c1", s1, 250);
+    assert_int_equal(sp, 0);
+    assert_int_equal(sd, 0);
+}
+
+/* Configuration errors stop the driver with exit 2 and a message; the environment wins over the file. */
+static void test_driver_config_errors_and_env(void **state)
+{
+    driver_test_t *t = *state;
+    assert_int_equal(write_config(t, "announce_period_ms = 0\n"), 0);
+    pid_t bad = spawn_driver(t, "bad");
+    assert_int_equal(apps_process_wait(bad, 10000), 2);
+    char path[320];
+    path_in(t, "bad.err", path, sizeof(path));
+    char *text = apps_file_read(path);
+    assert_non_null(text);
+    fprintf(stderr, "bad config: %s\n", text);
+    assert_non_null(strstr(text, "announce_period_ms"));
+    free(text);
+
+    assert_int_equal(write_config(t, NULL), 0);
+    char out[320];
+    path_in(t, "print.out", out, sizeof(out));
+    const char *argv[] = {TP_DRIVER_BIN, "--config", t->config, "--print-config", NULL};
+    const char *env[] = {"DRIVER_CONTROL_STREAM_ID=1500", NULL};
+    pid_t print = apps_process_spawn(argv, env, out);
+    assert_int_equal(apps_process_wait(print, 10000), 0);
+    text = apps_file_read(out);
+    assert_non_null(text);
+    assert_non_null(strstr(text, "control_stream_id = 1500"));
+    assert_non_null(strstr(text, "header_nslots = 16"));
+    free(text);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_driver_config_errors_and_env, driver_setup, driver_teardown),
+        cmocka_unit_test_setup_teardown(test_driver_producer_two_consumers, driver_setup, driver_teardown),
+        cmocka_unit_test_setup_teardown(test_driver_hostile_messages_and_shutdown_token, driver_setup,
+                                        driver_teardown),
+        cmocka_unit_test_setup_teardown(test_driver_producer_killed_and_replaced, driver_setup, driver_teardown),
+        cmocka_unit_test_setup_teardown(test_driver_killed_and_restarted, driver_setup, driver_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
