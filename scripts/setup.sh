@@ -3,7 +3,7 @@
 # apt-get when something is missing, so a prepared machine needs no network. Run as root (or via sudo).
 set -euo pipefail
 
-packages=(build-essential clang cmake pkg-config python3 libcmocka-dev)
+packages=(build-essential g++ clang cmake pkg-config python3 libcmocka-dev libtomlplusplus-dev)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -111,7 +111,24 @@ typedef struct tp_driver_config_stct
     /* Unknown keys seen while loading ("profiles.cam.colour"), reported as warnings, never fatal. */
     char warnings[TP_DRIVER_MAX_WARNINGS][TP_DRIVER_NAME_MAX * 2];
     size_t warning_count;
+
+    /* Which derived defaults were given explicitly (file, environment or tp_driver_config_set); the others
+     * follow their source key (tp_driver_config_apply_derived). */
+    bool announce_channel_explicit;
+    bool announce_stream_id_explicit;
+    bool allowed_base_dirs_explicit;
+    bool epoch_gc_min_age_explicit;
 } tp_driver_config_t;
+
+/* Value kinds of the canonical scalar keys (what a TOML value for the key must be). */
+typedef enum tp_driver_key_kind_en
+{
+    TP_DRIVER_KEY_STRING = 0, /* also shm.permissions_mode (octal text) and policies.default_profile (a name) */
+    TP_DRIVER_KEY_UINT = 1,   /* uint32, or uint64 up to INT64_MAX for policies.epoch_gc_min_age_ns */
+    TP_DRIVER_KEY_BOOL = 2,
+    TP_DRIVER_KEY_RANGE = 3, /* "first-last" text or [first, last]; "" / [] = empty */
+    TP_DRIVER_KEY_LIST = 4,  /* shm.allowed_base_dirs: array of strings; as text ':'-separated */
+} tp_driver_key_kind_t;
 
 /* Every default of §17 (no profile, no stream: a config needs at least one profile to validate). */
 void tp_driver_config_init(tp_driver_config_t *config);
@@ -133,6 +150,20 @@ int tp_driver_config_load(tp_driver_config_t *config, const char *path);
 
 /* The effective configuration as TOML (what --print-config shows). */
 void tp_driver_config_print(const tp_driver_config_t *config, FILE *out);
+
+/* Kind of a canonical scalar key ("driver.control_stream_id"), or -1 when the key is not one. */
+int tp_driver_config_key_kind(const char *key);
+
+/* Set one scalar key from its text form, exactly as the environment does (integers decimal, bools
+ * true/false/1/0, ranges "a-b" or "" for empty, permissions octal, allowed dirs ':'-separated, default_profile
+ * the name of a defined profile), then re-derive the dependent defaults. Never truncates: a value longer than
+ * its buffer is an error. 0 / -1 naming the key and the value. */
+int tp_driver_config_set(tp_driver_config_t *config, const char *key, const char *text);
+
+/* Recompute the defaults that follow other keys unless they were set explicitly: announce channel / stream id
+ * from the control ones, allowed_base_dirs = [base_dir], epoch_gc_min_age_ns = 3 x announce period. The loaders
+ * call it; call it again after changing a source field by hand. */
+void tp_driver_config_apply_derived(tp_driver_config_t *config);
 
 /* Profile by name, or NULL. */
 const tp_driver_profile_t *tp_driver_config_find_profile(const tp_driver_config_t *config, const char *name);
