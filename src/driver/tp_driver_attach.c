@@ -201,6 +201,24 @@ void tp_driver_attach(tp_driver_core_t *core, const tp_driver_attach_request_t *
                                 "stream %u has zero payload pools, invalid in v1.0 (§4.3)", stream->stream_id);
         return;
     }
+    /* A validated config never gets here with a bad layout, but the core must not trust its input (§15.22). */
+    if (tp_shm_nslots_check(stream->profile.header_nslots) < 0)
+    {
+        tp_driver_attach_reject(core, corr, TP_DRIVER_CODE_INVALID_PARAMS, "stream %u: header_nslots %u: %s",
+                                stream->stream_id, stream->profile.header_nslots, tp_errmsg());
+        return;
+    }
+    for (size_t i = 0; i < stream->profile.pool_count; i++)
+    {
+        uint32_t stride = stream->profile.pools[i].stride_bytes;
+        size_t page = 0 == config->page_size_bytes ? 4096 : config->page_size_bytes;
+        if (tp_shm_stride_check(stride, page, 0) < 0)
+        {
+            tp_driver_attach_reject(core, corr, TP_DRIVER_CODE_INVALID_PARAMS, "stream %u pool %u: %s",
+                                    stream->stream_id, stream->profile.pools[i].pool_id, tp_errmsg());
+            return;
+        }
+    }
     if (TP_DRIVER_ROLE_PRODUCER == req->role && 0 != stream->producer_lease_id)
     {
         tp_driver_attach_reject(core, corr, TP_DRIVER_CODE_REJECTED,

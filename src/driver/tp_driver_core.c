@@ -80,6 +80,33 @@ static uint32_t tp_driver_dir_mode(uint32_t file_mode)
     return mode;
 }
 
+/* Wire spec §15.21a.5 containment, applied to our own base dir: it must be one of shm.allowed_base_dirs or below
+ * one (compared lexically; the config loader canonicalises). An empty list means "only base_dir" (§17 default). */
+static int tp_driver_base_dir_allowed(const tp_driver_config_t *config)
+{
+    if (0 == config->allowed_base_dir_count)
+    {
+        return 0;
+    }
+    for (size_t i = 0; i < config->allowed_base_dir_count && i < TP_DRIVER_MAX_ALLOWED_DIRS; i++)
+    {
+        const char *allowed = config->allowed_base_dirs[i];
+        size_t len = strlen(allowed);
+        while (len > 1 && '/' == allowed[len - 1])
+        {
+            len--;
+        }
+        if (len > 0 && 0 == strncmp(config->base_dir, allowed, len) &&
+            ('\0' == config->base_dir[len] || '/' == config->base_dir[len] || 1 == len))
+        {
+            return 0;
+        }
+    }
+    TP_SET_ERR(TP_ERR_PATH, "shm.base_dir %s is not inside any of the %zu shm.allowed_base_dirs", config->base_dir,
+               config->allowed_base_dir_count);
+    return -1;
+}
+
 static void tp_driver_core_free(tp_driver_core_t *core)
 {
     for (size_t i = 0; i < core->stream_count; i++)
@@ -115,6 +142,11 @@ int tp_driver_core_start(tp_driver_core_t **out, const tp_driver_core_context_t 
     if (0 == core->config.permissions_mode || 0 != (core->config.permissions_mode & ~07777U))
     {
         TP_SET_ERR(EINVAL, "shm.permissions_mode 0%o is not a file mode", core->config.permissions_mode);
+        tp_driver_core_free(core);
+        return -1;
+    }
+    if (tp_driver_base_dir_allowed(&core->config) < 0)
+    {
         tp_driver_core_free(core);
         return -1;
     }

@@ -1122,6 +1122,34 @@ static void test_mlock_policy(void **state)
     }
 }
 
+static void test_bad_layout_and_base_dir(void **state)
+{
+    fixture_t *f = *state;
+    f->config.profiles[0].pools[1].stride_bytes = 5000; /* not a power of two: bypasses validation on purpose */
+    f->config.permissions_mode = 0640;
+    start_core(f);
+    attach_resp_t r;
+    attach(f, &r, 1, STATIC_STREAM, 10, 1, 1);
+    assert_error_response(&r, 2);
+    assert_non_null(strstr(r.error, "pool 7"));
+    char dir[PATH_MAX];
+    instance_dir(f, STATIC_STREAM, dir, sizeof(dir));
+    struct stat st;
+    assert_int_equal(0, lstat(dir, &st));
+    assert_int_equal(0750, st.st_mode & 07777); /* group may read: r-x on directories */
+    tp_driver_core_close(f->core);
+    f->core = NULL;
+    /* A base dir outside shm.allowed_base_dirs fails the start. */
+    snprintf(f->config.allowed_base_dirs[0], sizeof(f->config.allowed_base_dirs[0]), "/dev/shm/elsewhere");
+    tp_driver_core_context_t ctx;
+    memset(&ctx, 0, sizeof(ctx));
+    ctx.config = &f->config;
+    tp_driver_core_t *core = NULL;
+    assert_int_equal(-1, tp_driver_core_start(&core, &ctx));
+    assert_null(core);
+    assert_non_null(strstr(tp_errmsg(), "allowed_base_dirs"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1141,6 +1169,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_epoch_gc, setup, teardown),
         cmocka_unit_test_setup_teardown(test_driver_gc_after_bumps_and_close, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mlock_policy, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bad_layout_and_base_dir, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
