@@ -1148,6 +1148,11 @@ static void test_bad_layout_and_base_dir(void **state)
     assert_int_equal(-1, tp_driver_core_start(&core, &ctx));
     assert_null(core);
     assert_non_null(strstr(tp_errmsg(), "allowed_base_dirs"));
+    /* An instance id that is not one safe path component fails the start too. */
+    snprintf(f->config.allowed_base_dirs[0], sizeof(f->config.allowed_base_dirs[0]), "%s", f->dir);
+    snprintf(f->config.instance_id, sizeof(f->config.instance_id), "bad/id");
+    assert_int_equal(-1, tp_driver_core_start(&core, &ctx));
+    assert_null(core);
 }
 
 int main(void)
