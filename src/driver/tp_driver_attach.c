@@ -76,8 +76,8 @@ static tp_driver_stream_t *tp_driver_attach_stream(tp_driver_core_t *core, const
     uint32_t stream_id = req->stream_id;
     if (0 == stream_id)
     {
-        /* Lowest free id of the range. */
-        for (uint64_t id = range->first; id <= range->last; id++)
+        /* Lowest free id of the range (0 is never a stream id: it asks for an allocation). */
+        for (uint64_t id = 0 == range->first ? 1 : range->first; id <= range->last; id++)
         {
             if (NULL == tp_driver_stream_find(core, (uint32_t)id))
             {
