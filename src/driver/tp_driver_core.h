@@ -8,8 +8,9 @@
  *
  * The core owns every region file: per stream <base>/<namespace>/<instance_id>.stream-<id>/epoch-<E>/
  * {header.ring,payload-<pool>.pool}, created with the configured permissions_mode, prefaulted / mlocked per
- * policy. Epochs never go backwards across restarts: a stream's first epoch is one more than the highest
- * epoch-<E> directory found on disk.
+ * policy. Epochs never go backwards across restarts: a stream's first epoch is the larger of one more than the
+ * highest epoch-<E> directory found on disk and CLOCK_REALTIME in microseconds. Decisions the spec leaves open
+ * are listed in docs/driver_core.md.
  */
 #ifndef TENSORPOOL_TP_DRIVER_CORE_H
 #define TENSORPOOL_TP_DRIVER_CORE_H
@@ -96,8 +97,8 @@ void tp_driver_core_begin_shutdown(tp_driver_core_t *core, uint8_t reason, const
 
 tp_driver_state_t tp_driver_core_state(const tp_driver_core_t *core);
 
-/* Unmap and remove every region file of the current epochs (keeps the newest epoch directory of each stream as
- * the marker the next start counts from). Safe with NULL. */
+/* Unmap and remove every region file and epoch directory of every stream (a clean shutdown leaves nothing; the
+ * realtime seed keeps the next start's epochs higher). Frees the core. Safe with NULL. */
 int tp_driver_core_close(tp_driver_core_t *core);
 
 const tp_driver_counters_t *tp_driver_core_counters(const tp_driver_core_t *core);
