@@ -80,6 +80,35 @@ typedef enum tp_client_mode_en
     TP_CLIENT_MODE_AGENT = 1,   /* the Aeron client conductor runs on its own thread */
 } tp_client_mode_t;
 
+/*
+ * Lease state of a producer or consumer in driver mode (tp_context_set_shm_driver): the driver-client states of
+ * driver model spec v1.0 §4.12.1. In standalone mode an object stays TP_LEASE_UNATTACHED.
+ *
+ * - TP_LEASE_UNATTACHED: no lease (standalone mode, before the first attach, or after close).
+ * - TP_LEASE_ATTACHING:  ShmAttachRequest sent, waiting for the response (attach timeout applies).
+ * - TP_LEASE_ATTACHED:   lease granted and every rule of §4.2 checked; keepalives are sent from the object's poll.
+ * - TP_LEASE_DETACHING:  ShmDetachRequest sent on close; waiting briefly for ShmDetachResponse.
+ * - TP_LEASE_BACKOFF:    attach rejected, timed out, invalid (fail closed), revoked or driver shut down: regions
+ *                        are unmapped and the attach is retried after an exponential, bounded delay.
+ */
+typedef enum tp_lease_state_en
+{
+    TP_LEASE_UNATTACHED = 0,
+    TP_LEASE_ATTACHING = 1,
+    TP_LEASE_ATTACHED = 2,
+    TP_LEASE_DETACHING = 3,
+    TP_LEASE_BACKOFF = 4,
+} tp_lease_state_t;
+
+/*
+ * Called from the object's poll (or blocking start/close) thread on every lease state change. reason is a short
+ * text (the driver's errorMessage for a rejection, or what went wrong), valid for the call only.
+ */
+typedef void (*tp_lease_state_fn)(void *clientd, tp_lease_state_t from, tp_lease_state_t to, const char *reason);
+
+/* "UNATTACHED", "ATTACHING", ... ("UNKNOWN" for anything else). */
+const char *tp_lease_state_name(tp_lease_state_t state);
+
 /* ---- context ---- */
 
 /*
