@@ -170,6 +170,22 @@ int tp_context_set_idle_strategy(tp_context_t *ctx, const char *name);
 /* How long tp_producer_start() / tp_consumer_start() wait for their Aeron streams (ms). */
 int tp_context_set_start_timeout_ms(tp_context_t *ctx, uint64_t timeout_ms);
 
+/*
+ * Driver mode (driver model spec v1.0): instead of creating their own regions (standalone mode, the default),
+ * producers and consumers attach through an SHM driver listening on the context's channel + control stream id.
+ * The driver grants a lease naming the regions; the object maps them after the usual containment checks (the
+ * allowed dirs must cover the driver's base dir), sends keepalives from its poll, and on revocation, expiry or
+ * driver shutdown stops using the regions and reattaches with a bounded exponential backoff (100 ms .. 2 s). The
+ * lease state is reported through the tp_lease_state_fn of the producer / consumer config. Explicit only: no
+ * environment variable switches it on.
+ */
+int tp_context_set_shm_driver(tp_context_t *ctx, bool enabled);
+bool tp_context_get_shm_driver(const tp_context_t *ctx);
+/* How long an attach waits for ShmAttachResponse before backing off and retrying (default 2 s). */
+int tp_context_set_driver_attach_timeout_ns(tp_context_t *ctx, uint64_t timeout_ns);
+/* ShmLeaseKeepalive cadence, sent from the object's poll (default 1 s). */
+int tp_context_set_driver_keepalive_interval_ns(tp_context_t *ctx, uint64_t interval_ns);
+
 /* ---- client ---- */
 
 /* Connect to the media driver in the context's Aeron dir. ctx is copied; it may be closed afterwards. */
