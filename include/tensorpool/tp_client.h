@@ -80,6 +80,35 @@ typedef enum tp_client_mode_en
     TP_CLIENT_MODE_AGENT = 1,   /* the Aeron client conductor runs on its own thread */
 } tp_client_mode_t;
 
+/*
+ * Lease state of a producer or consumer in driver mode (tp_context_set_shm_driver): the driver-client states of
+ * driver model spec v1.0 §4.12.1. In standalone mode an object stays TP_LEASE_UNATTACHED.
+ *
+ * - TP_LEASE_UNATTACHED: no lease (standalone mode, before the first attach, or after close).
+ * - TP_LEASE_ATTACHING:  ShmAttachRequest sent, waiting for the response (attach timeout applies).
+ * - TP_LEASE_ATTACHED:   lease granted and every rule of §4.2 checked; keepalives are sent from the object's poll.
+ * - TP_LEASE_DETACHING:  ShmDetachRequest sent on close; waiting briefly for ShmDetachResponse.
+ * - TP_LEASE_BACKOFF:    attach rejected, timed out, invalid (fail closed), revoked or driver shut down: regions
+ *                        are unmapped and the attach is retried after an exponential, bounded delay.
+ */
+typedef enum tp_lease_state_en
+{
+    TP_LEASE_UNATTACHED = 0,
+    TP_LEASE_ATTACHING = 1,
+    TP_LEASE_ATTACHED = 2,
+    TP_LEASE_DETACHING = 3,
+    TP_LEASE_BACKOFF = 4,
+} tp_lease_state_t;
+
+/*
+ * Called from the object's poll (or blocking start/close) thread on every lease state change. reason is a short
+ * text (the driver's errorMessage for a rejection, or what went wrong), valid for the call only.
+ */
+typedef void (*tp_lease_state_fn)(void *clientd, tp_lease_state_t from, tp_lease_state_t to, const char *reason);
+
+/* "UNATTACHED", "ATTACHING", ... ("UNKNOWN" for anything else). */
+const char *tp_lease_state_name(tp_lease_state_t state);
+
 /* ---- context ---- */
 
 /*
@@ -140,6 +169,22 @@ tp_client_mode_t tp_context_get_client_mode(const tp_context_t *ctx);
 int tp_context_set_idle_strategy(tp_context_t *ctx, const char *name);
 /* How long tp_producer_start() / tp_consumer_start() wait for their Aeron streams (ms). */
 int tp_context_set_start_timeout_ms(tp_context_t *ctx, uint64_t timeout_ms);
+
+/*
+ * Driver mode (driver model spec v1.0): instead of creating their own regions (standalone mode, the default),
+ * producers and consumers attach through an SHM driver listening on the context's channel + control stream id.
+ * The driver grants a lease naming the regions; the object maps them after the usual containment checks (the
+ * allowed dirs must cover the driver's base dir), sends keepalives from its poll, and on revocation, expiry or
+ * driver shutdown stops using the regions and reattaches with a bounded exponential backoff (100 ms .. 2 s). The
+ * lease state is reported through the tp_lease_state_fn of the producer / consumer config. Explicit only: no
+ * environment variable switches it on.
+ */
+int tp_context_set_shm_driver(tp_context_t *ctx, bool enabled);
+bool tp_context_get_shm_driver(const tp_context_t *ctx);
+/* How long an attach waits for ShmAttachResponse before backing off and retrying (default 2 s). */
+int tp_context_set_driver_attach_timeout_ns(tp_context_t *ctx, uint64_t timeout_ns);
+/* ShmLeaseKeepalive cadence, sent from the object's poll (default 1 s). */
+int tp_context_set_driver_keepalive_interval_ns(tp_context_t *ctx, uint64_t interval_ns);
 
 /* ---- client ---- */
 

@@ -81,6 +81,13 @@ typedef struct tp_consumer_config_stct
     tp_consumer_progress_handler_t on_progress;
     tp_consumer_config_handler_t on_config; /* a ConsumerConfig was applied */
     void *clientd;
+
+    /* Driver mode only (tp_context_set_shm_driver): the consumer attaches as CONSUMER with clientId = consumer_id
+     * and publish mode REQUIRE_EXISTING, maps the regions the driver names, then follows the driver's announces.
+     * on_lease_state reports every lease state change (NULL: none). While the lease is not ATTACHED nothing is
+     * mapped and no frame is delivered. */
+    tp_lease_state_fn on_lease_state;
+    void *lease_clientd;
 } tp_consumer_config_t;
 
 typedef struct tp_consumer_transport_counters_stct
@@ -94,6 +101,14 @@ typedef struct tp_consumer_transport_counters_stct
     uint64_t images_unavailable;
     uint64_t consumer_subscriptions_opened; /* per-consumer descriptor / control subscriptions */
     uint64_t consumer_subscriptions_closed;
+    /* Driver mode: leases granted, attach failures (rejections, timeouts, invalid responses, mapping failures),
+     * revocations seen (own lease or the stream's producer lease), reattaches, keepalives and driver shutdowns. */
+    uint64_t lease_attaches;
+    uint64_t lease_attach_failures;
+    uint64_t lease_revocations;
+    uint64_t lease_reattaches;
+    uint64_t lease_keepalives_sent;
+    uint64_t lease_driver_shutdowns;
 } tp_consumer_transport_counters_t;
 
 void tp_consumer_config_init(tp_consumer_config_t *config);
@@ -118,6 +133,8 @@ int tp_consumer_start(tp_consumer_t **consumer, tp_client_t *client, const tp_co
 int tp_consumer_poll(tp_consumer_t *consumer, tp_consumer_frame_handler_t on_frame, void *clientd, int fragment_limit);
 
 bool tp_consumer_is_mapped(const tp_consumer_t *consumer);
+/* Driver mode: the lease state (TP_LEASE_UNATTACHED in standalone mode). */
+tp_lease_state_t tp_consumer_lease_state(const tp_consumer_t *consumer);
 uint64_t tp_consumer_epoch(const tp_consumer_t *consumer);
 const tp_consumer_counters_t *tp_consumer_counters(const tp_consumer_t *consumer);
 const tp_consumer_transport_counters_t *tp_consumer_transport_counters(const tp_consumer_t *consumer);
@@ -130,7 +147,8 @@ int tp_consumer_meta_attribute(const tp_consumer_t *consumer, size_t index, tp_c
 /* The core, for advanced use. */
 tp_consumer_core_t *tp_consumer_core(tp_consumer_t *consumer);
 
-/* Close subscriptions and publications and unmap. Safe with NULL. */
+/* Close subscriptions and publications and unmap (driver mode: detach first, waiting briefly for the driver's
+ * answer). Safe with NULL. */
 int tp_consumer_close(tp_consumer_t *consumer);
 
 #ifdef __cplusplus

@@ -181,6 +181,9 @@ int tp_consumer_core_do_work(tp_consumer_core_t *core, uint64_t now_ns);
 bool tp_consumer_frame_is_intact(const tp_consumer_frame_t *frame);
 
 bool tp_consumer_core_is_mapped(const tp_consumer_core_t *core);
+/* Drop the current mapping now (driver mode: lease lost or producer revoked). Frames in flight are dropped with it;
+ * the next acceptable ShmPoolAnnounce maps again. No-op when unmapped. */
+void tp_consumer_core_unmap(tp_consumer_core_t *core);
 uint64_t tp_consumer_core_epoch(const tp_consumer_core_t *core);
 const tp_consumer_counters_t *tp_consumer_core_counters(const tp_consumer_core_t *core);
 const tp_consumer_assignment_t *tp_consumer_core_assignment(const tp_consumer_core_t *core);

@@ -70,6 +70,16 @@ typedef struct tp_producer_config_stct
     uint64_t progress_bytes_default;
     uint64_t progress_interval_floor_ns;
     uint64_t progress_bytes_floor;
+
+    /* Driver mode only (tp_context_set_shm_driver): the producer attaches as PRODUCER with clientId = producer_id
+     * and maps the regions the driver grants; header_nslots, pools, namespace, instance and require_hugepages above
+     * are then ignored (the driver's lease decides them). Publish mode EXISTING_OR_CREATE unless
+     * driver_require_existing. While the lease is not ATTACHED (attaching, revoked, expired, driver gone) claims
+     * and offers return TP_PRODUCER_NOT_ATTACHED; after a reattach the producer resumes on the new epoch and its
+     * sequence numbers continue. on_lease_state reports every lease state change (NULL: none). */
+    bool driver_require_existing;
+    tp_lease_state_fn on_lease_state;
+    void *lease_clientd;
 } tp_producer_config_t;
 
 typedef struct tp_producer_transport_counters_stct
@@ -80,6 +90,14 @@ typedef struct tp_producer_transport_counters_stct
     uint64_t consumer_publications_opened;
     uint64_t consumer_publications_closed;
     uint64_t fragments_received; /* control / QoS fragments fed to the core */
+    /* Driver mode: leases granted, attach failures (rejections, timeouts, invalid responses, mapping failures),
+     * revocations of our lease, reattaches, keepalives sent and driver shutdowns seen. */
+    uint64_t lease_attaches;
+    uint64_t lease_attach_failures;
+    uint64_t lease_revocations;
+    uint64_t lease_reattaches;
+    uint64_t lease_keepalives_sent;
+    uint64_t lease_driver_shutdowns;
 } tp_producer_transport_counters_t;
 
 void tp_producer_config_init(tp_producer_config_t *config);
@@ -97,7 +115,8 @@ int tp_producer_add_async(tp_async_add_producer_t **async, tp_client_t *client, 
  */
 int tp_producer_add_poll(tp_producer_t **producer, tp_async_add_producer_t *async);
 
-/* Blocking convenience: add_async + poll until ready or the context's start timeout. 0 / -1. */
+/* Blocking convenience: add_async + poll until ready (driver mode: until attached) or the context's start timeout.
+ * 0 / -1. */
 int tp_producer_start(tp_producer_t **producer, tp_client_t *client, const tp_producer_config_t *config);
 
 /* Copy a whole frame in (claim + memcpy + commit). Returns a tp_producer_status_t. */
@@ -128,6 +147,8 @@ uint32_t tp_producer_meta_version(const tp_producer_t *producer);
 int tp_producer_poll(tp_producer_t *producer, int fragment_limit);
 
 uint64_t tp_producer_epoch(const tp_producer_t *producer);
+/* Driver mode: the lease state (TP_LEASE_UNATTACHED in standalone mode). */
+tp_lease_state_t tp_producer_lease_state(const tp_producer_t *producer);
 uint64_t tp_producer_next_seq(const tp_producer_t *producer);
 size_t tp_producer_consumer_count(const tp_producer_t *producer);
 /* Per-consumer streams granted to consumer_id (false when it has none or is unknown). */
@@ -141,7 +162,8 @@ const char *tp_producer_header_path(const tp_producer_t *producer);
 /* The core, for advanced use (e.g. tp_producer_core_progress_policy()). */
 tp_producer_core_t *tp_producer_core(tp_producer_t *producer);
 
-/* Close the Aeron streams and remove the regions. Safe with NULL. */
+/* Close the Aeron streams and remove the regions (driver mode: unmap, detach and wait briefly for the answer; the
+ * files are the driver's). Safe with NULL. */
 int tp_producer_close(tp_producer_t *producer);
 
 #ifdef __cplusplus

@@ -40,6 +40,7 @@ typedef enum tp_producer_status_en
     TP_PRODUCER_BAD_TENSOR = -4,    /* the tensor description fails the §8.2 layout rules */
     TP_PRODUCER_BACK_PRESSURE = -5, /* the frame is committed but the sink refused a descriptor */
     TP_PRODUCER_BAD_ARGUMENT = -6,
+    TP_PRODUCER_NOT_ATTACHED = -7, /* driver mode: no lease (attaching, revoked, backing off): nothing written */
 } tp_producer_status_t;
 
 typedef struct tp_producer_pool_config_stct
@@ -96,6 +97,25 @@ typedef struct tp_producer_context_stct
 
 typedef struct tp_producer_core_stct tp_producer_core_t;
 
+/*
+ * Driver mode: the regions a lease named (driver model spec v1.0 §4.2), for tp_producer_core_start_attached().
+ * The files are the driver's; the producer maps them read-write after the consumers' §15.21a.5 containment checks
+ * against allowed_dirs, validates every superblock against these values, never unlinks them and never emits
+ * ShmPoolAnnounce (the driver does, §8). Pools and header_nslots here replace those of the context.
+ */
+typedef struct tp_producer_attached_stct
+{
+    uint64_t epoch;
+    uint32_t header_nslots;
+    const char *header_uri;
+    tp_producer_pool_config_t pools[TP_PRODUCER_MAX_POOLS];
+    const char *pool_uris[TP_PRODUCER_MAX_POOLS];
+    size_t pool_count;
+    const char *const *allowed_dirs;
+    size_t allowed_dir_count;
+    uint64_t first_seq; /* sequence numbers continue across reattaches */
+} tp_producer_attached_t;
+
 /* A zero-copy claim: write up to capacity bytes at payload, then commit or abort. */
 typedef struct tp_producer_claim_stct
 {
@@ -142,6 +162,10 @@ int tp_producer_core_start(tp_producer_core_t **core, const tp_producer_context_
 
 /* Unmap and unlink the regions. Safe with NULL. */
 int tp_producer_core_close(tp_producer_core_t *core);
+
+/* Start on regions granted by the SHM driver instead of creating them. 0, or -1 with the error naming the region. */
+int tp_producer_core_start_attached(tp_producer_core_t **core, const tp_producer_context_t *ctx,
+                                    const tp_producer_attached_t *attached);
 
 uint64_t tp_producer_core_epoch(const tp_producer_core_t *core);
 uint64_t tp_producer_core_next_seq(const tp_producer_core_t *core);

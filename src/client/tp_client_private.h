@@ -47,6 +47,11 @@ struct tp_context_stct
     tp_client_mode_t mode;
     tp_idle_kind_t idle_kind;
     uint64_t start_timeout_ms;
+
+    /* Driver mode (driver model spec v1.0): attach through the SHM driver on the control stream. */
+    bool shm_driver;
+    uint64_t driver_attach_timeout_ns;
+    uint64_t driver_keepalive_interval_ns;
 };
 
 struct tp_client_stct

@@ -8,7 +8,10 @@
 #include <string.h>
 
 #include "client/tp_client_private.h"
+#include "client/tp_driver_client.h"
 #include "common/tp_atomic.h"
+#include "control/tp_control_message.h"
+#include "shm_tensorpool_control/shmPoolAnnounce.h"
 #include "tensorpool/tp_consumer.h"
 
 #define TP_CONSUMER_SHARED_SUBS 4 /* descriptor, control, QoS, metadata: index = kind - 1 */
@@ -52,6 +55,10 @@ struct tp_consumer_stct
     volatile int64_t join_time_ns;
     bool join_time_applied;
     tp_consumer_transport_counters_t transport;
+
+    tp_driver_client_t *driver; /* driver mode only */
+    uint64_t driver_epoch;      /* highest epoch reported to the driver client */
+    uint8_t announce_buffer[8192];
 };
 
 struct tp_async_add_consumer_stct
@@ -113,6 +120,21 @@ static void tp_consumer_on_fragment(void *clientd, const uint8_t *buffer, size_t
     tp_consumer_sub_t *sub = clientd;
     tp_consumer_t *c = sub->consumer;
     c->transport.messages_received++;
+    if (NULL != c->driver && sub->stream_id == c->client->ctx.control_stream_id &&
+        0 == strcmp(sub->channel, c->client->ctx.channel))
+    {
+        if (tp_driver_client_on_message(c->driver, buffer, length, tp_client_now_ns(c->client)) > 0)
+        {
+            return;
+        }
+        /* Without a lease the regions must not be used (§4.7): the driver's announces wait for the next attach. */
+        tp_control_header_t hdr;
+        if (TP_LEASE_ATTACHED != tp_driver_client_state(c->driver) &&
+            TP_CONTROL_PEEK_OK == tp_control_peek(buffer, length, &hdr))
+        {
+            return;
+        }
+    }
     tp_consumer_core_on_message(c->core, sub->kind, buffer, length);
 }
 
@@ -233,6 +255,27 @@ static int tp_consumer_sub_poll_add(tp_consumer_sub_t *sub)
 
 static void tp_consumer_release(tp_consumer_t *c)
 {
+    if (NULL != c->driver)
+    {
+        /* Best effort: give the lease back and wait briefly for the answer (§4.9). */
+        tp_driver_client_detach(c->driver, tp_client_now_ns(c->client));
+        while (TP_LEASE_DETACHING == tp_driver_client_state(c->driver))
+        {
+            tp_client_wait_step(c->client, 0);
+            tp_consumer_sub_t *sub = &c->subs[TP_STREAM_CONTROL - 1];
+            if (sub->alias >= 0)
+            {
+                sub = &c->subs[sub->alias];
+            }
+            if (NULL != sub->subscription)
+            {
+                aeron_subscription_poll(sub->subscription, aeron_fragment_assembler_handler, sub->assembler, 10);
+            }
+            tp_driver_client_poll(c->driver, tp_client_now_ns(c->client));
+        }
+        tp_driver_client_close(c->driver);
+        c->driver = NULL;
+    }
     tp_consumer_core_close(c->core);
     for (int i = 0; i < TP_CONSUMER_SHARED_SUBS; i++)
     {
@@ -310,6 +353,147 @@ static void tp_consumer_build_core_context(tp_consumer_t *c)
     k->handler_clientd = c;
 }
 
+/* The driver client's transport: one offer on the control publication; any refusal (not connected included) is a
+ * failure so attach and keepalive retries stay the driver client's decision. */
+static int tp_consumer_driver_send(void *clientd, const uint8_t *buffer, size_t length)
+{
+    tp_consumer_t *c = clientd;
+    aeron_publication_t *pub = c->pubs[0].publication;
+    if (NULL == pub)
+    {
+        return -1;
+    }
+    int64_t rc = aeron_publication_offer(pub, buffer, length, NULL, NULL);
+    return rc < 0 ? -1 : 0;
+}
+
+/* The lease as the ShmPoolAnnounce the core already knows how to validate and map (producerId 0, MONOTONIC now). */
+static size_t tp_consumer_driver_announce(tp_consumer_t *c, const tp_driver_lease_t *lease)
+{
+    struct shm_tensorpool_control_shmPoolAnnounce msg;
+    struct shm_tensorpool_control_messageHeader hdr;
+    char *buffer = (char *)c->announce_buffer;
+    if (NULL ==
+        shm_tensorpool_control_shmPoolAnnounce_wrap_and_apply_header(&msg, buffer, 0, sizeof(c->announce_buffer), &hdr))
+    {
+        return 0;
+    }
+    shm_tensorpool_control_shmPoolAnnounce_set_streamId(&msg, lease->stream_id);
+    shm_tensorpool_control_shmPoolAnnounce_set_producerId(&msg, 0);
+    shm_tensorpool_control_shmPoolAnnounce_set_epoch(&msg, lease->epoch);
+    shm_tensorpool_control_shmPoolAnnounce_set_announceTimestampNs(&msg, tp_client_now_ns(c->client));
+    shm_tensorpool_control_shmPoolAnnounce_set_announceClockDomain(&msg, shm_tensorpool_control_clockDomain_MONOTONIC);
+    shm_tensorpool_control_shmPoolAnnounce_set_layoutVersion(&msg, lease->layout_version);
+    shm_tensorpool_control_shmPoolAnnounce_set_headerNslots(&msg, lease->header_nslots);
+    shm_tensorpool_control_shmPoolAnnounce_set_headerSlotBytes(&msg, lease->header_slot_bytes);
+    struct shm_tensorpool_control_shmPoolAnnounce_payloadPools group;
+    if (NULL ==
+        shm_tensorpool_control_shmPoolAnnounce_payloadPools_set_count(&msg, &group, (uint16_t)lease->pool_count))
+    {
+        return 0;
+    }
+    for (size_t i = 0; i < lease->pool_count; i++)
+    {
+        const tp_driver_pool_t *pool = &lease->pools[i];
+        if (NULL == shm_tensorpool_control_shmPoolAnnounce_payloadPools_next(&group))
+        {
+            return 0;
+        }
+        shm_tensorpool_control_shmPoolAnnounce_payloadPools_set_poolId(&group, pool->pool_id);
+        shm_tensorpool_control_shmPoolAnnounce_payloadPools_set_poolNslots(&group, pool->nslots);
+        shm_tensorpool_control_shmPoolAnnounce_payloadPools_set_strideBytes(&group, pool->stride_bytes);
+        if (NULL == shm_tensorpool_control_shmPoolAnnounce_payloadPools_put_regionUri(&group, pool->uri,
+                                                                                      (uint32_t)strlen(pool->uri)))
+        {
+            return 0;
+        }
+    }
+    if (NULL == shm_tensorpool_control_shmPoolAnnounce_put_headerRegionUri(&msg, lease->header_uri,
+                                                                           (uint32_t)strlen(lease->header_uri)))
+    {
+        return 0;
+    }
+    return TP_CONTROL_HEADER_LENGTH + (size_t)shm_tensorpool_control_shmPoolAnnounce_encoded_length(&msg);
+}
+
+static void tp_consumer_driver_event(void *clientd, tp_driver_client_event_t event, const char *reason)
+{
+    tp_consumer_t *c = clientd;
+    uint64_t now = tp_client_now_ns(c->client);
+    switch (event)
+    {
+        case TP_DRIVER_CLIENT_EVENT_ATTACHED:
+        {
+            const tp_driver_lease_t *lease = tp_driver_client_lease(c->driver);
+            size_t length = tp_consumer_driver_announce(c, lease);
+            if (length > 0)
+            {
+                tp_consumer_core_on_message(c->core, TP_STREAM_CONTROL, c->announce_buffer, length);
+            }
+            if (0 == length || !tp_consumer_core_is_mapped(c->core) || tp_consumer_core_epoch(c->core) != lease->epoch)
+            {
+                /* §4.7a: regions that fail the wire checks are never used; hand the lease back and retry. */
+                char why[TP_CONSUMER_ERROR_MAX + 64];
+                snprintf(why, sizeof(why), "regions of epoch %llu not mapped: %s", (unsigned long long)lease->epoch,
+                         tp_consumer_core_last_error(c->core));
+                tp_client_log(c->client, TP_LOG_WARN, "consumer %u: %s", c->config.consumer_id, why);
+                tp_consumer_core_unmap(c->core);
+                tp_driver_client_fail(c->driver, now, why);
+                return;
+            }
+            c->driver_epoch = lease->epoch;
+            tp_client_log(c->client, TP_LOG_INFO, "consumer %u: attached, lease %llu, epoch %llu",
+                          c->config.consumer_id, (unsigned long long)lease->lease_id, (unsigned long long)lease->epoch);
+            return;
+        }
+        case TP_DRIVER_CLIENT_EVENT_LEASE_LOST:
+        case TP_DRIVER_CLIENT_EVENT_PRODUCER_REVOKED:
+            /* Own lease gone: stop using the regions now. Producer revoked: its epoch is over; remap on the
+             * epoch-bumped announce (the driver client times the wait). */
+            tp_consumer_core_unmap(c->core);
+            tp_client_log(c->client, TP_LOG_INFO, "consumer %u: %s", c->config.consumer_id, reason);
+            return;
+    }
+}
+
+static void tp_consumer_driver_counters(tp_consumer_t *c)
+{
+    const tp_driver_client_counters_t *d = tp_driver_client_counters(c->driver);
+    c->transport.lease_attaches = d->attaches;
+    c->transport.lease_attach_failures = d->attach_failures;
+    c->transport.lease_revocations = d->revocations;
+    c->transport.lease_reattaches = d->reattaches;
+    c->transport.lease_keepalives_sent = d->keepalives_sent;
+    c->transport.lease_driver_shutdowns = d->driver_shutdowns;
+}
+
+static int tp_consumer_driver_open(tp_consumer_t *c)
+{
+    const tp_context_t *ctx = &c->client->ctx;
+    tp_driver_client_config_t dcfg;
+    tp_driver_client_config_init(&dcfg);
+    dcfg.client_id = c->config.consumer_id;
+    dcfg.stream_id = c->config.stream_id;
+    dcfg.role = TP_DRIVER_ROLE_CONSUMER;
+    dcfg.publish_mode = TP_DRIVER_PUBLISH_REQUIRE_EXISTING;
+    dcfg.expected_layout_version = c->config.layout_version;
+    dcfg.attach_timeout_ns = ctx->driver_attach_timeout_ns;
+    dcfg.keepalive_interval_ns = ctx->driver_keepalive_interval_ns;
+    dcfg.announce_period_ns = ctx->announce_interval_ns;
+    dcfg.send = tp_consumer_driver_send;
+    dcfg.send_clientd = c;
+    dcfg.on_event = tp_consumer_driver_event;
+    dcfg.event_clientd = c;
+    dcfg.on_state = c->config.on_lease_state;
+    dcfg.state_clientd = c->config.lease_clientd;
+    if (tp_driver_client_init(&c->driver, &dcfg) < 0)
+    {
+        TP_APPEND_ERR("consumer %u: driver mode", c->config.consumer_id);
+        return -1;
+    }
+    return 0;
+}
+
 int tp_consumer_add_async(tp_async_add_consumer_t **async, tp_client_t *client, const tp_consumer_config_t *config)
 {
     if (NULL == async || NULL == client || NULL == config)
@@ -373,6 +557,10 @@ int tp_consumer_add_async(tp_async_add_consumer_t **async, tp_client_t *client, 
             goto fail;
         }
     }
+    if (ctx->shm_driver && tp_consumer_driver_open(c) < 0)
+    {
+        goto fail;
+    }
     *async = a;
     return 0;
 
@@ -426,8 +614,12 @@ int tp_consumer_add_poll(tp_consumer_t **consumer, tp_async_add_consumer_t *asyn
     {
         return 0;
     }
-    tp_client_log(c->client, TP_LOG_INFO, "consumer %u: following stream %u", c->config.consumer_id,
-                  c->config.stream_id);
+    tp_client_log(c->client, TP_LOG_INFO, "consumer %u: following stream %u%s", c->config.consumer_id,
+                  c->config.stream_id, NULL != c->driver ? " through the SHM driver" : "");
+    if (NULL != c->driver)
+    {
+        (void)tp_driver_client_attach(c->driver, tp_client_now_ns(c->client)); /* a refused send is retried by poll */
+    }
     free(async);
     *consumer = c;
     return 1;
@@ -553,9 +745,19 @@ int tp_consumer_poll(tp_consumer_t *consumer, tp_consumer_frame_handler_t on_fra
         }
     }
     size_t limit = fragment_limit > 0 ? (size_t)fragment_limit : 10;
+    int work = 0;
+    if (NULL != c->driver)
+    {
+        /* Lease timers before any frame: a lease lost here unmaps before descriptors are read in this poll. */
+        work += tp_driver_client_poll(c->driver, tp_client_now_ns(c->client));
+        if (TP_LEASE_ATTACHED != tp_driver_client_state(c->driver))
+        {
+            tp_consumer_core_unmap(c->core); /* never mapped without a lease */
+        }
+    }
     /* Duties first: a producer found stale is unmapped before, never after, frames are handed over in this poll,
      * so views stay valid until the next poll. */
-    int work = tp_consumer_core_do_work(c->core, tp_client_now_ns(c->client));
+    work += tp_consumer_core_do_work(c->core, tp_client_now_ns(c->client));
     /* Control before descriptors: an announce or ConsumerConfig changes how the descriptors that follow are read. */
     static const int order[TP_CONSUMER_SHARED_SUBS] = {TP_STREAM_CONTROL - 1, TP_STREAM_METADATA - 1, TP_STREAM_QOS - 1,
                                                        TP_STREAM_DESCRIPTOR - 1};
@@ -576,7 +778,22 @@ int tp_consumer_poll(tp_consumer_t *consumer, tp_consumer_frame_handler_t on_fra
         c->config_changed = false;
         work += tp_consumer_reconcile_own(c);
     }
+    if (NULL != c->driver)
+    {
+        if (TP_LEASE_ATTACHED == tp_driver_client_state(c->driver) && tp_consumer_core_is_mapped(c->core) &&
+            tp_consumer_core_epoch(c->core) > c->driver_epoch)
+        {
+            c->driver_epoch = tp_consumer_core_epoch(c->core);
+            tp_driver_client_on_epoch(c->driver, c->driver_epoch);
+        }
+        tp_consumer_driver_counters(c);
+    }
     return work;
+}
+
+tp_lease_state_t tp_consumer_lease_state(const tp_consumer_t *consumer)
+{
+    return NULL == consumer->driver ? TP_LEASE_UNATTACHED : tp_driver_client_state(consumer->driver);
 }
 
 bool tp_consumer_is_mapped(const tp_consumer_t *consumer)

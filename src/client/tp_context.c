@@ -78,6 +78,9 @@ int tp_context_init(tp_context_t **ctx)
     c->mode = TP_CLIENT_MODE_INVOKER;
     c->idle_kind = TP_IDLE_BACKOFF;
     c->start_timeout_ms = 10000;
+    c->shm_driver = false;
+    c->driver_attach_timeout_ns = UINT64_C(2000000000);
+    c->driver_keepalive_interval_ns = UINT64_C(1000000000);
     *ctx = c;
     return 0;
 }
@@ -349,4 +352,30 @@ int tp_context_set_idle_strategy(tp_context_t *ctx, const char *name)
 int tp_context_set_start_timeout_ms(tp_context_t *ctx, uint64_t timeout_ms)
 {
     return tp_context_set_interval(&ctx->start_timeout_ms, timeout_ms, "start timeout");
+}
+
+int tp_context_set_shm_driver(tp_context_t *ctx, bool enabled)
+{
+    if (NULL == ctx)
+    {
+        TP_SET_ERR(EINVAL, "tp_context_set_shm_driver: ctx is NULL");
+        return -1;
+    }
+    ctx->shm_driver = enabled;
+    return 0;
+}
+
+bool tp_context_get_shm_driver(const tp_context_t *ctx)
+{
+    return NULL != ctx && ctx->shm_driver;
+}
+
+int tp_context_set_driver_attach_timeout_ns(tp_context_t *ctx, uint64_t timeout_ns)
+{
+    return tp_context_set_interval(&ctx->driver_attach_timeout_ns, timeout_ns, "driver attach timeout");
+}
+
+int tp_context_set_driver_keepalive_interval_ns(tp_context_t *ctx, uint64_t interval_ns)
+{
+    return tp_context_set_interval(&ctx->driver_keepalive_interval_ns, interval_ns, "driver keepalive interval");
 }

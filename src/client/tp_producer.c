@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "client/tp_client_private.h"
+#include "client/tp_driver_client.h"
 #include "tensorpool/tp_producer.h"
 
 #define TP_PRODUCER_SHARED_PUBS 4 /* descriptor, control, QoS, metadata: index = kind - 1 */
@@ -53,6 +54,12 @@ struct tp_producer_stct
     size_t consumer_pub_capacity;
     size_t consumer_pub_open;
     tp_producer_transport_counters_t transport;
+
+    /* Driver mode: core is NULL while no lease is held; these carry over between leases. */
+    tp_driver_client_t *driver;
+    uint64_t next_seq;
+    uint64_t last_epoch;
+    tp_producer_counters_t idle_counters;
 };
 
 struct tp_async_add_producer_stct
@@ -192,7 +199,14 @@ static void tp_producer_on_fragment(void *clientd, const uint8_t *buffer, size_t
     (void)header;
     tp_producer_t *p = clientd;
     p->transport.fragments_received++;
-    tp_producer_core_on_message(p->core, buffer, length);
+    if (NULL != p->driver && tp_driver_client_on_message(p->driver, buffer, length, tp_client_now_ns(p->client)) > 0)
+    {
+        return;
+    }
+    if (NULL != p->core)
+    {
+        tp_producer_core_on_message(p->core, buffer, length);
+    }
 }
 
 static int tp_producer_validate(const tp_producer_config_t *config)
@@ -260,8 +274,25 @@ static void tp_producer_build_core_context(tp_producer_t *p)
     c->sink.clientd = p;
 }
 
+static int tp_producer_poll_subs(tp_producer_t *p, size_t limit);
+static void tp_producer_driver_pause(tp_producer_t *p);
+
 static void tp_producer_release(tp_producer_t *p)
 {
+    if (NULL != p->driver)
+    {
+        /* Stop writing first, then give the lease back and wait briefly for the answer (§4.9). */
+        tp_producer_driver_pause(p);
+        tp_driver_client_detach(p->driver, tp_client_now_ns(p->client));
+        while (TP_LEASE_DETACHING == tp_driver_client_state(p->driver))
+        {
+            tp_client_wait_step(p->client, 0);
+            tp_producer_poll_subs(p, 10);
+            tp_driver_client_poll(p->driver, tp_client_now_ns(p->client));
+        }
+        tp_driver_client_close(p->driver);
+        p->driver = NULL;
+    }
     for (size_t i = 0; i < p->consumer_pub_capacity; i++)
     {
         tp_producer_consumer_pub_t *cp = &p->consumer_pubs[i];
@@ -300,6 +331,136 @@ static void tp_producer_release(tp_producer_t *p)
     }
     free(p->consumer_pubs);
     free(p);
+}
+
+static int tp_producer_driver_send(void *clientd, const uint8_t *buffer, size_t length)
+{
+    tp_producer_t *p = clientd;
+    int index =
+        p->pubs[TP_STREAM_CONTROL - 1].alias >= 0 ? p->pubs[TP_STREAM_CONTROL - 1].alias : TP_STREAM_CONTROL - 1;
+    aeron_publication_t *pub = p->pubs[index].publication;
+    if (NULL == pub)
+    {
+        return -1;
+    }
+    /* Not connected counts as a failure here: nobody (no driver) would get the request. */
+    return aeron_publication_offer(pub, buffer, length, NULL, NULL) < 0 ? -1 : 0;
+}
+
+/* Stop writing: the core (and its mapping) goes; sequence numbers and epoch are kept for the next lease. */
+static void tp_producer_driver_pause(tp_producer_t *p)
+{
+    if (NULL != p->core)
+    {
+        p->next_seq = tp_producer_core_next_seq(p->core);
+        p->last_epoch = tp_producer_core_epoch(p->core);
+        p->idle_counters = *tp_producer_core_counters(p->core);
+        tp_producer_core_close(p->core);
+        p->core = NULL;
+    }
+}
+
+static void tp_producer_driver_event(void *clientd, tp_driver_client_event_t event, const char *reason)
+{
+    tp_producer_t *p = clientd;
+    if (TP_DRIVER_CLIENT_EVENT_ATTACHED != event)
+    {
+        tp_producer_driver_pause(p);
+        tp_client_log(p->client, TP_LOG_WARN, "producer %u: paused: %s", p->config.producer_id, reason);
+        return;
+    }
+    const tp_driver_lease_t *lease = tp_driver_client_lease(p->driver);
+    const tp_context_t *ctx = &p->client->ctx;
+    const char *dirs[TP_CONTEXT_MAX_ALLOWED_DIRS];
+    for (size_t i = 0; i < ctx->allowed_dir_count; i++)
+    {
+        dirs[i] = ctx->allowed_dirs[i];
+    }
+    tp_producer_attached_t attached;
+    memset(&attached, 0, sizeof(attached));
+    attached.epoch = lease->epoch;
+    attached.header_nslots = lease->header_nslots;
+    attached.header_uri = lease->header_uri;
+    attached.pool_count = lease->pool_count;
+    for (size_t i = 0; i < lease->pool_count; i++)
+    {
+        attached.pools[i].pool_id = lease->pools[i].pool_id;
+        attached.pools[i].stride_bytes = lease->pools[i].stride_bytes;
+        attached.pool_uris[i] = lease->pools[i].uri;
+    }
+    attached.allowed_dirs = dirs;
+    attached.allowed_dir_count = ctx->allowed_dir_count;
+    attached.first_seq = p->next_seq;
+    tp_producer_driver_pause(p);
+    if (tp_producer_core_start_attached(&p->core, &p->core_ctx, &attached) < 0)
+    {
+        /* §4.7a: regions that fail the checks are never written; hand the lease back and retry. */
+        char why[512];
+        snprintf(why, sizeof(why), "regions of epoch %llu refused: %s", (unsigned long long)lease->epoch, tp_errmsg());
+        tp_client_log(p->client, TP_LOG_WARN, "producer %u: %s", p->config.producer_id, why);
+        p->core = NULL;
+        tp_driver_client_fail(p->driver, tp_client_now_ns(p->client), why);
+        return;
+    }
+    p->last_epoch = lease->epoch;
+    tp_client_log(p->client, TP_LOG_INFO, "producer %u: attached, lease %llu, stream %u epoch %llu, header ring %s",
+                  p->config.producer_id, (unsigned long long)lease->lease_id, p->config.stream_id,
+                  (unsigned long long)lease->epoch, lease->header_uri);
+}
+
+static void tp_producer_driver_counters(tp_producer_t *p)
+{
+    const tp_driver_client_counters_t *d = tp_driver_client_counters(p->driver);
+    p->transport.lease_attaches = d->attaches;
+    p->transport.lease_attach_failures = d->attach_failures;
+    p->transport.lease_revocations = d->revocations;
+    p->transport.lease_reattaches = d->reattaches;
+    p->transport.lease_keepalives_sent = d->keepalives_sent;
+    p->transport.lease_driver_shutdowns = d->driver_shutdowns;
+}
+
+static int tp_producer_driver_open(tp_producer_t *p)
+{
+    const tp_context_t *ctx = &p->client->ctx;
+    tp_driver_client_config_t dcfg;
+    tp_driver_client_config_init(&dcfg);
+    dcfg.client_id = p->config.producer_id;
+    dcfg.stream_id = p->config.stream_id;
+    dcfg.role = TP_DRIVER_ROLE_PRODUCER;
+    dcfg.publish_mode =
+        p->config.driver_require_existing ? TP_DRIVER_PUBLISH_REQUIRE_EXISTING : TP_DRIVER_PUBLISH_EXISTING_OR_CREATE;
+    dcfg.expected_layout_version = p->config.layout_version;
+    dcfg.require_hugepages = p->config.require_hugepages ? 2 : 0;
+    dcfg.attach_timeout_ns = ctx->driver_attach_timeout_ns;
+    dcfg.keepalive_interval_ns = ctx->driver_keepalive_interval_ns;
+    dcfg.announce_period_ns = ctx->announce_interval_ns;
+    dcfg.send = tp_producer_driver_send;
+    dcfg.send_clientd = p;
+    dcfg.on_event = tp_producer_driver_event;
+    dcfg.event_clientd = p;
+    dcfg.on_state = p->config.on_lease_state;
+    dcfg.state_clientd = p->config.lease_clientd;
+    if (tp_driver_client_init(&p->driver, &dcfg) < 0)
+    {
+        TP_APPEND_ERR("producer %u: driver mode", p->config.producer_id);
+        return -1;
+    }
+    return 0;
+}
+
+static int tp_producer_poll_subs(tp_producer_t *p, size_t limit)
+{
+    int work = 0;
+    for (int i = 0; i < TP_PRODUCER_SUBS; i++)
+    {
+        if (p->subs[i].alias < 0 && NULL != p->subs[i].subscription)
+        {
+            int rc = aeron_subscription_poll(p->subs[i].subscription, aeron_fragment_assembler_handler,
+                                             p->subs[i].assembler, limit);
+            work += rc > 0 ? rc : 0;
+        }
+    }
+    return work;
 }
 
 int tp_producer_add_async(tp_async_add_producer_t **async, tp_client_t *client, const tp_producer_config_t *config)
@@ -374,6 +535,10 @@ int tp_producer_add_async(tp_async_add_producer_t **async, tp_client_t *client, 
             goto fail;
         }
     }
+    if (ctx->shm_driver && tp_producer_driver_open(p) < 0)
+    {
+        goto fail;
+    }
     *async = a;
     return 0;
 
@@ -444,6 +609,25 @@ int tp_producer_add_poll(tp_producer_t **producer, tp_async_add_producer_t *asyn
     {
         return 0;
     }
+    if (NULL != p->driver)
+    {
+        /* Ready once the driver granted a lease and its regions were mapped. */
+        uint64_t now = tp_client_now_ns(p->client);
+        if (TP_LEASE_UNATTACHED == tp_driver_client_state(p->driver))
+        {
+            (void)tp_driver_client_attach(p->driver, now); /* a refused send is retried by the driver poll */
+        }
+        tp_producer_poll_subs(p, 10);
+        tp_driver_client_poll(p->driver, tp_client_now_ns(p->client));
+        tp_producer_driver_counters(p);
+        if (NULL == p->core)
+        {
+            return 0;
+        }
+        free(async);
+        *producer = p;
+        return 1;
+    }
     if (tp_producer_core_start(&p->core, &p->core_ctx) < 0)
     {
         TP_APPEND_ERR("starting producer %u of stream %u", p->config.producer_id, p->config.stream_id);
@@ -480,10 +664,21 @@ int tp_producer_start(tp_producer_t **producer, tp_client_t *client, const tp_pr
         if (tp_client_now_ns(client) > deadline)
         {
             /* Give up: release what was added so far (add_poll frees only on completion or failure). */
-            tp_producer_release(async->producer);
+            tp_producer_t *p = async->producer;
+            char lease[1200] = "";
+            if (NULL != p->driver)
+            {
+                snprintf(lease, sizeof(lease), "; SHM driver lease %s, last error: %s",
+                         tp_lease_state_name(tp_driver_client_state(p->driver)),
+                         tp_driver_client_last_error(p->driver));
+            }
+            tp_producer_release(p);
             free(async);
-            TP_SET_ERR(TP_ERR_TIMEOUT, "producer %u: the Aeron streams were not ready within %llu ms (driver dir %s)",
-                       config->producer_id, (unsigned long long)client->ctx.start_timeout_ms, client->ctx.aeron_dir);
+            TP_SET_ERR(TP_ERR_TIMEOUT,
+                       "producer %u: the Aeron streams were not ready (or no lease was granted) within %llu ms "
+                       "(driver dir %s)%s",
+                       config->producer_id, (unsigned long long)client->ctx.start_timeout_ms, client->ctx.aeron_dir,
+                       lease);
             return -1;
         }
         tp_client_wait_step(client, 0);
@@ -493,40 +688,66 @@ int tp_producer_start(tp_producer_t **producer, tp_client_t *client, const tp_pr
 int tp_producer_offer(tp_producer_t *producer, const tp_tensor_desc_t *desc, const void *bytes, uint32_t length,
                       uint64_t timestamp_ns)
 {
+    if (NULL == producer->core)
+    {
+        return TP_PRODUCER_NOT_ATTACHED;
+    }
     return tp_producer_core_offer(producer->core, desc, bytes, length, timestamp_ns);
 }
 
 int tp_producer_claim(tp_producer_t *producer, uint32_t length, const tp_tensor_desc_t *desc,
                       tp_producer_claim_t *claim)
 {
+    if (NULL == producer->core)
+    {
+        return TP_PRODUCER_NOT_ATTACHED;
+    }
     return tp_producer_core_claim(producer->core, length, desc, claim);
 }
 
 int tp_producer_progress(tp_producer_t *producer, const tp_producer_claim_t *claim, uint64_t bytes_filled)
 {
+    if (NULL == producer->core)
+    {
+        return TP_PRODUCER_NOT_ATTACHED;
+    }
     return tp_producer_core_progress(producer->core, claim, bytes_filled);
 }
 
 int tp_producer_commit(tp_producer_t *producer, const tp_producer_claim_t *claim, const tp_tensor_desc_t *desc,
                        uint64_t timestamp_ns)
 {
+    if (NULL == producer->core)
+    {
+        return TP_PRODUCER_NOT_ATTACHED;
+    }
     return tp_producer_core_commit(producer->core, claim, desc, timestamp_ns,
                                    tp_producer_core_meta_version(producer->core));
 }
 
 int tp_producer_abort(tp_producer_t *producer, const tp_producer_claim_t *claim)
 {
+    if (NULL == producer->core)
+    {
+        return TP_PRODUCER_NOT_ATTACHED;
+    }
     return tp_producer_core_abort(producer->core, claim);
 }
 
 int tp_producer_set_meta(tp_producer_t *producer, const tp_producer_meta_attribute_t *attributes, size_t count)
 {
+    if (NULL == producer->core)
+    {
+        TP_SET_ERR(TP_ERR_STATE, "producer %u: no SHM driver lease (state %s)", producer->config.producer_id,
+                   tp_lease_state_name(tp_producer_lease_state(producer)));
+        return -1;
+    }
     return tp_producer_core_set_meta(producer->core, attributes, count);
 }
 
 uint32_t tp_producer_meta_version(const tp_producer_t *producer)
 {
-    return tp_producer_core_meta_version(producer->core);
+    return NULL == producer->core ? 0 : tp_producer_core_meta_version(producer->core);
 }
 
 /* Finish pending per-consumer adds; a publication retired meanwhile is closed at once. */
@@ -572,44 +793,54 @@ int tp_producer_poll(tp_producer_t *producer, int fragment_limit)
         return -1;
     }
     size_t limit = fragment_limit > 0 ? (size_t)fragment_limit : 10;
-    int work = tp_producer_poll_consumer_pubs(p);
-    for (int i = 0; i < TP_PRODUCER_SUBS; i++)
+    int work = 0;
+    if (NULL != p->driver)
     {
-        if (p->subs[i].alias < 0)
-        {
-            int rc = aeron_subscription_poll(p->subs[i].subscription, aeron_fragment_assembler_handler,
-                                             p->subs[i].assembler, limit);
-            work += rc > 0 ? rc : 0;
-        }
+        work += tp_driver_client_poll(p->driver, tp_client_now_ns(p->client));
     }
-    work += tp_producer_core_do_work(p->core, tp_client_now_ns(p->client));
+    work += tp_producer_poll_consumer_pubs(p);
+    work += tp_producer_poll_subs(p, limit);
+    if (NULL != p->core)
+    {
+        work += tp_producer_core_do_work(p->core, tp_client_now_ns(p->client));
+    }
+    if (NULL != p->driver)
+    {
+        tp_producer_driver_counters(p);
+    }
     return work;
 }
 
 uint64_t tp_producer_epoch(const tp_producer_t *producer)
 {
-    return tp_producer_core_epoch(producer->core);
+    return NULL == producer->core ? producer->last_epoch : tp_producer_core_epoch(producer->core);
+}
+
+tp_lease_state_t tp_producer_lease_state(const tp_producer_t *producer)
+{
+    return NULL == producer->driver ? TP_LEASE_UNATTACHED : tp_driver_client_state(producer->driver);
 }
 
 uint64_t tp_producer_next_seq(const tp_producer_t *producer)
 {
-    return tp_producer_core_next_seq(producer->core);
+    return NULL == producer->core ? producer->next_seq : tp_producer_core_next_seq(producer->core);
 }
 
 size_t tp_producer_consumer_count(const tp_producer_t *producer)
 {
-    return tp_producer_core_consumer_count(producer->core);
+    return NULL == producer->core ? 0 : tp_producer_core_consumer_count(producer->core);
 }
 
 bool tp_producer_consumer_streams(const tp_producer_t *producer, uint32_t consumer_id, uint32_t *descriptor_stream_id,
                                   uint32_t *control_stream_id)
 {
-    return tp_producer_core_consumer_streams(producer->core, consumer_id, descriptor_stream_id, control_stream_id);
+    return NULL != producer->core &&
+           tp_producer_core_consumer_streams(producer->core, consumer_id, descriptor_stream_id, control_stream_id);
 }
 
 const tp_producer_counters_t *tp_producer_counters(const tp_producer_t *producer)
 {
-    return tp_producer_core_counters(producer->core);
+    return NULL == producer->core ? &producer->idle_counters : tp_producer_core_counters(producer->core);
 }
 
 const tp_producer_transport_counters_t *tp_producer_transport_counters(const tp_producer_t *producer)
@@ -624,7 +855,7 @@ size_t tp_producer_consumer_publication_count(const tp_producer_t *producer)
 
 const char *tp_producer_header_path(const tp_producer_t *producer)
 {
-    return tp_producer_core_header_path(producer->core);
+    return NULL == producer->core ? "" : tp_producer_core_header_path(producer->core);
 }
 
 tp_producer_core_t *tp_producer_core(tp_producer_t *producer)
@@ -639,6 +870,7 @@ int tp_producer_close(tp_producer_t *producer)
         return 0;
     }
     int rc = tp_producer_core_close(producer->core);
+    producer->core = NULL;
     tp_producer_release(producer);
     return rc;
 }

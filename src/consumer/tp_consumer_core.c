@@ -302,6 +302,11 @@ int tp_consumer_core_do_work(tp_consumer_core_t *core, uint64_t now_ns)
     return work;
 }
 
+void tp_consumer_core_unmap(tp_consumer_core_t *core)
+{
+    tp_consumer_unmap(core);
+}
+
 bool tp_consumer_core_is_mapped(const tp_consumer_core_t *core)
 {
     return core->mapped;

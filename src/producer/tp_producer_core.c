@@ -231,7 +231,7 @@ static int tp_producer_create_regions(tp_producer_core_t *core)
     return 0;
 }
 
-static void tp_producer_refresh_activity(tp_producer_core_t *core, uint64_t now_ns)
+void tp_producer_refresh_activity(tp_producer_core_t *core, uint64_t now_ns)
 {
     tp_superblock_activity_refresh(core->header.addr, now_ns);
     for (size_t i = 0; i < core->pool_count; i++)
@@ -240,23 +240,17 @@ static void tp_producer_refresh_activity(tp_producer_core_t *core, uint64_t now_
     }
 }
 
-int tp_producer_core_start(tp_producer_core_t **out, const tp_producer_context_t *ctx)
+tp_producer_core_t *tp_producer_core_alloc(const tp_producer_context_t *ctx)
 {
-    if (NULL == out || NULL == ctx)
-    {
-        TP_SET_ERR(EINVAL, "tp_producer_core_start: NULL argument");
-        return -1;
-    }
-    *out = NULL;
     if (0 != tp_producer_validate_context(ctx))
     {
-        return -1;
+        return NULL;
     }
     tp_producer_core_t *core = calloc(1, sizeof(*core));
     if (NULL == core)
     {
         TP_SET_ERR(ENOMEM, "allocating the producer core");
-        return -1;
+        return NULL;
     }
     core->ctx = *ctx;
     if (NULL == core->ctx.clock)
@@ -286,7 +280,29 @@ int tp_producer_core_start(tp_producer_core_t **out, const tp_producer_context_t
         }
         core->pools[j] = pool;
     }
+    core->progress_interval_ns = ctx->progress_interval_default_ns;
+    core->progress_bytes_delta = ctx->progress_bytes_default;
+    core->send_all = true;
+    return core;
 
+fail:
+    tp_producer_core_close(core);
+    return NULL;
+}
+
+int tp_producer_core_start(tp_producer_core_t **out, const tp_producer_context_t *ctx)
+{
+    if (NULL == out || NULL == ctx)
+    {
+        TP_SET_ERR(EINVAL, "tp_producer_core_start: NULL argument");
+        return -1;
+    }
+    *out = NULL;
+    tp_producer_core_t *core = tp_producer_core_alloc(ctx);
+    if (NULL == core)
+    {
+        return -1;
+    }
     if (0 != tp_shm_layout_init(&core->layout, ctx->shm_base_dir, ctx->namespace_name, ctx->instance_id, 1))
     {
         goto fail;
@@ -313,9 +329,6 @@ int tp_producer_core_start(tp_producer_core_t **out, const tp_producer_context_t
     }
     uint64_t now = tp_producer_now(core);
     tp_producer_refresh_activity(core, now);
-    core->progress_interval_ns = ctx->progress_interval_default_ns;
-    core->progress_bytes_delta = ctx->progress_bytes_default;
-    core->send_all = true;
     *out = core;
     return 0;
 
@@ -660,7 +673,8 @@ int tp_producer_core_do_work(tp_producer_core_t *core, uint64_t now_ns)
         /* Liveness first, so a consumer validating the announce sees a fresh activity timestamp. */
         tp_producer_refresh_activity(core, now_ns);
         /* A refused send stays due, so the next duty cycle retries instead of waiting a period. */
-        bool sent = 0 == tp_producer_send_announce(core, now_ns);
+        /* Driver mode: the driver is the only ShmPoolAnnounce emitter (driver model §8). */
+        bool sent = core->external_regions || 0 == tp_producer_send_announce(core, now_ns);
         sent = 0 == tp_producer_send_source_announce(core) && sent;
         core->next_announce_ns = sent ? now_ns + core->ctx.announce_interval_ns : now_ns;
         work++;

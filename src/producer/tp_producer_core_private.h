@@ -86,7 +86,13 @@ struct tp_producer_core_stct
 
     uint8_t *scratch;
     tp_producer_counters_t counters;
+
+    bool external_regions; /* driver mode: regions mapped from a lease, not created (tp_producer_attached.c) */
 };
+
+/* Validate the context and allocate a core with its tables and sorted pools, no regions yet (NULL + error). */
+tp_producer_core_t *tp_producer_core_alloc(const tp_producer_context_t *ctx);
+void tp_producer_refresh_activity(tp_producer_core_t *core, uint64_t now_ns);
 
 static inline uint64_t tp_producer_now(const tp_producer_core_t *core)
 {

@@ -189,9 +189,21 @@ fail:
 int tp_shm_region_map(tp_shm_region_t *region, const tp_shm_path_policy_t *policy, const tp_shm_uri_t *uri,
                       size_t layout_length)
 {
+    return tp_shm_region_map_mode(region, policy, uri, layout_length, false);
+}
+
+int tp_shm_region_map_rw(tp_shm_region_t *region, const tp_shm_path_policy_t *policy, const tp_shm_uri_t *uri,
+                         size_t layout_length)
+{
+    return tp_shm_region_map_mode(region, policy, uri, layout_length, true);
+}
+
+int tp_shm_region_map_mode(tp_shm_region_t *region, const tp_shm_path_policy_t *policy, const tp_shm_uri_t *uri,
+                           size_t layout_length, bool writable)
+{
     memset(region, 0, sizeof(*region));
     tp_shm_validated_path_t validated;
-    int fd = tp_shm_path_open_checked(policy, uri->path, O_RDONLY, &validated);
+    int fd = tp_shm_path_open_checked(policy, uri->path, writable ? O_RDWR : O_RDONLY, &validated);
     if (fd < 0)
     {
         return -1;
@@ -221,17 +233,18 @@ int tp_shm_region_map(tp_shm_region_t *region, const tp_shm_path_policy_t *polic
     {
         map_length = layout_length;
     }
-    void *addr = mmap(NULL, map_length, PROT_READ, MAP_SHARED, fd, 0);
+    void *addr = mmap(NULL, map_length, writable ? PROT_READ | PROT_WRITE : PROT_READ, MAP_SHARED, fd, 0);
     if (MAP_FAILED == addr)
     {
-        TP_SET_ERR_ERRNO("mmap %zu bytes read-only of %s", map_length, region->path);
+        TP_SET_ERR_ERRNO("mmap %zu bytes %s of %s", map_length, writable ? "read-write" : "read-only", region->path);
         goto fail;
     }
     close(fd);
     region->addr = addr;
     region->mapped_length = map_length;
     region->layout_length = layout_length;
-    region->writable = false;
+    region->writable = writable;
+    region->unlink_on_close = false; /* someone else's file (the driver's): never ours to remove */
     return 0;
 
 fail:

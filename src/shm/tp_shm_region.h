@@ -67,6 +67,15 @@ int tp_shm_region_create(tp_shm_region_t *region, const char *path, size_t layou
 int tp_shm_region_map(tp_shm_region_t *region, const tp_shm_path_policy_t *policy, const tp_shm_uri_t *uri,
                       size_t layout_length);
 
+/*
+ * Driver-mode producer side: the same checks as tp_shm_region_map, then mapped read-write (the file, created by
+ * the SHM driver, must be writable by us). Never unlinked on close. tp_shm_region_map_mode picks either.
+ */
+int tp_shm_region_map_rw(tp_shm_region_t *region, const tp_shm_path_policy_t *policy, const tp_shm_uri_t *uri,
+                         size_t layout_length);
+int tp_shm_region_map_mode(tp_shm_region_t *region, const tp_shm_path_policy_t *policy, const tp_shm_uri_t *uri,
+                           size_t layout_length, bool writable);
+
 /* Unmap, and unlink the file if this process created it with unlink_on_close. Safe on a zeroed region. */
 int tp_shm_region_close(tp_shm_region_t *region);
 
