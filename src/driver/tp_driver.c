@@ -20,6 +20,8 @@
 #define TP_DRIVER_FRAGMENT_LIMIT    16
 #define TP_DRIVER_START_TIMEOUT_NS  (UINT64_C(10) * 1000000000)
 #define TP_DRIVER_BACK_PRESSURE_TRY 64
+#define TP_DRIVER_MIN_PARK_NS       (UINT64_C(100) * 1000)
+#define TP_DRIVER_MAX_PARK_NS       (UINT64_C(1000) * 1000)
 
 static void tp_driver_log(const tp_driver_t *driver, tp_log_level_t level, const char *format, ...) TP_PRINTF_LIKE(3, 4);
 
@@ -355,6 +357,8 @@ int tp_driver_start(tp_driver_t **out, tp_driver_context_t *ctx)
         return -1;
     }
     tp_idle_strategy_init(&driver->idle, kind);
+    /* The control plane needs no microsecond wake-ups: parking from 100 us keeps 1,000 keepalives/s cheap. */
+    tp_idle_strategy_set_park_ns(&driver->idle, TP_DRIVER_MIN_PARK_NS, TP_DRIVER_MAX_PARK_NS);
     atomic_init(&driver->running, true);
     atomic_init(&driver->shutdown_requested, false);
     atomic_init(&driver->terminated, false);

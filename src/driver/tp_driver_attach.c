@@ -248,6 +248,10 @@ void tp_driver_attach(tp_driver_core_t *core, const tp_driver_attach_request_t *
     lease->role = req->role;
     lease->correlation_id = corr;
     lease->expiry_ns = now_ns + tp_driver_lease_duration_ns(core);
+    if (lease->expiry_ns < core->next_expiry_ns)
+    {
+        core->next_expiry_ns = lease->expiry_ns;
+    }
     if (TP_DRIVER_ROLE_PRODUCER == req->role)
     {
         stream->producer_lease_id = lease->lease_id;

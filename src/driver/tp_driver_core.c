@@ -193,7 +193,13 @@ int tp_driver_core_on_message(tp_driver_core_t *core, const uint8_t *buffer, siz
 
 static int tp_driver_expire_leases(tp_driver_core_t *core, uint64_t now_ns)
 {
+    /* Keepalives only move expiries later, so the earliest one seen at the last scan is a safe lower bound. */
+    if (now_ns < core->next_expiry_ns)
+    {
+        return 0;
+    }
     int work = 0;
+    uint64_t next = UINT64_MAX;
     size_t i = 0;
     while (i < core->lease_count)
     {
@@ -206,8 +212,10 @@ static int tp_driver_expire_leases(tp_driver_core_t *core, uint64_t now_ns)
             work++;
             continue;
         }
+        next = lease->expiry_ns < next ? lease->expiry_ns : next;
         i++;
     }
+    core->next_expiry_ns = next;
     return work;
 }
 

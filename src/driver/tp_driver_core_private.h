@@ -82,6 +82,7 @@ struct tp_driver_core_stct
     size_t stream_capacity;
     tp_driver_lease_t *leases; /* active leases only: invalidated ones are removed */
     size_t lease_count;
+    uint64_t next_expiry_ns; /* no lease expires before this: the duty cycle skips the scan until then */
     size_t lease_capacity;
     uint64_t next_lease_id;
     uint64_t drain_deadline_ns;
