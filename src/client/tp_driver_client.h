@@ -102,7 +102,7 @@ typedef struct tp_driver_client_config_stct
 
 typedef struct tp_driver_client_counters_stct
 {
-    uint64_t attaches;        /* leases granted and accepted */
+    uint64_t attaches;        /* responses that passed every §4.2 check (the owner may still fail to map them) */
     uint64_t attach_failures; /* rejections, timeouts, protocol errors, mapping failures */
     uint64_t revocations;     /* own lease revoked/expired, or producer lease of our stream revoked */
     uint64_t reattaches;      /* attaches after the first */

@@ -16,6 +16,7 @@ void tp_app_context_options_init(tp_app_context_options_t *options)
     options->metadata_stream_id = TP_DEFAULT_METADATA_STREAM_ID;
     options->idle = NULL;
     options->agent_thread = false;
+    options->shm_driver = false;
 }
 
 static int context_stream_id(const char *option, const char *arg, uint32_t *stream_id)
@@ -47,6 +48,9 @@ int tp_app_context_option(tp_app_context_options_t *options, int opt, const char
             return 1;
         case TP_APP_OPT_AGENT:
             options->agent_thread = true;
+            return 1;
+        case TP_APP_OPT_DRIVER:
+            options->shm_driver = true;
             return 1;
         case TP_APP_OPT_CONTROL_STREAM:
             return context_stream_id("--control-stream", arg, &options->control_stream_id);
@@ -83,6 +87,7 @@ int tp_app_context_create(const tp_app_context_options_t *options, tp_context_t 
         tp_context_set_metadata_stream_id(c, options->metadata_stream_id) < 0 ||
         (NULL != options->idle && tp_context_set_idle_strategy(c, options->idle) < 0) ||
         (options->agent_thread && tp_context_set_client_mode(c, TP_CLIENT_MODE_AGENT) < 0) ||
+        tp_context_set_shm_driver(c, options->shm_driver) < 0 ||
         tp_context_set_log(c, context_log, (void *)"tensorpool", TP_LOG_WARN) < 0)
     {
         tp_context_close(c);

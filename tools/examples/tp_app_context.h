@@ -23,6 +23,7 @@ typedef struct tp_app_context_options_stct
     uint32_t metadata_stream_id;
     const char *idle;  /* NULL: the context's default (backoff) */
     bool agent_thread; /* the Aeron conductor on its own thread instead of in tp_client_do_work() */
+    bool shm_driver;   /* driver mode: attach through the SHM driver on the control stream */
 } tp_app_context_options_t;
 
 /* The getopt_long entries below (long-only ones use values from 2000 up). */
@@ -34,6 +35,7 @@ typedef struct tp_app_context_options_stct
 #define TP_APP_OPT_SHM_DIR           2004
 #define TP_APP_OPT_IDLE              2005
 #define TP_APP_OPT_AGENT             2006
+#define TP_APP_OPT_DRIVER            2007
 /* clang-format off */
 #define TP_APP_CONTEXT_LONG_OPTIONS                                                 \
     {"aeron-dir", required_argument, NULL, 'p'},                                    \
@@ -44,7 +46,8 @@ typedef struct tp_app_context_options_stct
     {"metadata-stream", required_argument, NULL, TP_APP_OPT_METADATA_STREAM},       \
     {"shm-dir", required_argument, NULL, TP_APP_OPT_SHM_DIR},                       \
     {"idle", required_argument, NULL, TP_APP_OPT_IDLE},                             \
-    {"agent", no_argument, NULL, TP_APP_OPT_AGENT}
+    {"agent", no_argument, NULL, TP_APP_OPT_AGENT},                                 \
+    {"driver", no_argument, NULL, TP_APP_OPT_DRIVER}
 /* clang-format on */
 
 #define TP_APP_CONTEXT_USAGE                                                                                        \
@@ -56,7 +59,9 @@ typedef struct tp_app_context_options_stct
     "      --metadata-stream ID\n"                                                                                  \
     "      --shm-dir DIR          SHM base dir (producer) / allowed dir (consumer) (default /dev/shm/tensorpool)\n" \
     "      --idle NAME            spin, yield, backoff (default), sleep or noop between empty polls\n"              \
-    "      --agent                run the Aeron client conductor on its own thread (default: in our loop)\n"
+    "      --agent                run the Aeron client conductor on its own thread (default: in our loop)\n"       \
+    "      --driver               use the SHM driver on the control stream (driver mode: regions come from\n"      \
+    "                             its lease; --shm-dir must then cover the driver's base dir)\n"
 
 void tp_app_context_options_init(tp_app_context_options_t *options);
 
