@@ -1,6 +1,8 @@
+#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -192,4 +194,37 @@ int tp_shm_layout_remove_dirs(const tp_shm_layout_t *layout)
         (void)rmdir(path);
     }
     return 0;
+}
+
+uint64_t tp_shm_layout_next_epoch(const char *instance_dir, uint64_t realtime_us)
+{
+    uint64_t highest = 0;
+    DIR *d = opendir(instance_dir);
+    if (NULL != d)
+    {
+        struct dirent *entry;
+        while (NULL != (entry = readdir(d)))
+        {
+            const char *digits = entry->d_name + 6;
+            if (0 != strncmp(entry->d_name, "epoch-", 6) || digits[0] < '0' || digits[0] > '9')
+            {
+                continue;
+            }
+            char *end = NULL;
+            errno = 0;
+            unsigned long long value = strtoull(digits, &end, 10);
+            if (0 == errno && '\0' == *end && value > highest)
+            {
+                highest = value;
+            }
+        }
+        closedir(d);
+    }
+    /* UINT64_MAX found cannot be followed: stay on it rather than wrap to 0 (never reached in practice). */
+    uint64_t next = UINT64_MAX == highest ? highest : highest + 1;
+    if (realtime_us > next)
+    {
+        next = realtime_us;
+    }
+    return 0 == next ? 1 : next;
 }
