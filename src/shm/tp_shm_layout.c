@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "common/tp_error_private.h"
+#include "shm/tp_shm_base_dir.h"
 #include "shm/tp_shm_layout.h"
 
 static int tp_shm_layout_check_component(const char *what, const char *name)
@@ -145,10 +146,9 @@ static int tp_shm_layout_mkdir(const char *path)
 int tp_shm_layout_create_dirs(const tp_shm_layout_t *layout)
 {
     char path[PATH_MAX];
-    struct stat st;
-    if (stat(layout->base_dir, &st) < 0 || !S_ISDIR(st.st_mode))
+    /* A fresh machine has no base dir yet: create it (and missing parents) private rather than fail. */
+    if (tp_shm_base_dir_ensure(layout->base_dir, TP_SHM_LAYOUT_DIR_MODE) < 0)
     {
-        TP_SET_ERR(TP_ERR_PATH, "shm base dir %s does not exist or is not a directory", layout->base_dir);
         return -1;
     }
     int n = snprintf(path, sizeof(path), "%s/%s", tp_shm_layout_base(layout), layout->namespace_name);
