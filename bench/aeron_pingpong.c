@@ -569,7 +569,10 @@ int main(int argc, char **argv)
     bool do_rate = true;
     int opt;
     const char *channel = "aeron:ipc?term-length=8m";
-    while ((opt = getopt(argc, argv, "hp:D:n:r:c:m:k:s:")) != -1)
+    static const struct option long_options[] = {{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+    static const char usage[] = "[-p aeron-dir | -D media-driver-path] [-n rtt-iterations] [-r rate-messages] "
+                                "[-c channel] [-m all|rtt|rate] [-k repeats] [-s size,size,...] [-h|--help]\n";
+    while ((opt = getopt_long(argc, argv, "hp:D:n:r:c:m:k:s:", long_options, NULL)) != -1)
     {
         switch (opt)
         {
@@ -608,11 +611,11 @@ int main(int argc, char **argv)
                 }
                 break;
             }
+            case 'h':
+                printf("Usage: %s %s", argv[0], usage);
+                return EXIT_SUCCESS;
             default:
-                fprintf(stderr,
-                        "Usage: %s [-p aeron-dir | -D media-driver-path] [-n rtt-iterations] "
-                        "[-r rate-messages] [-c channel] [-m all|rtt|rate] [-k repeats] [-s size,size,...]\n",
-                        argv[0]);
+                fprintf(stderr, "Usage: %s %s", argv[0], usage);
                 return EXIT_FAILURE;
         }
     }

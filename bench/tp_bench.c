@@ -650,7 +650,13 @@ int main(int argc, char **argv)
     bool quick = false;
     const char *aeron_dir = NULL;
     int opt;
-    while (-1 != (opt = getopt(argc, argv, "n:p:quh")))
+    static const struct option long_options[] = {{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+    static const char usage[] = "usage: tp_bench [-n latency-samples] [-p aeron-dir] [-q] [-u] [-h|--help]\n"
+                                "  -n N   latency samples (at least 100, default 200000)\n"
+                                "  -p DIR run against the media driver in DIR instead of starting one\n"
+                                "  -q     quick run (at most 20000 latency samples)\n"
+                                "  -u     do not pin threads to cores\n";
+    while (-1 != (opt = getopt_long(argc, argv, "n:p:quh", long_options, NULL)))
     {
         switch (opt)
         {
@@ -666,8 +672,11 @@ int main(int argc, char **argv)
             case 'u':
                 bench_pin = false;
                 break;
+            case 'h':
+                fputs(usage, stdout);
+                return 0;
             default:
-                fprintf(stderr, "usage: tp_bench [-n latency-samples] [-p aeron-dir] [-q] [-u]\n");
+                fputs(usage, stderr);
                 return 2;
         }
     }

@@ -761,7 +761,7 @@ class Emitter:
                       mt.const_value if mt.kind == "prim" and mt.presence == "constant" else None)
             if f.presence == "constant" and (mt.length != 1):
                 raise SchemaError("composite %s member %s: only scalar constants are supported" % (c.name, mn))
-            self.emit_field(sc, sc, f, composite_member=True)
+            self.emit_field(sc, sc, f)
         self.end_file()
 
     # -- generic pieces -----------------------------------------------------------------------------------------
@@ -823,12 +823,14 @@ class Emitter:
 
     # -- fields -------------------------------------------------------------------------------------------------
 
-    def emit_field(self, S, meta, f, composite_member=False):
+    def emit_field(self, S, meta, f):
         t = f.type
         n = f.name
         cs = "const struct %s *const codec" % S
         ms = "struct %s *const codec" % S
-        self.emit_common_field_meta(S, meta, f, fid=not composite_member)
+        # Composite members have no schema id; sbe-tool still emits S_m_id() and returns -1 as uint16_t
+        # (65535, the f.id composites are built with), so programs written against its names compile here.
+        self.emit_common_field_meta(S, meta, f)
         since_guard = []
         if t.kind == "prim":
             if f.presence == "constant":
@@ -837,7 +839,9 @@ class Emitter:
                 self.fn(t.ctype, "%s_%s" % (S, n), [], ["return %s;" % c_literal(t, t.const_value)])
                 return
             if t.length == 0:
-                # The var-data bytes member of a length-prefixed composite: only its position is meaningful.
+                # The var-data bytes member of a length-prefixed composite: only its position is meaningful. The
+                # limits are those of one element, as sbe-tool gives them.
+                self.emit_value_limits(S, n, t)
                 self.fn("size_t", "%s_%s_encoding_length" % (S, n), [], ["return 0;"])
                 self.fn("uint64_t", "%s_%s_length" % (S, n), [], ["return 0;"])
                 if t.char_encoding:

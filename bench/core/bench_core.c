@@ -6,6 +6,7 @@
  * measured in the same run into as many rotating destinations as the ring has slots, as a ratio.
  */
 #include <ftw.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,8 +59,18 @@ static void on_frame(void *clientd, const tp_consumer_frame_t *frame)
     }
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    if (argc > 1)
+    {
+        /* No options: -h/--help print what it does; anything else is refused with the same text. */
+        const bool help = 0 == strcmp(argv[1], "-h") || 0 == strcmp(argv[1], "--help");
+        fprintf(help ? stdout : stderr,
+                "usage: %s [-h|--help]\n"
+                "  producer core -> in-memory sink -> consumer core on regions under /dev/shm; prints ns per frame\n",
+                argv[0]);
+        return help ? 0 : 2;
+    }
     char root[] = "/dev/shm/tp-bench-core-XXXXXX";
     if (NULL == mkdtemp(root))
     {

@@ -6,9 +6,11 @@
  * (ConsumerHello, QosConsumer) are fed in with tp_producer_core_on_message(). Single-threaded: one thread calls
  * everything (the producer agent).
  *
- * Epoch policy: on start the core scans <base>/<namespace>/<instance>/ for epoch-<E> directories and uses one
- * more than the highest E found (1 when none). Closing removes the region files but keeps the empty epoch
- * directory as the marker the next start counts from; the next start removes older epoch directories.
+ * Epoch policy: a start announces max(highest E of the epoch-<E> directories in <base>/<namespace>/<instance>/
+ * + 1, CLOCK_REALTIME in microseconds) (tp_shm_layout_next_epoch()), so a restarted instance never announces
+ * an epoch a consumer may have seen, with or without directories left behind. A clean close removes the region
+ * files and the epoch directory, and the instance and namespace directories when empty: nothing stays. After a
+ * crash the next start removes the older epoch directories it finds.
  *
  * Hot path (claim, commit, abort, offer, progress): no allocation, locks or syscalls; negative status codes.
  */

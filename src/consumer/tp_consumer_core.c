@@ -6,6 +6,7 @@
 #include "common/tp_clock.h"
 #include "common/tp_error_private.h"
 #include "consumer/tp_consumer_core_private.h"
+#include "shm/tp_shm_base_dir.h"
 #include "shm/tp_superblock.h"
 #include "shm_tensorpool_control/consumerConfig.h"
 #include "shm_tensorpool_control/consumerHello.h"
@@ -123,6 +124,16 @@ int tp_consumer_core_start(tp_consumer_core_t **out, const tp_consumer_context_t
     if (NULL == core->ctx.realtime_clock)
     {
         core->ctx.realtime_clock = tp_consumer_default_realtime;
+    }
+    /* Started before any producer on a fresh machine: create a missing allowed dir privately, then resolve. */
+    for (size_t i = 0; i < ctx->allowed_base_dir_count; i++)
+    {
+        if (tp_shm_base_dir_ensure_if_missing(ctx->allowed_base_dirs[i], TP_SHM_BASE_DIR_MODE) < 0)
+        {
+            TP_APPEND_ERR("consumer allowed base dirs");
+            free(core);
+            return -1;
+        }
     }
     if (0 != tp_shm_path_policy_init(&core->policy, ctx->allowed_base_dirs, ctx->allowed_base_dir_count))
     {

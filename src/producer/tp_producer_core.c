@@ -55,34 +55,6 @@ void tp_producer_context_init(tp_producer_context_t *ctx)
     ctx->progress_bytes_floor = 4096;
 }
 
-/* Highest E of the epoch-<E> directories in dir, 0 when there is none (or no dir yet). */
-static uint64_t tp_producer_highest_epoch(const char *dir)
-{
-    uint64_t highest = 0;
-    DIR *d = opendir(dir);
-    if (NULL == d)
-    {
-        return 0;
-    }
-    struct dirent *entry;
-    while (NULL != (entry = readdir(d)))
-    {
-        if (0 != strncmp(entry->d_name, "epoch-", 6) || '\0' == entry->d_name[6])
-        {
-            continue;
-        }
-        char *end = NULL;
-        errno = 0;
-        unsigned long long value = strtoull(entry->d_name + 6, &end, 10);
-        if (0 == errno && '\0' == *end && entry->d_name[6] >= '0' && entry->d_name[6] <= '9' && value > highest)
-        {
-            highest = value;
-        }
-    }
-    closedir(d);
-    return highest;
-}
-
 /* Remove the region files of older epochs of this instance (left by a crash) and their directories. */
 static void tp_producer_remove_old_epochs(const tp_shm_layout_t *layout)
 {
@@ -314,13 +286,14 @@ int tp_producer_core_start(tp_producer_core_t **out, const tp_producer_context_t
         TP_SET_ERR(TP_ERR_PATH, "producer instance dir below %s is too long", core->layout.base_dir);
         goto fail;
     }
-    core->epoch = tp_producer_highest_epoch(instance_dir) + 1;
+    core->epoch = tp_shm_layout_next_epoch(instance_dir, tp_clock_realtime_ns() / 1000);
     core->layout.epoch = core->epoch;
     if (0 != tp_shm_layout_create_dirs(&core->layout))
     {
         TP_APPEND_ERR("producer epoch %" PRIu64, core->epoch);
         goto fail;
     }
+    core->layout_dirs_created = true;
     tp_producer_remove_old_epochs(&core->layout);
     if (0 != tp_producer_create_regions(core))
     {
@@ -349,6 +322,11 @@ int tp_producer_core_close(tp_producer_core_t *core)
         tp_shm_region_close(&core->pools[i].region);
     }
     tp_shm_region_close(&core->header);
+    if (core->layout_dirs_created)
+    {
+        /* Clean shutdown leaves nothing behind: the next start's epoch comes from the clock, not a marker. */
+        (void)tp_shm_layout_remove_dirs(&core->layout);
+    }
     free(core->consumers);
     free(core->scratch);
     free(core->meta_buffer);

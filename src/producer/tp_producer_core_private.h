@@ -49,6 +49,7 @@ struct tp_producer_core_stct
 {
     tp_producer_context_t ctx;
     tp_shm_layout_t layout;
+    bool layout_dirs_created; /* close removes the epoch dir (and empty parents) only when this start made it */
     uint64_t epoch;
     tp_shm_region_t header;
     char header_uri[TP_PRODUCER_URI_MAX];

@@ -1,11 +1,14 @@
+#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/tp_error_private.h"
+#include "shm/tp_shm_base_dir.h"
 #include "shm/tp_shm_layout.h"
 
 static int tp_shm_layout_check_component(const char *what, const char *name)
@@ -143,10 +146,9 @@ static int tp_shm_layout_mkdir(const char *path)
 int tp_shm_layout_create_dirs(const tp_shm_layout_t *layout)
 {
     char path[PATH_MAX];
-    struct stat st;
-    if (stat(layout->base_dir, &st) < 0 || !S_ISDIR(st.st_mode))
+    /* A fresh machine has no base dir yet: create it (and missing parents) private rather than fail. */
+    if (tp_shm_base_dir_ensure(layout->base_dir, TP_SHM_LAYOUT_DIR_MODE) < 0)
     {
-        TP_SET_ERR(TP_ERR_PATH, "shm base dir %s does not exist or is not a directory", layout->base_dir);
         return -1;
     }
     int n = snprintf(path, sizeof(path), "%s/%s", tp_shm_layout_base(layout), layout->namespace_name);
@@ -192,4 +194,37 @@ int tp_shm_layout_remove_dirs(const tp_shm_layout_t *layout)
         (void)rmdir(path);
     }
     return 0;
+}
+
+uint64_t tp_shm_layout_next_epoch(const char *instance_dir, uint64_t realtime_us)
+{
+    uint64_t highest = 0;
+    DIR *d = opendir(instance_dir);
+    if (NULL != d)
+    {
+        struct dirent *entry;
+        while (NULL != (entry = readdir(d)))
+        {
+            const char *digits = entry->d_name + 6;
+            if (0 != strncmp(entry->d_name, "epoch-", 6) || digits[0] < '0' || digits[0] > '9')
+            {
+                continue;
+            }
+            char *end = NULL;
+            errno = 0;
+            unsigned long long value = strtoull(digits, &end, 10);
+            if (0 == errno && '\0' == *end && value > highest)
+            {
+                highest = value;
+            }
+        }
+        closedir(d);
+    }
+    /* UINT64_MAX found cannot be followed: stay on it rather than wrap to 0 (never reached in practice). */
+    uint64_t next = UINT64_MAX == highest ? highest : highest + 1;
+    if (realtime_us > next)
+    {
+        next = realtime_us;
+    }
+    return 0 == next ? 1 : next;
 }

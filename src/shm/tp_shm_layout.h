@@ -43,6 +43,15 @@ int tp_shm_layout_pool_path(const tp_shm_layout_t *layout, uint16_t pool_id, cha
  */
 int tp_shm_layout_create_dirs(const tp_shm_layout_t *layout);
 
+/*
+ * The epoch a (re)starting producer instance announces: max(highest E of the epoch-<E> directories in
+ * instance_dir + 1, realtime_us, 1). Consumers ignore an epoch not above the one they mapped, so a restart must
+ * never reuse one: the directories of a crashed run still count, and after a clean close (which removes them)
+ * the wall clock in microseconds keeps the sequence increasing across restarts. A missing instance_dir counts
+ * as no directories. realtime_us is a parameter so that tests and the SHM driver can supply their own clock.
+ */
+uint64_t tp_shm_layout_next_epoch(const char *instance_dir, uint64_t realtime_us);
+
 /* Remove the epoch directory, then the instance and namespace directories if they are empty. Returns 0 or -1. */
 int tp_shm_layout_remove_dirs(const tp_shm_layout_t *layout);
 

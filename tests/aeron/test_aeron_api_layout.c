@@ -2,6 +2,12 @@
  * The public value structs and constants of aeronc.h must match the official Aeron 1.48 C client byte for byte
  * (x86-64 LP64), or a program built against one header would misread the other's data. Figures were taken from
  * the official header compiled on this platform.
+ *
+ * The layouts checked are those of the header this test compiles against: ours follows 1.48; with
+ * -DTP_AERON=system it is the official header of the installed version. aeronc.h defines no version macros
+ * (Aeron's build passes AERON_VERSION_* to its own sources only), so for an official header the version is
+ * the one of the library installed with it. Where 1.47 and 1.48 differ (1.48 added file_page_size to
+ * aeron_cnc_constants_t: 48 -> 52 bytes), the test asserts the layout of that version.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,6 +17,16 @@
 #include <cmocka.h>
 
 #include "aeronc.h"
+
+/* The Aeron minor version whose layout the compiled header has (major 1 assumed, checked in test_constants). */
+static int header_layout_minor(void)
+{
+#if defined(TP_AERON_HEADER_MINOR)
+    return TP_AERON_HEADER_MINOR;
+#else
+    return aeron_version_minor();
+#endif
+}
 
 static void test_frame_and_header_values_layout(void **state)
 {
@@ -52,7 +68,15 @@ static void test_value_structs_layout(void **state)
     assert_int_equal(40, sizeof(aeron_subscription_constants_t));
     assert_int_equal(72, sizeof(aeron_image_constants_t));
     assert_int_equal(64, offsetof(aeron_image_constants_t, subscriber_position_id));
-    assert_int_equal(52, sizeof(aeron_cnc_constants_t));
+    assert_int_equal(40, offsetof(aeron_cnc_constants_t, pid));
+    if (header_layout_minor() >= 48)
+    {
+        assert_int_equal(52, sizeof(aeron_cnc_constants_t));
+    }
+    else
+    {
+        assert_int_equal(48, sizeof(aeron_cnc_constants_t));
+    }
 }
 
 static void test_constants(void **state)
@@ -77,6 +101,7 @@ static void test_constants(void **state)
     assert_string_equal("AERON_DIR", AERON_DIR_ENV_VAR);
     assert_int_equal(1, aeron_version_major());
     assert_true(aeron_version_minor() >= 47);
+    assert_true(header_layout_minor() >= 47);
 }
 
 int main(void)

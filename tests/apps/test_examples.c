@@ -2,7 +2,9 @@
  * tp_mediadriver (or $TP_TEST_AERON_DRIVER) + tp_example_producer + two tp_example_consumer processes: the
  * consumer that expects what is sent (its Aeron client on an agent thread) verifies every frame it is handed;
  * the one that expects another dtype (on a per-consumer descriptor stream) reports bad frames and fails, which
- * shows the verification can fail.
+ * shows the verification can fail. The SHM base dir and its parent do not exist yet, as on a fresh machine, and
+ * the consumers start before the producer: whoever comes first creates them, mode 0700; the producer's clean
+ * close leaves the base dir empty.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -44,18 +46,21 @@ static void test_driver_producer_consumers(void **state)
 {
     const char *dir = *state;
     char aeron_dir[300];
-    char shm_dir[300];
+    char shm_parent[300];
+    char shm_dir[320];
     char out_driver[300];
     char out_producer[300];
     char out_good[300];
     char out_wrong[300];
     snprintf(aeron_dir, sizeof(aeron_dir), "%s/aeron", dir);
-    snprintf(shm_dir, sizeof(shm_dir), "%s/shm", dir);
+    snprintf(shm_parent, sizeof(shm_parent), "%s/fresh", dir);
+    snprintf(shm_dir, sizeof(shm_dir), "%s/tensorpool", shm_parent);
     snprintf(out_driver, sizeof(out_driver), "%s/driver.txt", dir);
     snprintf(out_producer, sizeof(out_producer), "%s/producer.txt", dir);
     snprintf(out_good, sizeof(out_good), "%s/good.txt", dir);
     snprintf(out_wrong, sizeof(out_wrong), "%s/wrong.txt", dir);
-    assert_int_equal(mkdir(shm_dir, 0700), 0);
+    struct stat st;
+    assert_int_not_equal(stat(shm_parent, &st), 0);
 
     char env_dir[320];
     snprintf(env_dir, sizeof(env_dir), "AERON_DIR=%s", aeron_dir);
@@ -138,8 +143,13 @@ static void test_driver_producer_consumers(void **state)
     free(good_text);
     free(wrong_text);
     free(producer_text);
-    /* The producer removed its regions on close; the driver its directory on shutdown. */
-    struct stat st;
+    /* Created private; the producer removed its regions and directories on close; the driver its directory. */
+    assert_int_equal(stat(shm_parent, &st), 0);
+    assert_int_equal(st.st_mode & 07777, 0700);
+    assert_int_equal(stat(shm_dir, &st), 0);
+    assert_true(S_ISDIR(st.st_mode));
+    assert_int_equal(st.st_mode & 07777, 0700);
+    assert_int_equal(rmdir(shm_dir), 0); /* fails unless empty */
     assert_int_not_equal(stat(aeron_dir, &st), 0);
 }
 

@@ -77,6 +77,8 @@
     static int open_##P(char *buf, size_t len, uint16_t template_id, uint64_t *block_length, uint64_t *version) \
     {                                                                                                           \
         struct P(messageHeader) hdr;                                                                            \
+        *block_length = 0; /* outputs written on every path: a failed assert is not noreturn to the compiler */ \
+        *version = 0;                                                                                           \
         if (NULL == P(messageHeader_wrap)(&hdr, buf, 0, P(messageHeader_sbe_schema_version)(), len) ||          \
             P(messageHeader_schemaId)(&hdr) != (schema) || P(messageHeader_templateId)(&hdr) != template_id)    \
         {                                                                                                       \

@@ -130,7 +130,7 @@ static void test_async_adds_and_driver_loss(void **state)
     }
     assert_non_null(producer);
     assert_non_null(consumer);
-    assert_int_equal(1, tp_producer_epoch(producer));
+    assert_true(tp_producer_epoch(producer) >= 1);
     assert_non_null(strstr(tp_producer_header_path(producer), shm_dir));
 
     deadline = tp_test_now_ms() + 5000;

@@ -277,7 +277,7 @@ static void test_producer_restart_bumps_epoch_and_consumer_follows(void **state)
     assert_int_equal(0, a_rc);
     assert_int_equal(0, b_rc);
     assert_int_equal(0, consumer_rc);
-    assert_int_equal(shared->a_epoch + 1, shared->b_epoch);
+    assert_true(shared->b_epoch > shared->a_epoch);
     assert_int_equal(0, shared->bad);
     assert_int_equal(0, shared->a_after_b);
     assert_true(shared->verified_a > 0);

@@ -8,7 +8,7 @@
 
 static const char usage_str[] =
     "[-h][-v][-C uri][-c uri][-L length][-m messages][-p dir][-S stream-id][-s stream-id][-w messages]\n"
-    "    -h               help\n"
+    "    -h, --help       help\n"
     "    -v               show version and exit\n"
     "    -C uri           pong channel (default aeron:ipc)\n"
     "    -c uri           ping channel (default aeron:ipc)\n"
@@ -90,7 +90,7 @@ int main(int argc, char **argv)
     uint64_t length = 32;
     int opt;
 
-    while ((opt = getopt(argc, argv, "hvC:c:L:m:p:S:s:w:")) != -1)
+    while ((opt = getopt_long(argc, argv, "hvC:c:L:m:p:S:s:w:", tp_tool_long_options, NULL)) != -1)
     {
         switch (opt)
         {
@@ -139,6 +139,7 @@ int main(int argc, char **argv)
             case 'v':
                 return tp_tool_print_version(argv[0]);
             case 'h':
+                return tp_tool_print_help(argv[0], usage_str);
             default:
                 return tp_tool_print_usage(argv[0], usage_str);
         }

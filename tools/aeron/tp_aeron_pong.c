@@ -4,7 +4,7 @@
 #include "tp_aeron_tool_util.h"
 
 static const char usage_str[] = "[-h][-v][-C uri][-c uri][-p dir][-S stream-id][-s stream-id]\n"
-                                "    -h               help\n"
+                                "    -h, --help       help\n"
                                 "    -v               show version and exit\n"
                                 "    -C uri           pong channel (default aeron:ipc)\n"
                                 "    -c uri           ping channel (default aeron:ipc)\n"
@@ -33,7 +33,7 @@ int main(int argc, char **argv)
     int32_t pong_stream_id = 1003;
     int opt;
 
-    while ((opt = getopt(argc, argv, "hvC:c:p:S:s:")) != -1)
+    while ((opt = getopt_long(argc, argv, "hvC:c:p:S:s:", tp_tool_long_options, NULL)) != -1)
     {
         switch (opt)
         {
@@ -61,6 +61,7 @@ int main(int argc, char **argv)
             case 'v':
                 return tp_tool_print_version(argv[0]);
             case 'h':
+                return tp_tool_print_help(argv[0], usage_str);
             default:
                 return tp_tool_print_usage(argv[0], usage_str);
         }

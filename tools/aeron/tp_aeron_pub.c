@@ -6,7 +6,7 @@
 
 static const char usage_str[] =
     "[-h][-v][-f][-c uri][-i interval][-l linger][-m messages][-p dir][-s stream-id]\n"
-    "    -h               help\n"
+    "    -h, --help       help\n"
     "    -v               show version and exit\n"
     "    -f               use a message that fills the whole MTU\n"
     "    -c uri           channel (default " TP_TOOL_DEFAULT_CHANNEL ")\n"
@@ -27,7 +27,7 @@ int main(int argc, char **argv)
     bool fill_mtu = false;
     int opt;
 
-    while ((opt = getopt(argc, argv, "hvfc:i:l:m:p:s:")) != -1)
+    while ((opt = getopt_long(argc, argv, "hvfc:i:l:m:p:s:", tp_tool_long_options, NULL)) != -1)
     {
         switch (opt)
         {
@@ -70,6 +70,7 @@ int main(int argc, char **argv)
             case 'v':
                 return tp_tool_print_version(argv[0]);
             case 'h':
+                return tp_tool_print_help(argv[0], usage_str);
             default:
                 return tp_tool_print_usage(argv[0], usage_str);
         }

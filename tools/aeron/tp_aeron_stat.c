@@ -6,7 +6,7 @@
 
 static const char usage_str[] =
     "[-h][-p dir][-u interval][-t timeout]\n"
-    "    -h               help\n"
+    "    -h, --help       help\n"
     "    -p dir           Aeron directory (default $AERON_DIR or /dev/shm/aeron-$USER)\n"
     "    -u interval      refresh every interval (ns or with ns|us|ms|s); 0 = print once (default)\n"
     "    -t timeout       how long to wait for cnc.dat, ms (default 1000)\n";
@@ -25,7 +25,7 @@ int main(int argc, char **argv)
     uint64_t timeout_ms = 1000;
     int opt;
 
-    while ((opt = getopt(argc, argv, "hp:u:t:")) != -1)
+    while ((opt = getopt_long(argc, argv, "hp:u:t:", tp_tool_long_options, NULL)) != -1)
     {
         switch (opt)
         {
@@ -47,6 +47,7 @@ int main(int argc, char **argv)
                 }
                 break;
             case 'h':
+                return tp_tool_print_help(argv[0], usage_str);
             default:
                 return tp_tool_print_usage(argv[0], usage_str);
         }

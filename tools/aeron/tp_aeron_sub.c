@@ -4,7 +4,7 @@
 #include "tp_aeron_tool_util.h"
 
 static const char usage_str[] = "[-h][-v][-c uri][-m messages][-p dir][-s stream-id]\n"
-                                "    -h               help\n"
+                                "    -h, --help       help\n"
                                 "    -v               show version and exit\n"
                                 "    -c uri           channel (default " TP_TOOL_DEFAULT_CHANNEL ")\n"
                                 "    -m messages      exit after this many messages (default 0 = run until SIGINT)\n"
@@ -40,7 +40,7 @@ int main(int argc, char **argv)
     uint64_t limit = 0;
     int opt;
 
-    while ((opt = getopt(argc, argv, "hvc:m:p:s:")) != -1)
+    while ((opt = getopt_long(argc, argv, "hvc:m:p:s:", tp_tool_long_options, NULL)) != -1)
     {
         switch (opt)
         {
@@ -66,6 +66,7 @@ int main(int argc, char **argv)
             case 'v':
                 return tp_tool_print_version(argv[0]);
             case 'h':
+                return tp_tool_print_help(argv[0], usage_str);
             default:
                 return tp_tool_print_usage(argv[0], usage_str);
         }

@@ -6,6 +6,7 @@
 #define TENSORPOOL_TP_AERON_TOOL_UTIL_H
 
 #include <errno.h>
+#include <getopt.h>
 #include <inttypes.h>
 #include <sched.h>
 #include <signal.h>
@@ -55,11 +56,21 @@ static inline int tp_tool_print_version(const char *argv0)
     return EXIT_SUCCESS;
 }
 
-/* -h or an unknown option. Returns main's exit status. */
+/* Long options every tool takes besides its short ones: --help is -h. */
+static const struct option tp_tool_long_options[] = {{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+
+/* An unknown option: usage on stderr. Returns main's exit status. */
 static inline int tp_tool_print_usage(const char *argv0, const char *usage)
 {
     fprintf(stderr, "Usage: %s %s", argv0, usage);
     return EXIT_FAILURE;
+}
+
+/* -h or --help: usage on stdout, success. Returns main's exit status. */
+static inline int tp_tool_print_help(const char *argv0, const char *usage)
+{
+    printf("Usage: %s %s", argv0, usage);
+    return EXIT_SUCCESS;
 }
 
 static inline void tp_tool_sleep_ns(uint64_t ns)

@@ -1,6 +1,7 @@
 /* A complete minimal tensorpool consumer: prints the first 10 frames of stream 10 it is handed. */
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "tensorpool/tensorpool.h"
 
@@ -19,8 +20,16 @@ static void on_frame(void *clientd, const tp_consumer_frame_t *frame)
     (*count)++;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    if (argc > 1) /* no options: -h/--help explain, anything else is refused */
+    {
+        const int help = 0 == strcmp(argv[1], "-h") || 0 == strcmp(argv[1], "--help");
+        fprintf(help ? stdout : stderr,
+                "usage: %s\n  prints the first 10 frames of stream 10 it is handed; AERON_DIR names the media driver\n",
+                argv[0]);
+        return help ? 0 : 2;
+    }
     tp_context_t *ctx = NULL;
     tp_client_t *client = NULL;
     if (tp_context_init(&ctx) < 0 || tp_client_start(&client, ctx) < 0)

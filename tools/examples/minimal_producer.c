@@ -12,8 +12,16 @@ static uint64_t now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    if (argc > 1) /* no options: -h/--help explain, anything else is refused */
+    {
+        const int help = 0 == strcmp(argv[1], "-h") || 0 == strcmp(argv[1], "--help");
+        fprintf(help ? stdout : stderr,
+                "usage: %s\n  publishes 100 frames of 480x640 uint8 on stream 10; AERON_DIR names the media driver\n",
+                argv[0]);
+        return help ? 0 : 2;
+    }
     /* The context: defaults are the media driver in AERON_DIR, aeron:ipc, regions under /dev/shm/tensorpool. */
     tp_context_t *ctx = NULL;
     tp_client_t *client = NULL;
