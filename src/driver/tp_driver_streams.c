@@ -12,6 +12,7 @@
 
 #include "driver/tp_driver_core_private.h"
 #include "driver/tp_epoch_gc.h"
+#include "shm/tp_shm_base_dir.h"
 #include "shm/tp_shm_uri.h"
 #include "shm/tp_superblock.h"
 
@@ -78,7 +79,8 @@ static int tp_driver_stream_mkdirs(const tp_driver_core_t *core, const tp_driver
 {
     char path[PATH_MAX];
     const tp_shm_layout_t *layout = &stream->layout;
-    if (tp_driver_mkdir(core, layout->base_dir) < 0)
+    /* mkdir -p: a fresh machine has no base dir, nor perhaps its parents. */
+    if (tp_shm_base_dir_ensure(layout->base_dir, (mode_t)core->dir_mode) < 0)
     {
         return -1;
     }
