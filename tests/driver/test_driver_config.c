@@ -120,7 +120,7 @@ static void test_camera_example(void **state)
     example_path(path, sizeof(path), "driver_camera.toml");
     assert_int_equal(0, tp_driver_config_load(cfg, path));
     assert_string_equal("camera-driver-01", cfg->instance_id);
-    assert_int_equal(1001, cfg->announce_stream_id);
+    assert_int_equal(1000, cfg->announce_stream_id);
     assert_false(cfg->allow_dynamic_streams);
     assert_false(cfg->stream_id_range.set);
     assert_int_equal(1, cfg->profile_count);
@@ -390,7 +390,7 @@ static void test_env_overrides_file(void **state)
     setenv("POLICIES_ANNOUNCE_PERIOD_MS", "250", 1);
     assert_int_equal(0, tp_driver_config_load(cfg, path));
     assert_int_equal(1500, cfg->control_stream_id);
-    assert_int_equal(1001, cfg->announce_stream_id);
+    assert_int_equal(1000, cfg->announce_stream_id);
     assert_int_equal(2, cfg->allowed_base_dir_count);
     assert_string_equal("/dev/shm/a", cfg->allowed_base_dirs[0]);
     assert_int_equal(3000000000ULL, cfg->epoch_gc_min_age_ns); /* explicit in the file */
