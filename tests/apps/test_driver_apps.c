@@ -198,6 +198,26 @@ static void dump_file(const driver_test_t *t, const char *name)
     free(text);
 }
 
+/* Wait until the file in the scratch dir contains needle (true) or the deadline passes (false). */
+static bool wait_for_text(const driver_test_t *t, const char *name, const char *needle, int64_t timeout_ms)
+{
+    char path[320];
+    path_in(t, name, path, sizeof(path));
+    const int64_t deadline = apps_now_ms() + timeout_ms;
+    while (apps_now_ms() < deadline)
+    {
+        char *text = apps_file_read(path);
+        bool found = NULL != text && NULL != strstr(text, needle);
+        free(text);
+        if (found)
+        {
+            return true;
+        }
+        apps_sleep_ms(50);
+    }
+    return false;
+}
+
 static void test_driver_producer_two_consumers(void **state)
 {
     driver_test_t *t = *state;
@@ -379,6 +399,47 @@ static void test_driver_producer_killed_and_replaced(void **state)
     assert_int_equal(sd, 0);
 }
 
+/* SIGKILL one of two consumers: its lease expires and is revoked; the producer and the other consumer go on with
+ * no epoch change and no gap. */
+static void test_driver_consumer_killed(void **state)
+{
+    driver_test_t *t = *state;
+    pid_t driver = spawn_driver(t, "driver");
+    pid_t c1 = spawn_consumer(t, "c1", "501", "600");
+    pid_t c2 = spawn_consumer(t, "c2", "502", "100000");
+    pid_t producer = spawn_producer(t, "producer", "100000", "1");
+    assert_true(driver > 0 && c1 > 0 && c2 > 0 && producer > 0);
+    assert_true(wait_for_text(t, "driver.err", "client 502 role CONSUMER", 30000));
+    apps_sleep_ms(1000);
+    kill(c2, SIGKILL);
+    assert_int_equal(apps_process_wait(c2, 5000), 128 + SIGKILL);
+    int s1 = apps_process_wait(c1, 60000);
+    kill(producer, SIGINT);
+    int sp = apps_process_wait(producer, 20000);
+    kill(driver, SIGINT);
+    int sd = apps_process_wait(driver, 20000);
+    dump_file(t, "driver.err");
+    assert_consumer_ok(t, "c1", s1, 600);
+    assert_int_equal(sp, 0);
+    assert_int_equal(sd, 0);
+
+    char path[320];
+    path_in(t, "c1.txt", path, sizeof(path));
+    char *text = apps_file_read(path);
+    assert_non_null(text);
+    tp_app_summary_t summary;
+    assert_true(apps_summary_parse(text, &summary));
+    assert_int_equal(summary.drops_gap, 0);
+    free(text);
+    /* The dead consumer's lease expired (it never detached) and no producer lease ended meanwhile. */
+    path_in(t, "driver.err", path, sizeof(path));
+    char *log = apps_file_read(path);
+    assert_non_null(log);
+    assert_non_null(strstr(log, "EXPIRED: stream 10 client 502 role CONSUMER"));
+    assert_null(strstr(log, "EXPIRED: stream 10 client 1 role PRODUCER"));
+    free(log);
+}
+
 /* SIGKILL the driver and start it again: producer and consumer reattach and frames flow again. */
 static void test_driver_killed_and_restarted(void **state)
 {
@@ -441,6 +502,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_driver_hostile_messages_and_shutdown_token, driver_setup,
                                         driver_teardown),
         cmocka_unit_test_setup_teardown(test_driver_producer_killed_and_replaced, driver_setup, driver_teardown),
+        cmocka_unit_test_setup_teardown(test_driver_consumer_killed, driver_setup, driver_teardown),
         cmocka_unit_test_setup_teardown(test_driver_killed_and_restarted, driver_setup, driver_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
