@@ -76,7 +76,8 @@ typedef struct tp_producer_config_stct
      * are then ignored (the driver's lease decides them). Publish mode EXISTING_OR_CREATE unless
      * driver_require_existing. While the lease is not ATTACHED (attaching, revoked, expired, driver gone) claims
      * and offers return TP_PRODUCER_NOT_ATTACHED; after a reattach the producer resumes on the new epoch and its
-     * sequence numbers continue. on_lease_state reports every lease state change (NULL: none). */
+     * sequence numbers continue; DataSourceMeta is not carried over a reattach (call tp_producer_set_meta() again
+     * on the transition to ATTACHED). on_lease_state reports every lease state change (NULL: none). */
     bool driver_require_existing;
     tp_lease_state_fn on_lease_state;
     void *lease_clientd;
