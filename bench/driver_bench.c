@@ -30,7 +30,7 @@
 #include "shm_tensorpool_driver/shmLeaseKeepalive.h"
 #include "tensorpool/tensorpool.h"
 
-#define BENCH_STREAM_ID 10
+#define BENCH_STREAM_ID  10
 #define BENCH_MAX_LEASES 10000
 
 static uint64_t now_ns(void)
@@ -307,8 +307,10 @@ static int bench_keepalive_cost(const bench_t *b, size_t leases, uint64_t window
         shm_tensorpool_driver_shmAttachRequest_set_role(&req, shm_tensorpool_driver_role_CONSUMER);
         shm_tensorpool_driver_shmAttachRequest_set_expectedLayoutVersion(&req, 0);
         shm_tensorpool_driver_shmAttachRequest_set_maxDims(&req, 0);
-        shm_tensorpool_driver_shmAttachRequest_set_publishMode(&req, shm_tensorpool_driver_publishMode_REQUIRE_EXISTING);
-        shm_tensorpool_driver_shmAttachRequest_set_requireHugepages(&req, shm_tensorpool_driver_hugepagesPolicy_UNSPECIFIED);
+        shm_tensorpool_driver_shmAttachRequest_set_publishMode(&req,
+                                                               shm_tensorpool_driver_publishMode_REQUIRE_EXISTING);
+        shm_tensorpool_driver_shmAttachRequest_set_requireHugepages(&req,
+                                                                    shm_tensorpool_driver_hugepagesPolicy_UNSPECIFIED);
         raw_offer(&raw, buffer, 8 + shm_tensorpool_driver_shmAttachRequest_encoded_length(&req));
         aeron_subscription_poll(raw.subscription, raw_on_fragment, &raw, 100);
     }
@@ -395,16 +397,23 @@ int main(int argc, char **argv)
     {
         switch (opt)
         {
-            case 'n': iterations = strtoul(optarg, NULL, 10); break;
-            case 'l': leases = strtoul(optarg, NULL, 10); break;
-            case 'w': window_s = strtod(optarg, NULL); break;
+            case 'n':
+                iterations = strtoul(optarg, NULL, 10);
+                break;
+            case 'l':
+                leases = strtoul(optarg, NULL, 10);
+                break;
+            case 'w':
+                window_s = strtod(optarg, NULL);
+                break;
             case 'h':
                 printf("usage: driver_bench [-n ATTACHES] [-l LEASES] [-w SECONDS]\n"
                        "Starts tp_mediadriver and tp_driver as children and measures attach latency through the\n"
                        "public API (default 200 producer + 200 consumer attaches) and the driver's CPU with LEASES\n"
                        "(default 1000) consumer leases kept alive once a second over a window (default 10 s).\n");
                 return 0;
-            default: return 2;
+            default:
+                return 2;
         }
     }
     if (0 == iterations || 0 == leases || leases > BENCH_MAX_LEASES || !(window_s > 0.0))

@@ -23,7 +23,8 @@
 #define TP_DRIVER_MIN_PARK_NS       (UINT64_C(100) * 1000)
 #define TP_DRIVER_MAX_PARK_NS       (UINT64_C(1000) * 1000)
 
-static void tp_driver_log(const tp_driver_t *driver, tp_log_level_t level, const char *format, ...) TP_PRINTF_LIKE(3, 4);
+static void tp_driver_log(const tp_driver_t *driver, tp_log_level_t level, const char *format, ...)
+    TP_PRINTF_LIKE(3, 4);
 
 static void tp_driver_log(const tp_driver_t *driver, tp_log_level_t level, const char *format, ...)
 {
@@ -185,8 +186,8 @@ static int tp_driver_add_publication(tp_driver_t *driver, const char *channel, u
     }
     char plain[16];
     snprintf(plain, sizeof(plain), "aeron:ipc");
-    tp_driver_log(driver, TP_LOG_WARN, "%s; using the existing aeron:ipc stream %" PRIu32 " as it is",
-                  tp_errmsg(), stream_id);
+    tp_driver_log(driver, TP_LOG_WARN, "%s; using the existing aeron:ipc stream %" PRIu32 " as it is", tp_errmsg(),
+                  stream_id);
     return tp_driver_await_publication(driver, plain, stream_id, publication);
 }
 
@@ -247,8 +248,7 @@ static int tp_driver_connect(tp_driver_t *driver)
     }
     if (aeron_init(&driver->aeron, driver->aeron_ctx) < 0 || aeron_start(driver->aeron) < 0)
     {
-        TP_SET_ERR(TP_ERR_AERON, "could not connect to the media driver in %s: %s", config->aeron_dir,
-                   aeron_errmsg());
+        TP_SET_ERR(TP_ERR_AERON, "could not connect to the media driver in %s: %s", config->aeron_dir, aeron_errmsg());
         return -1;
     }
     if (aeron_fragment_assembler_create(&driver->assembler, tp_driver_on_fragment, driver) < 0)
@@ -350,7 +350,8 @@ int tp_driver_start(tp_driver_t **out, tp_driver_context_t *ctx)
     }
     driver->ctx = *ctx;
     tp_idle_kind_t kind = TP_IDLE_BACKOFF;
-    if ('\0' != driver->ctx.config.idle_strategy[0] && 0 != tp_idle_strategy_parse(driver->ctx.config.idle_strategy, &kind))
+    if ('\0' != driver->ctx.config.idle_strategy[0] &&
+        0 != tp_idle_strategy_parse(driver->ctx.config.idle_strategy, &kind))
     {
         TP_APPEND_ERR("driver.idle_strategy");
         free(driver);

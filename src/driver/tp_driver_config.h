@@ -21,13 +21,13 @@ extern "C"
 {
 #endif
 
-#define TP_DRIVER_NAME_MAX          128
-#define TP_DRIVER_MAX_POOLS         8
-#define TP_DRIVER_MAX_PROFILES      32
-#define TP_DRIVER_MAX_STATIC        256
-#define TP_DRIVER_MAX_ALLOWED_DIRS  16
-#define TP_DRIVER_TOKEN_MAX         256
-#define TP_DRIVER_MAX_WARNINGS      32
+#define TP_DRIVER_NAME_MAX         128
+#define TP_DRIVER_MAX_POOLS        8
+#define TP_DRIVER_MAX_PROFILES     32
+#define TP_DRIVER_MAX_STATIC       256
+#define TP_DRIVER_MAX_ALLOWED_DIRS 16
+#define TP_DRIVER_TOKEN_MAX        256
+#define TP_DRIVER_MAX_WARNINGS     32
 
 /* Inclusive id range; empty (disabled) when !set. */
 typedef struct tp_driver_range_stct
@@ -61,43 +61,43 @@ typedef struct tp_driver_stream_config_stct
 typedef struct tp_driver_config_stct
 {
     /* [driver] */
-    char instance_id[TP_DRIVER_NAME_MAX];   /* "driver-01" */
-    char aeron_dir[TP_PATH_MAX];            /* "" = Aeron default (AERON_DIR or aeron_default_path()) */
-    char control_channel[TP_CHANNEL_MAX];   /* "aeron:ipc?term-length=4m" */
-    uint32_t control_stream_id;             /* 1000 */
-    char announce_channel[TP_CHANNEL_MAX];  /* default: control_channel */
-    uint32_t announce_stream_id;            /* default: control_stream_id */
-    char qos_channel[TP_CHANNEL_MAX];       /* "aeron:ipc?term-length=4m" */
-    uint32_t qos_stream_id;                 /* 1200 */
-    tp_driver_range_t stream_id_range;      /* dynamic streams; default empty */
+    char instance_id[TP_DRIVER_NAME_MAX];         /* "driver-01" */
+    char aeron_dir[TP_PATH_MAX];                  /* "" = Aeron default (AERON_DIR or aeron_default_path()) */
+    char control_channel[TP_CHANNEL_MAX];         /* "aeron:ipc?term-length=4m" */
+    uint32_t control_stream_id;                   /* 1000 */
+    char announce_channel[TP_CHANNEL_MAX];        /* default: control_channel */
+    uint32_t announce_stream_id;                  /* default: control_stream_id */
+    char qos_channel[TP_CHANNEL_MAX];             /* "aeron:ipc?term-length=4m" */
+    uint32_t qos_stream_id;                       /* 1200 */
+    tp_driver_range_t stream_id_range;            /* dynamic streams; default empty */
     tp_driver_range_t descriptor_stream_id_range; /* per-consumer descriptor streams; default empty */
     tp_driver_range_t control_stream_id_range;    /* per-consumer control streams; default empty */
     /* Implementation keys (not in §17): run our media driver in this process; idle strategy name. */
-    bool embedded_media_driver;             /* driver.embedded_media_driver, default false */
-    char idle_strategy[32];                 /* driver.idle_strategy, default "backoff" */
+    bool embedded_media_driver; /* driver.embedded_media_driver, default false */
+    char idle_strategy[32];     /* driver.idle_strategy, default "backoff" */
 
     /* [shm] */
-    char base_dir[TP_PATH_MAX];             /* "/dev/shm/tensorpool" */
-    char namespace_name[TP_DRIVER_NAME_MAX];/* shm.namespace (implementation key), default "tensorpool" */
-    bool require_hugepages;                 /* false */
-    uint32_t page_size_bytes;               /* 4096 */
-    uint32_t permissions_mode;              /* parsed octal of shm.permissions_mode "660" -> 0660 */
+    char base_dir[TP_PATH_MAX];              /* "/dev/shm/tensorpool" */
+    char namespace_name[TP_DRIVER_NAME_MAX]; /* shm.namespace (implementation key), default "tensorpool" */
+    bool require_hugepages;                  /* false */
+    uint32_t page_size_bytes;                /* 4096 */
+    uint32_t permissions_mode;               /* parsed octal of shm.permissions_mode "660" -> 0660 */
     char allowed_base_dirs[TP_DRIVER_MAX_ALLOWED_DIRS][TP_PATH_MAX]; /* default: [base_dir] */
     size_t allowed_base_dir_count;
 
     /* [policies] */
-    bool allow_dynamic_streams;             /* false */
-    size_t default_profile_index;           /* default: first defined profile */
-    uint32_t announce_period_ms;            /* 1000 */
-    uint32_t lease_keepalive_interval_ms;   /* 1000 */
-    uint32_t lease_expiry_grace_intervals;  /* 3 */
-    bool prefault_shm;                      /* true */
-    bool mlock_shm;                         /* false */
-    bool epoch_gc_enabled;                  /* true */
-    uint32_t epoch_gc_keep;                 /* 2 */
-    uint64_t epoch_gc_min_age_ns;           /* default 3 * announce_period */
-    bool epoch_gc_on_startup;               /* false */
-    uint32_t shutdown_timeout_ms;           /* 2000 */
+    bool allow_dynamic_streams;               /* false */
+    size_t default_profile_index;             /* default: first defined profile */
+    uint32_t announce_period_ms;              /* 1000 */
+    uint32_t lease_keepalive_interval_ms;     /* 1000 */
+    uint32_t lease_expiry_grace_intervals;    /* 3 */
+    bool prefault_shm;                        /* true */
+    bool mlock_shm;                           /* false */
+    bool epoch_gc_enabled;                    /* true */
+    uint32_t epoch_gc_keep;                   /* 2 */
+    uint64_t epoch_gc_min_age_ns;             /* default 3 * announce_period */
+    bool epoch_gc_on_startup;                 /* false */
+    uint32_t shutdown_timeout_ms;             /* 2000 */
     char shutdown_token[TP_DRIVER_TOKEN_MAX]; /* "" = shutdown requests disabled */
 
     /* [profiles.<name>] in file order */

@@ -53,8 +53,8 @@ static void tp_log_stderr(void *clientd, tp_log_level_t level, const char *text)
     struct tm tm;
     gmtime_r(&ts.tv_sec, &tm);
     fprintf(stderr, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ tp_driver %-5s %s\n", tm.tm_year + 1900, tm.tm_mon + 1,
-            tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000, names[(int)level < 0 || (int)level > 3 ? 0 : (int)level],
-            text);
+            tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000,
+            names[(int)level < 0 || (int)level > 3 ? 0 : (int)level], text);
 }
 
 int main(int argc, char **argv)
@@ -81,15 +81,33 @@ int main(int argc, char **argv)
     {
         switch (opt)
         {
-            case 'c': config_path = optarg; break;
-            case 'P': print_config = true; break;
-            case 'p': aeron_dir = optarg; break;
-            case 'm': embedded = true; break;
-            case 'I': idle = optarg; break;
-            case 'v': log_level = TP_LOG_DEBUG; break;
-            case 'q': log_level = TP_LOG_WARN; break;
-            case 'h': tp_usage(stdout, argv[0]); return 0;
-            default: tp_usage(stderr, argv[0]); return 2;
+            case 'c':
+                config_path = optarg;
+                break;
+            case 'P':
+                print_config = true;
+                break;
+            case 'p':
+                aeron_dir = optarg;
+                break;
+            case 'm':
+                embedded = true;
+                break;
+            case 'I':
+                idle = optarg;
+                break;
+            case 'v':
+                log_level = TP_LOG_DEBUG;
+                break;
+            case 'q':
+                log_level = TP_LOG_WARN;
+                break;
+            case 'h':
+                tp_usage(stdout, argv[0]);
+                return 0;
+            default:
+                tp_usage(stderr, argv[0]);
+                return 2;
         }
     }
     if (optind < argc)

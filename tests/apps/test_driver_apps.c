@@ -292,8 +292,7 @@ static size_t encode_shutdown_request(uint8_t *buffer, size_t capacity, const ch
         shm_tensorpool_driver_shmDriverShutdownRequest_wrap_and_apply_header(&msg, (char *)buffer, 0, capacity, &hdr));
     shm_tensorpool_driver_shmDriverShutdownRequest_set_correlationId(&msg, 77);
     shm_tensorpool_driver_shmDriverShutdownRequest_set_reason(&msg, shm_tensorpool_driver_shutdownReason_ADMIN);
-    assert_non_null(
-        shm_tensorpool_driver_shmDriverShutdownRequest_put_token(&msg, token, (uint32_t)strlen(token)));
+    assert_non_null(shm_tensorpool_driver_shmDriverShutdownRequest_put_token(&msg, token, (uint32_t)strlen(token)));
     assert_non_null(shm_tensorpool_driver_shmDriverShutdownRequest_put_errorMessage(&msg, "test", 4));
     return 8 + shm_tensorpool_driver_shmDriverShutdownRequest_encoded_length(&msg);
 }
@@ -328,8 +327,8 @@ static void test_driver_hostile_messages_and_shutdown_token(void **state)
     raw_sender_send(&sender, buffer, sizeof(buffer));
     struct shm_tensorpool_driver_messageHeader hdr;
     struct shm_tensorpool_driver_shmAttachRequest req;
-    assert_non_null(shm_tensorpool_driver_shmAttachRequest_wrap_and_apply_header(&req, (char *)buffer, 0,
-                                                                                sizeof(buffer), &hdr));
+    assert_non_null(
+        shm_tensorpool_driver_shmAttachRequest_wrap_and_apply_header(&req, (char *)buffer, 0, sizeof(buffer), &hdr));
     shm_tensorpool_driver_shmAttachRequest_set_correlationId(&req, 5);
     shm_tensorpool_driver_shmAttachRequest_set_streamId(&req, 10);
     shm_tensorpool_driver_shmAttachRequest_set_clientId(&req, 999);
@@ -499,8 +498,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_driver_config_errors_and_env, driver_setup, driver_teardown),
         cmocka_unit_test_setup_teardown(test_driver_producer_two_consumers, driver_setup, driver_teardown),
-        cmocka_unit_test_setup_teardown(test_driver_hostile_messages_and_shutdown_token, driver_setup,
-                                        driver_teardown),
+        cmocka_unit_test_setup_teardown(test_driver_hostile_messages_and_shutdown_token, driver_setup, driver_teardown),
         cmocka_unit_test_setup_teardown(test_driver_producer_killed_and_replaced, driver_setup, driver_teardown),
         cmocka_unit_test_setup_teardown(test_driver_consumer_killed, driver_setup, driver_teardown),
         cmocka_unit_test_setup_teardown(test_driver_killed_and_restarted, driver_setup, driver_teardown),

@@ -2,8 +2,8 @@
  * tp_demo: one command that runs the whole thing. The parent process runs the embedded media driver (invoker
  * mode, so no thread exists when it forks) and forks a producer and a verifying consumer, so frames really
  * cross a process boundary through the shared-memory pool. With --driver a fourth process runs the SHM driver,
- * which owns the regions and leases them to the producer and the consumer. The three coordinate through a small anonymous
- * MAP_SHARED block (tp_demo_shared_t); the children ignore SIGINT and stop when the parent tells them to.
+ * which owns the regions and leases them to the producer and the consumer. The three coordinate through a small
+ * anonymous MAP_SHARED block (tp_demo_shared_t); the children ignore SIGINT and stop when the parent tells them to.
  */
 #ifndef TP_DEMO_H
 #define TP_DEMO_H

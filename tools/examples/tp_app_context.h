@@ -59,8 +59,8 @@ typedef struct tp_app_context_options_stct
     "      --metadata-stream ID\n"                                                                                  \
     "      --shm-dir DIR          SHM base dir (producer) / allowed dir (consumer) (default /dev/shm/tensorpool)\n" \
     "      --idle NAME            spin, yield, backoff (default), sleep or noop between empty polls\n"              \
-    "      --agent                run the Aeron client conductor on its own thread (default: in our loop)\n"       \
-    "      --driver               use the SHM driver on the control stream (driver mode: regions come from\n"      \
+    "      --agent                run the Aeron client conductor on its own thread (default: in our loop)\n"        \
+    "      --driver               use the SHM driver on the control stream (driver mode: regions come from\n"       \
     "                             its lease; --shm-dir must then cover the driver's base dir)\n"
 
 void tp_app_context_options_init(tp_app_context_options_t *options);
