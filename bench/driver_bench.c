@@ -11,6 +11,7 @@
  * Figures are percentiles of this run; nothing here asserts a time.
  */
 #include <errno.h>
+#include <ftw.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -58,6 +59,14 @@ static double percentile_us(uint64_t *samples, size_t n, double q)
     qsort(samples, n, sizeof(*samples), cmp_u64);
     size_t index = (size_t)(q * (double)(n - 1) + 0.5);
     return (double)samples[index] / 1e3;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+    (void)st;
+    (void)type;
+    (void)ftw;
+    return remove(path);
 }
 
 static pid_t spawn(const char *const *argv, const char *const *env, const char *log)
@@ -468,7 +477,5 @@ int main(int argc, char **argv)
         fprintf(stderr, "driver_bench: FAILED (driver log: %s)\n", driver_log);
         return 1;
     }
-    char command[256];
-    snprintf(command, sizeof(command), "rm -rf %s", b.dir);
-    return 0 == system(command) ? 0 : 1;
+    return 0 == nftw(b.dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS) ? 0 : 1;
 }
