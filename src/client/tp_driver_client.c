@@ -9,6 +9,7 @@
 #include "common/tp_error_private.h"
 #include "control/tp_control_message.h"
 #include "shm/tp_shm_uri.h"
+#include "shm_tensorpool_control/shmPoolAnnounce.h"
 #include "shm_tensorpool_driver/shmAttachRequest.h"
 #include "shm_tensorpool_driver/shmAttachResponse.h"
 #include "shm_tensorpool_driver/shmDetachRequest.h"
@@ -20,6 +21,8 @@
 
 #define TP_DRIVER_CLIENT_SEND_BUFFER 128
 #define TP_DRIVER_CLIENT_REASON_MAX  256
+/* Announce periods without an announce of our stream before the driver counts as gone (driver spec §4.9, §10). */
+#define TP_DRIVER_CLIENT_SILENCE_PERIODS 3
 
 struct tp_driver_client_stct
 {
@@ -38,6 +41,7 @@ struct tp_driver_client_stct
     uint64_t remap_from_epoch;
     uint64_t deadline_ns; /* ATTACHING: attach timeout; BACKOFF: retry; DETACHING: give up; ATTACHED: remap */
     uint64_t next_keepalive_ns;
+    uint64_t driver_heard_ns; /* ATTACHED: when the driver last announced our stream or answered us */
     uint64_t backoff_ns;
     char last_error[TP_DRIVER_CLIENT_MESSAGE_MAX];
 };
@@ -554,6 +558,7 @@ static void tp_driver_client_on_attach_response(tp_driver_client_t *c, const tp_
         next = now_ns + (c->lease.expiry_ns - now_ns) / 2;
     }
     c->next_keepalive_ns = next;
+    c->driver_heard_ns = now_ns;
     tp_driver_client_set_state(c, TP_LEASE_ATTACHED, "lease granted");
     tp_driver_client_emit(c, TP_DRIVER_CLIENT_EVENT_ATTACHED, "lease granted");
 }
@@ -657,11 +662,30 @@ static void tp_driver_client_on_shutdown(tp_driver_client_t *c, const tp_control
     }
 }
 
+/* The driver announces every stream it serves each period (driver spec §8): its silence means it is gone (§10). */
+static void tp_driver_client_note_announce(tp_driver_client_t *c, const tp_control_header_t *hdr, const uint8_t *buffer,
+                                           size_t length, uint64_t now_ns)
+{
+    struct shm_tensorpool_control_shmPoolAnnounce msg;
+    if (TP_LEASE_ATTACHED == c->state && TP_CONTROL_SCHEMA_ID == hdr->schema_id &&
+        SHM_TENSORPOOL_CONTROL_SHM_POOL_ANNOUNCE_SBE_TEMPLATE_ID == hdr->template_id &&
+        NULL != shm_tensorpool_control_shmPoolAnnounce_wrap_for_decode(&msg, (char *)buffer, TP_CONTROL_HEADER_LENGTH,
+                                                                       hdr->block_length, hdr->version, length) &&
+        shm_tensorpool_control_shmPoolAnnounce_streamId(&msg) == c->config.stream_id)
+    {
+        c->driver_heard_ns = now_ns;
+    }
+}
+
 int tp_driver_client_on_message(tp_driver_client_t *client, const uint8_t *buffer, size_t length, uint64_t now_ns)
 {
     tp_control_header_t hdr;
     if (TP_CONTROL_PEEK_SHORT == tp_control_peek(buffer, length, &hdr) || TP_DRIVER_CLIENT_SCHEMA_ID != hdr.schema_id)
     {
+        if (TP_CONTROL_PEEK_SHORT != tp_control_peek(buffer, length, &hdr))
+        {
+            tp_driver_client_note_announce(client, &hdr, buffer, length, now_ns);
+        }
         client->counters.ignored_messages++; /* wire-schema traffic shares the control stream */
         return 0;
     }
@@ -741,6 +765,14 @@ int tp_driver_client_poll(tp_driver_client_t *client, uint64_t now_ns)
     {
         c->counters.revocations++;
         tp_driver_client_lose_lease(c, now_ns, c->config.backoff_initial_ns, "lease expired before a keepalive");
+        return 1;
+    }
+    if (!c->awaiting_remap &&
+        now_ns - c->driver_heard_ns > TP_DRIVER_CLIENT_SILENCE_PERIODS * c->config.announce_period_ns)
+    {
+        /* §10: no announce of our stream for 3 periods: the driver is gone; its regions are stale. */
+        c->counters.revocations++;
+        tp_driver_client_lose_lease(c, now_ns, c->config.backoff_initial_ns, "driver silent: no ShmPoolAnnounce");
         return 1;
     }
     if (c->awaiting_remap && now_ns >= c->deadline_ns)

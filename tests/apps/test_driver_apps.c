@@ -439,29 +439,53 @@ static void test_driver_consumer_killed(void **state)
     free(log);
 }
 
-/* SIGKILL the driver and start it again: producer and consumer reattach and frames flow again. */
+/* Highest "epoch N" in a log file (0 when none). */
+static unsigned long long max_epoch_in(const driver_test_t *t, const char *name)
+{
+    char path[320];
+    path_in(t, name, path, sizeof(path));
+    char *text = apps_file_read(path);
+    unsigned long long highest = 0;
+    for (const char *p = text; NULL != p && NULL != (p = strstr(p, "epoch ")); p += 6)
+    {
+        unsigned long long value = strtoull(p + 6, NULL, 10);
+        highest = value > highest ? value : highest;
+    }
+    free(text);
+    return highest;
+}
+
+/* SIGKILL the driver and start it again: producer and consumer notice its silence (no announce for 3 periods),
+ * drop their stale mappings, reattach to the new driver at a higher epoch, and frames flow again. */
 static void test_driver_killed_and_restarted(void **state)
 {
     driver_test_t *t = *state;
     pid_t d1 = spawn_driver(t, "d1");
-    pid_t c1 = spawn_consumer(t, "c1", "401", "250");
+    pid_t c1 = spawn_consumer(t, "c1", "401", "900");
     pid_t producer = spawn_producer(t, "producer", "100000", "1");
     assert_true(d1 > 0 && c1 > 0 && producer > 0);
-    apps_sleep_ms(2500);
+    assert_true(wait_for_text(t, "d1.err", "client 401 role CONSUMER", 30000));
+    assert_true(wait_for_text(t, "d1.err", "client 1 role PRODUCER", 30000));
+    apps_sleep_ms(1000);
     kill(d1, SIGKILL);
     assert_int_equal(apps_process_wait(d1, 5000), 128 + SIGKILL);
     apps_sleep_ms(500);
     pid_t d2 = spawn_driver(t, "d2");
+    /* Both reattach to the new driver within the documented bound (3 announce periods + backoff). */
+    assert_true(wait_for_text(t, "d2.err", "client 401 role CONSUMER", 20000));
+    assert_true(wait_for_text(t, "d2.err", "client 1 role PRODUCER", 20000));
     int s1 = apps_process_wait(c1, 60000);
     kill(producer, SIGINT);
     int sp = apps_process_wait(producer, 20000);
     kill(d2, SIGINT);
     int sd = apps_process_wait(d2, 20000);
     dump_file(t, "producer.txt");
+    dump_file(t, "d1.err");
     dump_file(t, "d2.err");
-    assert_consumer_ok(t, "c1", s1, 250);
+    assert_consumer_ok(t, "c1", s1, 900);
     assert_int_equal(sp, 0);
     assert_int_equal(sd, 0);
+    assert_true(max_epoch_in(t, "d2.err") > max_epoch_in(t, "d1.err"));
 }
 
 /* Configuration errors stop the driver with exit 2 and a message; the environment wins over the file. */

@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "client/tp_driver_client.h"
+#include "shm_tensorpool_control/shmPoolAnnounce.h"
 #include "shm_tensorpool_driver/shmAttachRequest.h"
 #include "shm_tensorpool_driver/shmAttachResponse.h"
 #include "shm_tensorpool_driver/shmDetachRequest.h"
@@ -785,6 +786,41 @@ static void test_own_revoke_reattaches(void **state)
     assert_int_equal(2, tp_driver_client_counters(f->dc)->attaches);
 }
 
+/* A bare ShmPoolAnnounce header + block for stream_id (the driver's periodic beacon). */
+static size_t encode_announce(uint8_t *buffer, size_t capacity, uint32_t stream_id)
+{
+    struct shm_tensorpool_control_messageHeader hdr;
+    struct shm_tensorpool_control_shmPoolAnnounce msg;
+    assert_non_null(
+        shm_tensorpool_control_shmPoolAnnounce_wrap_and_apply_header(&msg, (char *)buffer, 0, capacity, &hdr));
+    shm_tensorpool_control_shmPoolAnnounce_set_streamId(&msg, stream_id);
+    shm_tensorpool_control_shmPoolAnnounce_set_epoch(&msg, 3);
+    struct shm_tensorpool_control_shmPoolAnnounce_payloadPools group;
+    assert_non_null(shm_tensorpool_control_shmPoolAnnounce_payloadPools_set_count(&msg, &group, 0));
+    assert_non_null(shm_tensorpool_control_shmPoolAnnounce_put_headerRegionUri(&msg, "", 0));
+    return 8 + shm_tensorpool_control_shmPoolAnnounce_encoded_length(&msg);
+}
+
+/* §10: a driver that stops announcing our stream for 3 periods is gone: the lease is dropped and reattached.
+ * Announces of other streams do not count. */
+static void test_driver_silence_drops_lease(void **state)
+{
+    fixture_t *f = *state;
+    make_client(f, TP_DRIVER_ROLE_CONSUMER);
+    attach_ok(f, T0);
+    size_t n = encode_announce(f->buffer, sizeof(f->buffer), STREAM_ID);
+    tp_driver_client_on_message(f->dc, f->buffer, n, T0 + 2000 * MS);
+    tp_driver_client_poll(f->dc, T0 + 4900 * MS);
+    assert_int_equal(TP_LEASE_ATTACHED, tp_driver_client_state(f->dc));
+    n = encode_announce(f->buffer, sizeof(f->buffer), STREAM_ID + 1);
+    tp_driver_client_on_message(f->dc, f->buffer, n, T0 + 4950 * MS);
+    tp_driver_client_poll(f->dc, T0 + 5000 * MS);
+    assert_int_equal(TP_LEASE_ATTACHED, tp_driver_client_state(f->dc));
+    tp_driver_client_poll(f->dc, T0 + 5001 * MS);
+    assert_int_equal(TP_LEASE_BACKOFF, tp_driver_client_state(f->dc));
+    assert_non_null(strstr(f->last_reason, "driver silent"));
+}
+
 static void test_consumer_producer_revoke(void **state)
 {
     fixture_t *f = *state;
@@ -802,7 +838,7 @@ static void test_consumer_producer_revoke(void **state)
     assert_true(tp_driver_client_awaiting_remap(f->dc));
     tp_driver_client_on_epoch(f->dc, 4);
     assert_false(tp_driver_client_awaiting_remap(f->dc));
-    tp_driver_client_poll(f->dc, T0 + 3500 * MS);
+    tp_driver_client_poll(f->dc, T0 + 2500 * MS);
     assert_int_equal(TP_LEASE_ATTACHED, tp_driver_client_state(f->dc));
 
     /* Second revoke, no announce within 3 announce periods: detach, lose the lease, reattach. */
@@ -901,6 +937,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_hard_deadline, setup, teardown),
         cmocka_unit_test_setup_teardown(test_own_revoke_reattaches, setup, teardown),
         cmocka_unit_test_setup_teardown(test_consumer_producer_revoke, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_driver_silence_drops_lease, setup, teardown),
         cmocka_unit_test_setup_teardown(test_driver_shutdown, setup, teardown),
         cmocka_unit_test_setup_teardown(test_detach_on_close, setup, teardown),
         cmocka_unit_test_setup_teardown(test_owner_failure_fails_closed, setup, teardown),
