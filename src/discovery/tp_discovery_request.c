@@ -109,8 +109,9 @@ static bool tp_discovery_read_tags(struct shm_tensorpool_discovery_discoveryRequ
 static int tp_discovery_answer_error(tp_discovery_provider_t *provider, const tp_sink_target_t *target,
                                      uint64_t request_id, const char *text)
 {
-    return tp_discovery_send_response(provider, target, request_id, shm_tensorpool_discovery_discoveryStatus_ERROR,
-                                      NULL, 0, text);
+    (void)tp_discovery_send_response(provider, target, request_id, shm_tensorpool_discovery_discoveryStatus_ERROR, NULL,
+                                     0, text);
+    return 0;
 }
 
 int tp_discovery_on_request(tp_discovery_provider_t *provider, const uint8_t *buffer, size_t length,
@@ -204,5 +205,6 @@ int tp_discovery_on_request(tp_discovery_provider_t *provider, const uint8_t *bu
     uint8_t status = (0 == match_count && !tp_discovery_filter_is_empty(&f))
                          ? shm_tensorpool_discovery_discoveryStatus_NOT_FOUND
                          : shm_tensorpool_discovery_discoveryStatus_OK;
-    return tp_discovery_send_response(provider, &target, request_id, status, provider->matches, match_count, NULL);
+    (void)tp_discovery_send_response(provider, &target, request_id, status, provider->matches, match_count, NULL);
+    return 0; /* the request was well-formed whatever the sink did with the answer */
 }

@@ -923,6 +923,63 @@ static void test_hostile_requests(void **state)
         }
     }
     dt_assert_still_serving(st, 24);
+    /* Random mutations of announces and metadata: never a crash, the index still answers with valid results. */
+    static const char *const mtags[] = {"camera", "left", NULL};
+    for (int round = 0; round < 20000; round++)
+    {
+        len = 0 == round % 3   ? dt_pool_announce(st->buf, 1001, 11, 10, 2, 64, "e10")
+              : 1 == round % 3 ? dt_source_announce(st->buf, 1001, 11, 10, 1, "cam-left", 8)
+                               : dt_meta(st->buf, 1001, 1, mtags, "501");
+        rng = rng * 1103515245u + 12345u;
+        size_t at = 8 + (rng >> 8) % (len - 8);
+        rng = rng * 1103515245u + 12345u;
+        st->buf[at] = (uint8_t)(rng >> 16);
+        (void)tp_discovery_provider_on_message(st->provider, st->buf, len);
+    }
+    dt_request_t all = dt_request(25);
+    assert_true(dt_ask(st, &all));
+    assert_int_equal(shm_tensorpool_discovery_discoveryStatus_OK, st->rsp.status);
+    assert_true(st->rsp.count >= 3);
+}
+
+static int dt_refuse(void *clientd, const tp_sink_target_t *target, const uint8_t *buffer, size_t length)
+{
+    (void)target;
+    (void)buffer;
+    (void)length;
+    (*(int *)clientd)++;
+    return -1;
+}
+
+static void test_sink_refusal_and_other_templates(void **state)
+{
+    (void)state;
+    int offers = 0;
+    tp_discovery_provider_context_t ctx;
+    tp_discovery_provider_t *p = NULL;
+    tp_discovery_provider_context_init(&ctx);
+    ctx.driver_instance_id = DT_INSTANCE;
+    ctx.driver_control_channel = DT_CONTROL;
+    ctx.driver_control_stream_id = DT_CONTROL_ID;
+    ctx.max_entries = 4;
+    ctx.clock = dt_clock;
+    ctx.sink.offer = dt_refuse;
+    ctx.sink.clientd = &offers;
+    assert_int_equal(0, tp_discovery_provider_init(&p, &ctx));
+    static uint8_t buf[DT_BUF];
+    dt_request_t q = dt_request(41);
+    size_t len = dt_encode_request(buf, &q);
+    assert_int_equal(0, tp_discovery_provider_on_message(p, buf, len));
+    assert_int_equal(1, offers);
+    assert_int_equal(1, tp_discovery_provider_counters(p)->sink_refusals);
+    assert_int_equal(1, tp_discovery_provider_counters(p)->responses_ok);
+    /* A schema 900 message the provider does not consume (ConsumerHello shares the control stream). */
+    len = dt_pool_announce(buf, 1, 1, 1, 1, 64, "e1");
+    buf[2] = 2;
+    assert_int_equal(0, tp_discovery_provider_on_message(p, buf, len));
+    assert_int_equal(1, tp_discovery_provider_counters(p)->unknown_templates);
+    assert_int_equal(0, tp_discovery_provider_entry_count(p));
+    tp_discovery_provider_close(p);
 }
 
 static void dt_fill(dt_state_t *st, uint32_t count)
@@ -983,6 +1040,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_invalid_announces_and_meta, dt_setup, dt_teardown),
         cmocka_unit_test_setup_teardown(test_response_endpoint_rules, dt_setup, dt_teardown),
         cmocka_unit_test_setup_teardown(test_hostile_requests, dt_setup, dt_teardown),
+        cmocka_unit_test(test_sink_refusal_and_other_templates),
         cmocka_unit_test_setup_teardown(test_cap_exactly_1000_ok, dt_setup_large, dt_teardown),
         cmocka_unit_test_setup_teardown(test_cap_beyond_1000_error, dt_setup_large, dt_teardown),
     };
