@@ -270,7 +270,9 @@ static inspect_result_t inspect_run(const char *dir, const char *a0, const char 
     snprintf(out_path, sizeof(out_path), "%s/inspect.out", dir);
     snprintf(err_path, sizeof(err_path), "%s/inspect.err", dir);
     const char *argv[] = {TP_SHM_INSPECT_BIN, a0, a1, a2, a3, NULL};
-    pid_t pid = apps_process_spawn_io(argv, NULL, out_path, err_path);
+    /* In a sanitizer build a report must not pass for the tool's own exit status 1 ("invalid"). */
+    const char *env[] = {"ASAN_OPTIONS=exitcode=99", "UBSAN_OPTIONS=exitcode=99:print_stacktrace=1", NULL};
+    pid_t pid = apps_process_spawn_io(argv, env, out_path, err_path);
     assert_true(pid > 0);
     inspect_result_t result;
     result.status = apps_process_wait(pid, 30000);
@@ -278,6 +280,8 @@ static inspect_result_t inspect_run(const char *dir, const char *a0, const char 
     result.err = apps_file_read(err_path);
     assert_non_null(result.out);
     assert_non_null(result.err);
+    assert_null(strstr(result.err, "Sanitizer"));
+    assert_null(strstr(result.err, "runtime error"));
     return result;
 }
 

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "common/tp_clock.h"
+#include "common/tp_error_private.h"
 #include "shm/tp_seqlock.h"
 #include "shm/tp_slot_header.h"
 #include "shm_tensorpool_control/messageHeader.h"
@@ -32,6 +33,8 @@ static void tp_inspect_sigbus_handler(int signo)
     signal(signo, SIG_DFL);
     raise(signo);
 }
+
+static void tp_inspect_error(tp_inspect_region_t *region, const char *fmt, ...) TP_PRINTF_LIKE(2, 3);
 
 static void tp_inspect_error(tp_inspect_region_t *region, const char *fmt, ...)
 {
