@@ -409,6 +409,12 @@ static void test_live_producer(void **state)
     assert_non_null(strstr(text.out, "(alive)"));
     assert_true(count_occurrences(text.out, "committed      seq") <= 3);
     inspect_result_free(&text);
+    /* From the base dir, the search goes down through namespace and instance to the same two regions. */
+    text = inspect_run(dir, "--slots", "0", shm_dir, NULL);
+    assert_int_equal(text.status, 0);
+    assert_non_null(strstr(text.out, "2 region(s), 0 invalid"));
+    assert_int_equal(count_occurrences(text.out, "committed      seq"), 0);
+    inspect_result_free(&text);
 
     kill(producer, SIGINT);
     int producer_status = apps_process_wait(producer, 20000);

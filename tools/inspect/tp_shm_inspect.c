@@ -1,7 +1,8 @@
 /*
  * tp_shm_inspect: show what is in tensorpool SHM regions (wire spec §7, §8, §15.21a), read-only and safe to run
  * while a producer writes. PATH is a header.ring, a payload-<id>.pool, or a directory: an epoch directory (its
- * region files) or a stream/instance directory (the region files of each epoch-<E> subdirectory).
+ * region files), a stream/instance directory (those of each epoch-<E> subdirectory), or a namespace or SHM base
+ * directory further up (subdirectories are searched down to the epoch level; symlinks are never followed).
  *
  * Exit status: 0 every region found is valid; 1 nothing found, or a region failed validation; 2 usage error, or
  * a PATH that cannot be read or is not a regular file or directory.
@@ -22,6 +23,8 @@
 
 #define TP_INSPECT_PATH_MAX   4096
 #define TP_INSPECT_ERRORS_TOP 64
+/* base dir (0) / namespace (1) / instance or driver stream (2) / epoch-<E> (3): region files live at depth 3. */
+#define TP_INSPECT_DEPTH_MAX 3
 
 typedef struct tp_inspect_run_stct
 {
@@ -39,8 +42,9 @@ static void tp_inspect_usage(FILE *out)
 {
     fprintf(out, "Usage: tp_shm_inspect [options] PATH...\n"
                  "Show the tensorpool SHM regions at PATH, read-only (safe while a producer writes).\n"
-                 "PATH is a header.ring, a payload-<id>.pool, an epoch-<E> directory (its region files) or a\n"
-                 "stream/instance directory (the region files of each epoch-<E> subdirectory).\n"
+                 "PATH is a header.ring, a payload-<id>.pool, an epoch-<E> directory (its region files), a\n"
+                 "stream/instance directory (those of each epoch-<E>), or a namespace or SHM base directory\n"
+                 "(searched down to the epoch level; symlinks are never followed).\n"
                  "\n"
                  "Options:\n"
                  "  --json          print one JSON document instead of text\n"
@@ -104,23 +108,7 @@ static bool tp_inspect_is_region_name(const char *name)
            (2 == sscanf(name, "payload-%u.%7s", &pool_id, tail) && 0 == strcmp(tail, "pool"));
 }
 
-static bool tp_inspect_is_epoch_name(const char *name)
-{
-    if (0 != strncmp(name, "epoch-", 6) || '\0' == name[6])
-    {
-        return false;
-    }
-    for (const char *p = name + 6; '\0' != *p; p++)
-    {
-        if (*p < '0' || *p > '9')
-        {
-            return false;
-        }
-    }
-    return true;
-}
-
-/* The region files of dir, and (depth 0 only) those of its epoch-<E> subdirectories, in name order. */
+/* The region files of dir and of its subdirectories down to an epoch dir below a base dir, in name order. */
 static void tp_inspect_dir(tp_inspect_run_t *run, const char *dir, int depth)
 {
     struct dirent **entries = NULL;
@@ -148,9 +136,9 @@ static void tp_inspect_dir(tp_inspect_run_t *run, const char *dir, int depth)
         {
             tp_inspect_region(run, path);
         }
-        else if (0 == depth && tp_inspect_is_epoch_name(name) && 0 == lstat(path, &st) && S_ISDIR(st.st_mode))
+        else if (depth < TP_INSPECT_DEPTH_MAX && '.' != name[0] && 0 == lstat(path, &st) && S_ISDIR(st.st_mode))
         {
-            tp_inspect_dir(run, path, depth + 1);
+            tp_inspect_dir(run, path, depth + 1); /* lstat: a symlinked directory is never followed */
         }
     }
     for (int i = 0; i < n; i++)
@@ -268,7 +256,7 @@ int main(int argc, char **argv)
     {
         for (int i = optind; i < argc; i++)
         {
-            tp_inspect_path_error(&run, argv[i], "nothing found (no header.ring, payload-<id>.pool or epoch-<E>)");
+            tp_inspect_path_error(&run, argv[i], "nothing found (no header.ring or payload-<id>.pool)");
         }
     }
     if (run.json)
