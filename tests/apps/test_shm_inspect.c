@@ -610,6 +610,29 @@ static void test_corrupt_files(void **state)
     inspect_result_free(&r);
 }
 
+/* A sparse ring of 2^20 slots that are all empty: counted without being kept, none shown, the ring valid. */
+static void test_large_sparse_ring(void **state)
+{
+    const char *dir = *state;
+    const uint32_t nslots = 1u << 20;
+    uint8_t superblock[TP_SUPERBLOCK_LENGTH];
+    tp_superblock_t sb;
+    tp_superblock_init_header_ring(&sb, 3, 10, nslots);
+    assert_int_equal(tp_superblock_write(superblock, sizeof(superblock), &sb), 0);
+    char path[300];
+    file_write(dir, "header.ring", superblock, sizeof(superblock), path, sizeof(path));
+    assert_int_equal(truncate(path, (off_t)TP_SUPERBLOCK_LENGTH + (off_t)nslots * TP_SLOT_HEADER_BYTES), 0);
+    inspect_result_t r = inspect_run(dir, "--json", path, NULL, NULL);
+    assert_int_equal(r.status, 0);
+    assert_true(json_document_valid(r.out));
+    assert_non_null(strstr(r.out, "\"committed\":0,\"in_progress\":0,\"changing\":0,\"empty\":1048576},\"slots\":[]"));
+    inspect_result_free(&r);
+    r = inspect_run(dir, "--all-slots", "--slots=5", path, NULL);
+    assert_int_equal(r.status, 0);
+    assert_int_equal(count_occurrences(r.out, "] empty"), 5);
+    inspect_result_free(&r);
+}
+
 /* An epoch dir whose header.ring is a FIFO and whose pool is a symlink: one line each, the rest still shown. */
 static void test_hostile_epoch_dir(void **state)
 {
@@ -684,6 +707,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_valid_ring_slots, inspect_setup, inspect_teardown),
         cmocka_unit_test_setup_teardown(test_corrupt_files, inspect_setup, inspect_teardown),
         cmocka_unit_test_setup_teardown(test_hostile_epoch_dir, inspect_setup, inspect_teardown),
+        cmocka_unit_test_setup_teardown(test_large_sparse_ring, inspect_setup, inspect_teardown),
         cmocka_unit_test_setup_teardown(test_garbage_never_crashes, inspect_setup, inspect_teardown),
         cmocka_unit_test_setup_teardown(test_live_producer, inspect_setup, inspect_teardown),
     };

@@ -9,11 +9,6 @@ static double tp_inspect_age_s(uint64_t now_ns, uint64_t then_ns)
     return now_ns >= then_ns ? (double)(now_ns - then_ns) / 1e9 : -(double)(then_ns - now_ns) / 1e9;
 }
 
-static bool tp_inspect_slot_shown(const tp_inspect_slot_t *slot, const tp_inspect_print_options_t *options)
-{
-    return options->all_slots || TP_INSPECT_SLOT_COMMITTED == slot->state;
-}
-
 static void tp_inspect_print_int_list(FILE *out, const int32_t *values, uint8_t n, const char *sep)
 {
     for (uint8_t i = 0; i < n; i++)
@@ -53,7 +48,7 @@ static void tp_inspect_print_slot_text(FILE *out, const tp_inspect_slot_t *slot)
     fprintf(out, "]\n");
 }
 
-void tp_inspect_print_text(FILE *out, const tp_inspect_region_t *region, const tp_inspect_print_options_t *options)
+void tp_inspect_print_text(FILE *out, const tp_inspect_region_t *region)
 {
     fprintf(out, "%s: %" PRIu64 " bytes, %s\n", region->path, region->file_bytes, region->valid ? "ok" : "INVALID");
     for (size_t i = 0; i < region->error_count; i++)
@@ -76,20 +71,15 @@ void tp_inspect_print_text(FILE *out, const tp_inspect_region_t *region, const t
     fprintf(out, "              pid %" PRIu64 " (%s), started %.3f s ago, last activity %.3f s ago\n", sb->pid,
             region->pid_alive ? "alive" : "not running", tp_inspect_age_s(region->now_ns, sb->start_timestamp_ns),
             tp_inspect_age_s(region->now_ns, sb->activity_timestamp_ns));
-    if (NULL == region->slots)
+    if (!region->ring_read)
     {
         return;
     }
     fprintf(out, "  slots: %" PRIu32 " committed, %" PRIu32 " in progress, %" PRIu32 " changing, %" PRIu32 " empty\n",
             region->committed, region->in_progress, region->changing, region->empty);
-    uint32_t shown = 0;
-    for (uint32_t i = 0; i < region->slot_count && shown < options->max_slots; i++)
+    for (uint32_t i = 0; i < region->slot_count; i++)
     {
-        if (tp_inspect_slot_shown(&region->slots[i], options))
-        {
-            tp_inspect_print_slot_text(out, &region->slots[i]);
-            shown++;
-        }
+        tp_inspect_print_slot_text(out, &region->slots[i]);
     }
 }
 
@@ -132,7 +122,7 @@ static void tp_inspect_print_slot_json(FILE *out, const tp_inspect_slot_t *slot)
     fputc('}', out);
 }
 
-void tp_inspect_print_json(FILE *out, const tp_inspect_region_t *region, const tp_inspect_print_options_t *options)
+void tp_inspect_print_json(FILE *out, const tp_inspect_region_t *region)
 {
     fprintf(out, "{\"path\":");
     tp_inspect_json_string(out, region->path);
@@ -161,21 +151,16 @@ void tp_inspect_print_json(FILE *out, const tp_inspect_region_t *region, const t
                 sb->activity_timestamp_ns, tp_inspect_age_s(region->now_ns, sb->start_timestamp_ns),
                 tp_inspect_age_s(region->now_ns, sb->activity_timestamp_ns));
     }
-    if (NULL != region->slots)
+    if (region->ring_read)
     {
         fprintf(out,
                 ",\"slot_counts\":{\"committed\":%" PRIu32 ",\"in_progress\":%" PRIu32 ",\"changing\":%" PRIu32
                 ",\"empty\":%" PRIu32 "},\"slots\":[",
                 region->committed, region->in_progress, region->changing, region->empty);
-        uint32_t shown = 0;
-        for (uint32_t i = 0; i < region->slot_count && shown < options->max_slots; i++)
+        for (uint32_t i = 0; i < region->slot_count; i++)
         {
-            if (tp_inspect_slot_shown(&region->slots[i], options))
-            {
-                fprintf(out, "%s", 0 == shown ? "" : ",");
-                tp_inspect_print_slot_json(out, &region->slots[i]);
-                shown++;
-            }
+            fprintf(out, "%s", 0 == i ? "" : ",");
+            tp_inspect_print_slot_json(out, &region->slots[i]);
         }
         fputc(']', out);
     }

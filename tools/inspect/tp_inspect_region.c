@@ -290,7 +290,32 @@ static bool tp_inspect_superblock_check(tp_inspect_region_t *region)
 }
 
 /* Everything that touches the mapping; a SIGBUS in here returns to the caller's sigsetjmp. */
-static int tp_inspect_mapped_read(tp_inspect_region_t *region, const uint8_t *addr)
+/* Keeps a copy of slot when the selection wants it; grows the array as needed (bounded by what is shown). */
+static int tp_inspect_slot_keep(tp_inspect_region_t *region, const tp_inspect_select_t *select,
+                                const tp_inspect_slot_t *slot)
+{
+    if (region->slot_count >= select->max_slots || (!select->all_slots && TP_INSPECT_SLOT_COMMITTED != slot->state))
+    {
+        return 0;
+    }
+    if (region->slot_count == region->slot_capacity)
+    {
+        uint32_t capacity = 0 == region->slot_capacity ? 64 : region->slot_capacity * 2;
+        tp_inspect_slot_t *slots = realloc(region->slots, (size_t)capacity * sizeof(*slots));
+        if (NULL == slots)
+        {
+            tp_inspect_error(region, "out of memory for %" PRIu32 " slots", capacity);
+            return -1;
+        }
+        region->slots = slots;
+        region->slot_capacity = capacity;
+    }
+    region->slots[region->slot_count++] = *slot;
+    return 0;
+}
+
+/* Everything that touches the mapping; a SIGBUS in here returns to the caller's sigsetjmp. */
+static int tp_inspect_mapped_read(tp_inspect_region_t *region, const tp_inspect_select_t *select, const uint8_t *addr)
 {
     uint8_t copy[TP_SUPERBLOCK_LENGTH];
     memcpy(copy, addr, sizeof(copy));
@@ -305,21 +330,19 @@ static int tp_inspect_mapped_read(tp_inspect_region_t *region, const uint8_t *ad
     {
         return 0;
     }
-    region->slots = calloc(region->sb.nslots, sizeof(*region->slots));
-    if (NULL == region->slots)
+    region->ring_read = true;
+    for (uint32_t i = 0; i < region->sb.nslots; i++)
     {
-        tp_inspect_error(region, "out of memory for %" PRIu32 " slots", region->sb.nslots);
-        return -1;
-    }
-    region->slot_count = region->sb.nslots;
-    for (uint32_t i = 0; i < region->slot_count; i++)
-    {
-        tp_inspect_slot_t *slot = &region->slots[i];
-        tp_inspect_slot_read(addr + TP_SUPERBLOCK_LENGTH + (size_t)i * TP_SLOT_HEADER_BYTES, i, slot);
-        region->committed += TP_INSPECT_SLOT_COMMITTED == slot->state;
-        region->in_progress += TP_INSPECT_SLOT_IN_PROGRESS == slot->state;
-        region->changing += TP_INSPECT_SLOT_CHANGING == slot->state;
-        region->empty += TP_INSPECT_SLOT_EMPTY == slot->state;
+        tp_inspect_slot_t slot;
+        tp_inspect_slot_read(addr + TP_SUPERBLOCK_LENGTH + (size_t)i * TP_SLOT_HEADER_BYTES, i, &slot);
+        region->committed += TP_INSPECT_SLOT_COMMITTED == slot.state;
+        region->in_progress += TP_INSPECT_SLOT_IN_PROGRESS == slot.state;
+        region->changing += TP_INSPECT_SLOT_CHANGING == slot.state;
+        region->empty += TP_INSPECT_SLOT_EMPTY == slot.state;
+        if (tp_inspect_slot_keep(region, select, &slot) < 0)
+        {
+            return -1;
+        }
     }
     return 0;
 }
@@ -349,7 +372,7 @@ static const char *tp_inspect_file_kind(mode_t mode)
     return "not a regular file";
 }
 
-int tp_inspect_region_read(const char *path, tp_inspect_region_t *region)
+int tp_inspect_region_read(const char *path, const tp_inspect_select_t *select, tp_inspect_region_t *region)
 {
     memset(region, 0, sizeof(*region));
     snprintf(region->path, sizeof(region->path), "%s", path);
@@ -405,7 +428,7 @@ int tp_inspect_region_read(const char *path, tp_inspect_region_t *region)
     if (0 == sigsetjmp(tp_inspect_sigbus_env, 1))
     {
         tp_inspect_sigbus_armed = 1;
-        tp_inspect_mapped_read(region, addr);
+        tp_inspect_mapped_read(region, select, addr);
     }
     else
     {

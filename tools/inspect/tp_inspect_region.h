@@ -47,6 +47,13 @@ typedef struct tp_inspect_slot_stct
     int32_t strides[TP_MAX_DIMS];
 } tp_inspect_slot_t;
 
+/* Which slots to keep for display (all are counted): committed ones by default, every state with all_slots. */
+typedef struct tp_inspect_select_stct
+{
+    bool all_slots;
+    uint32_t max_slots; /* at most this many (UINT32_MAX: no limit) */
+} tp_inspect_select_t;
+
 typedef struct tp_inspect_region_stct
 {
     char path[4096];
@@ -58,8 +65,10 @@ typedef struct tp_inspect_region_stct
     uint64_t now_ns; /* CLOCK_MONOTONIC when read, the clock of the timestamps */
     size_t error_count;
     char errors[TP_INSPECT_ERRORS_MAX][TP_INSPECT_TEXT_MAX];
-    tp_inspect_slot_t *slots; /* header rings only: every slot, in index order */
+    bool ring_read;           /* the slots were read: the counts below are meaningful */
+    tp_inspect_slot_t *slots; /* the selected slots, in index order (bounded by max_slots, not by nslots) */
     uint32_t slot_count;
+    uint32_t slot_capacity;
     uint32_t committed;
     uint32_t in_progress;
     uint32_t changing;
@@ -71,7 +80,7 @@ typedef struct tp_inspect_region_stct
  * validation; region->errors say why not), or -1 when it is not a file we may open (symlink, FIFO, device,
  * socket, missing, unreadable), with the reason in region->errors[0]. Free with tp_inspect_region_free.
  */
-int tp_inspect_region_read(const char *path, tp_inspect_region_t *region);
+int tp_inspect_region_read(const char *path, const tp_inspect_select_t *select, tp_inspect_region_t *region);
 void tp_inspect_region_free(tp_inspect_region_t *region);
 
 /* Names for the registries; unknown values give NULL. */

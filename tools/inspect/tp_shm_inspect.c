@@ -29,7 +29,7 @@
 typedef struct tp_inspect_run_stct
 {
     bool json;
-    tp_inspect_print_options_t print;
+    tp_inspect_select_t select;
     unsigned found;
     unsigned invalid;
     unsigned printed; /* regions printed so far: separators go between them */
@@ -75,7 +75,7 @@ static void tp_inspect_region(tp_inspect_run_t *run, const char *path)
         run->io_error = true;
         return;
     }
-    int rc = tp_inspect_region_read(path, region);
+    int rc = tp_inspect_region_read(path, &run->select, region);
     run->found++;
     if (rc < 0 || !region->valid)
     {
@@ -89,12 +89,12 @@ static void tp_inspect_region(tp_inspect_run_t *run, const char *path)
     if (run->json)
     {
         fprintf(stdout, "%s", 0 == run->printed++ ? "" : ",");
-        tp_inspect_print_json(stdout, region, &run->print);
+        tp_inspect_print_json(stdout, region);
     }
     else if (rc == 0)
     {
         fprintf(stdout, "%s", 0 == run->printed++ ? "" : "\n");
-        tp_inspect_print_text(stdout, region, &run->print);
+        tp_inspect_print_text(stdout, region);
     }
     tp_inspect_region_free(region);
     free(region);
@@ -197,7 +197,7 @@ static int tp_inspect_parse_slots(const char *text, uint32_t *out)
 int main(int argc, char **argv)
 {
     static tp_inspect_run_t run; /* large: the gathered error lines */
-    run.print.max_slots = UINT32_MAX;
+    run.select.max_slots = UINT32_MAX;
     enum
     {
         OPT_JSON = 256,
@@ -220,14 +220,14 @@ int main(int argc, char **argv)
                 run.json = true;
                 break;
             case OPT_SLOTS:
-                if (tp_inspect_parse_slots(optarg, &run.print.max_slots) < 0)
+                if (tp_inspect_parse_slots(optarg, &run.select.max_slots) < 0)
                 {
                     fprintf(stderr, "tp_shm_inspect: --slots: not a slot count: %s\n", optarg);
                     return 2;
                 }
                 break;
             case OPT_ALL_SLOTS:
-                run.print.all_slots = true;
+                run.select.all_slots = true;
                 break;
             case 'h':
                 tp_inspect_usage(stdout);
