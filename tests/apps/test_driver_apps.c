@@ -120,55 +120,27 @@ static pid_t spawn_driver(const driver_test_t *t, const char *name)
     return apps_process_spawn_io(argv, NULL, out, err);
 }
 
-static pid_t spawn_producer(const driver_test_t *t, const char *name, const char *frames, const char *wait_consumers)
+/* An example program in driver mode on the test's dirs, 240x320 uint16 frames; key/value and last are the
+ * program's own options (last may be NULL). */
+static pid_t spawn_example(const driver_test_t *t, const char *bin, const char *name, const char *frames,
+                           const char *key, const char *value, const char *last)
 {
     char out[320];
     snprintf(out, sizeof(out), "%s/%s.txt", t->dir, name);
-    const char *argv[] = {TP_EXAMPLE_PRODUCER_BIN,
-                          "--driver",
-                          "-p",
-                          t->aeron_dir,
-                          "--shm-dir",
-                          t->shm_dir,
-                          "--shape",
-                          "240x320",
-                          "--dtype",
-                          "uint16",
-                          "--rate",
-                          "100",
-                          "--wait-consumers",
-                          wait_consumers,
-                          "--frames",
-                          frames,
-                          "--duration",
-                          "60",
-                          NULL};
+    const char *argv[] = {bin,          "--driver", "-p",      t->aeron_dir, "--shm-dir", t->shm_dir,
+                          "--shape",    "240x320",  "--dtype", "uint16",     "--frames",  frames,
+                          "--duration", "60",       key,       value,        last,        NULL};
     return apps_process_spawn(argv, NULL, out);
+}
+
+static pid_t spawn_producer(const driver_test_t *t, const char *name, const char *frames, const char *wait_consumers)
+{
+    return spawn_example(t, TP_EXAMPLE_PRODUCER_BIN, name, frames, "--wait-consumers", wait_consumers, "--rate=100");
 }
 
 static pid_t spawn_consumer(const driver_test_t *t, const char *name, const char *id, const char *frames)
 {
-    char out[320];
-    snprintf(out, sizeof(out), "%s/%s.txt", t->dir, name);
-    const char *argv[] = {TP_EXAMPLE_CONSUMER_BIN,
-                          "--driver",
-                          "-p",
-                          t->aeron_dir,
-                          "--shm-dir",
-                          t->shm_dir,
-                          "--shape",
-                          "240x320",
-                          "--dtype",
-                          "uint16",
-                          "--consumer-id",
-                          id,
-                          "--frames",
-                          frames,
-                          "--duration",
-                          "60",
-                          "-v",
-                          NULL};
-    return apps_process_spawn(argv, NULL, out);
+    return spawn_example(t, TP_EXAMPLE_CONSUMER_BIN, name, frames, "--consumer-id", id, "-v");
 }
 
 /* The consumer's summary: it received exactly what it asked for, every frame verified or counted as late. */
