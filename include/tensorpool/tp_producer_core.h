@@ -36,11 +36,12 @@ extern "C"
 typedef enum tp_producer_status_en
 {
     TP_PRODUCER_OK = 0,
+    TP_PRODUCER_NOT_CONNECTED = 1,  /* committed; nobody subscribes to the descriptor stream yet (not an error) */
     TP_PRODUCER_NO_POOL = -1,       /* no pool's stride fits the length: frame dropped and counted */
     TP_PRODUCER_CLAIM_ACTIVE = -2,  /* a claim is outstanding: commit or abort it first */
     TP_PRODUCER_NO_CLAIM = -3,      /* commit/abort/progress without a matching claim */
     TP_PRODUCER_BAD_TENSOR = -4,    /* the tensor description fails the §8.2 layout rules */
-    TP_PRODUCER_BACK_PRESSURE = -5, /* the frame is committed but the sink refused a descriptor */
+    TP_PRODUCER_BACK_PRESSURE = -5, /* committed; a descriptor was refused: the shared one is queued and re-offered */
     TP_PRODUCER_BAD_ARGUMENT = -6,
     TP_PRODUCER_NOT_ATTACHED = -7, /* driver mode: no lease (attaching, revoked, backing off): nothing written */
 } tp_producer_status_t;
@@ -136,7 +137,11 @@ typedef struct tp_producer_counters_stct
     uint64_t drops_no_pool;
     uint64_t drops_bad_tensor;
     uint64_t sink_refusals;
-    uint64_t descriptors_rate_limited; /* per-consumer descriptors skipped by max_rate_hz */
+    uint64_t descriptors_queued;         /* shared descriptors refused by the transport and queued */
+    uint64_t descriptors_reoffered;      /* queued descriptors delivered later, in order */
+    uint64_t descriptors_dropped_reused; /* queued descriptors given up because their slot was reused (a gap) */
+    uint64_t descriptors_not_connected;  /* shared descriptors offered while nobody subscribed */
+    uint64_t descriptors_rate_limited;   /* per-consumer descriptors skipped by max_rate_hz */
     uint64_t progress_sent;
     uint64_t consumers_granted;
     uint64_t consumers_declined;
@@ -187,7 +192,12 @@ int tp_producer_core_claim(tp_producer_core_t *core, uint32_t length, const tp_t
 /* Report payload_bytes_filled of the active claim (throttled FrameProgress PROGRESS). Returns work count. */
 int tp_producer_core_progress(tp_producer_core_t *core, const tp_producer_claim_t *claim, uint64_t bytes_filled);
 
-/* Finish the header, commit the seqlock, then emit FrameDescriptor (and progress COMPLETE). */
+/*
+ * Finish the header, commit the seqlock, then emit FrameDescriptor (and progress COMPLETE). Returns TP_PRODUCER_OK
+ * (delivered), TP_PRODUCER_NOT_CONNECTED (committed, no subscriber) or TP_PRODUCER_BACK_PRESSURE (committed; the
+ * shared descriptor was refused and is re-offered, in order, by the next commit or do_work while its slot is
+ * intact: only a slot reused before delivery loses it, counted in descriptors_dropped_reused).
+ */
 int tp_producer_core_commit(tp_producer_core_t *core, const tp_producer_claim_t *claim, const tp_tensor_desc_t *desc,
                             uint64_t timestamp_ns, uint32_t meta_version);
 

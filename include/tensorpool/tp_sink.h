@@ -41,8 +41,9 @@ typedef struct tp_sink_target_stct
 } tp_sink_target_t;
 
 /*
- * Offer one complete SBE message (message header included). Returns 0 when accepted, a negative value when
- * refused (back pressure, not connected); the core counts the refusal and never retries on the hot path.
+ * Offer one complete SBE message (message header included). Returns 0 when delivered, a positive value when
+ * accepted with nobody subscribed (nothing to lose, reported apart), a negative value when refused (back pressure).
+ * The producer core queues a refused shared FrameDescriptor and re-offers it; other refusals are counted.
  */
 typedef int (*tp_sink_offer_fn)(void *clientd, const tp_sink_target_t *target, const uint8_t *buffer, size_t length);
 

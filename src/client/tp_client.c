@@ -49,9 +49,9 @@ int tp_client_offer(aeron_publication_t *publication, const uint8_t *buffer, siz
         }
         if (AERON_PUBLICATION_NOT_CONNECTED == result)
         {
-            /* Nobody subscribes: nothing is lost for anyone, so the core should not see a refusal. */
+            /* Nobody subscribes: nothing is lost for anyone, so not a refusal; the core reports it apart. */
             (*not_connected)++;
-            return 0;
+            return 1;
         }
         if (AERON_PUBLICATION_BACK_PRESSURED == result)
         {

@@ -233,7 +233,8 @@ tp_producer_core_t *tp_producer_core_alloc(const tp_producer_context_t *ctx)
     core->consumers = calloc(ctx->max_consumers, sizeof(*core->consumers));
     core->scratch = malloc(TP_PRODUCER_SCRATCH_BYTES);
     core->meta_buffer = malloc(TP_PRODUCER_META_BYTES);
-    if (NULL == core->consumers || NULL == core->scratch || NULL == core->meta_buffer)
+    core->pending = calloc(ctx->header_nslots, sizeof(*core->pending));
+    if (NULL == core->consumers || NULL == core->scratch || NULL == core->meta_buffer || NULL == core->pending)
     {
         TP_SET_ERR(ENOMEM, "allocating producer tables for %zu consumers", ctx->max_consumers);
         goto fail;
@@ -329,6 +330,7 @@ int tp_producer_core_close(tp_producer_core_t *core)
     }
     free(core->consumers);
     free(core->scratch);
+    free(core->pending);
     free(core->meta_buffer);
     free(core);
     return 0;
@@ -526,7 +528,7 @@ int tp_producer_core_commit(tp_producer_core_t *core, const tp_producer_claim_t 
                                   shm_tensorpool_control_frameProgressState_COMPLETE);
         core->claim_progress = false;
     }
-    return rc < 0 ? TP_PRODUCER_BACK_PRESSURE : TP_PRODUCER_OK;
+    return rc < 0 ? TP_PRODUCER_BACK_PRESSURE : rc > 0 ? TP_PRODUCER_NOT_CONNECTED : TP_PRODUCER_OK;
 }
 
 int tp_producer_core_abort(tp_producer_core_t *core, const tp_producer_claim_t *claim)
@@ -643,7 +645,7 @@ int tp_producer_core_on_message(tp_producer_core_t *core, const uint8_t *buffer,
 
 int tp_producer_core_do_work(tp_producer_core_t *core, uint64_t now_ns)
 {
-    int work = 0;
+    int work = tp_producer_flush_pending(core);
     bool all = core->send_all;
     core->send_all = false;
     if (all || now_ns >= core->next_announce_ns)

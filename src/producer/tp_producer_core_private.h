@@ -45,6 +45,16 @@ typedef struct tp_producer_consumer_stct
     uint64_t next_descriptor_ns; /* max_rate_hz cap on the per-consumer descriptor stream */
 } tp_producer_consumer_t;
 
+/* A committed frame whose shared-stream descriptor the transport refused: re-offered in order until delivered
+ * or until its slot is reused (wire spec: a descriptor for an overwritten slot is useless). */
+typedef struct tp_producer_pending_stct
+{
+    uint64_t seq;
+    uint64_t timestamp_ns;
+    uint32_t header_index;
+    uint32_t meta_version;
+} tp_producer_pending_t;
+
 struct tp_producer_core_stct
 {
     tp_producer_context_t ctx;
@@ -89,6 +99,11 @@ struct tp_producer_core_stct
     tp_producer_counters_t counters;
 
     bool external_regions; /* driver mode: regions mapped from a lease, not created (tp_producer_attached.c) */
+
+    /* Refused shared descriptors, a ring of header_nslots entries (at most one per slot can be pending). */
+    tp_producer_pending_t *pending;
+    uint64_t pending_head; /* next to re-offer */
+    uint64_t pending_tail; /* next free */
 };
 
 /* Validate the context and allocate a core with its tables and sorted pools, no regions yet (NULL + error). */
@@ -110,6 +125,9 @@ int tp_producer_send_source_announce(tp_producer_core_t *core);
 int tp_producer_send_qos(tp_producer_core_t *core);
 int tp_producer_send_descriptors(tp_producer_core_t *core, uint64_t seq, uint32_t header_index, uint64_t timestamp_ns,
                                  uint32_t meta_version, uint64_t now_ns);
+/* Re-offer refused descriptors in order, dropping (and counting) those whose slot was reused. Returns the number
+ * delivered; stops at the first refusal. */
+int tp_producer_flush_pending(tp_producer_core_t *core);
 int tp_producer_send_progress(tp_producer_core_t *core, uint64_t seq, uint32_t header_index, uint64_t bytes_filled,
                               uint8_t state);
 

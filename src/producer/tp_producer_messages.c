@@ -118,15 +118,16 @@ int tp_producer_send_qos(tp_producer_core_t *core)
     return tp_producer_emit(core, TP_STREAM_QOS, core->ctx.qos_stream_id, core->ctx.channel, 0, buf, length);
 }
 
-int tp_producer_send_descriptors(tp_producer_core_t *core, uint64_t seq, uint32_t header_index, uint64_t timestamp_ns,
-                                 uint32_t meta_version, uint64_t now_ns)
+/* Encode a FrameDescriptor into buf (TP_PRODUCER_SMALL_MESSAGE bytes); returns its length, 0 if it did not fit. */
+static size_t tp_producer_encode_descriptor(const tp_producer_core_t *core, uint8_t *buf, uint64_t seq,
+                                            uint32_t header_index, uint64_t timestamp_ns, uint32_t meta_version)
 {
-    uint8_t buf[TP_PRODUCER_SMALL_MESSAGE];
     struct shm_tensorpool_control_messageHeader hdr;
     struct shm_tensorpool_control_frameDescriptor msg;
-    if (NULL == shm_tensorpool_control_frameDescriptor_wrap_and_apply_header(&msg, (char *)buf, 0, sizeof(buf), &hdr))
+    if (NULL == shm_tensorpool_control_frameDescriptor_wrap_and_apply_header(&msg, (char *)buf, 0,
+                                                                             TP_PRODUCER_SMALL_MESSAGE, &hdr))
     {
-        return -1;
+        return 0;
     }
     shm_tensorpool_control_frameDescriptor_set_streamId(&msg, core->ctx.stream_id);
     shm_tensorpool_control_frameDescriptor_set_epoch(&msg, core->epoch);
@@ -134,10 +135,74 @@ int tp_producer_send_descriptors(tp_producer_core_t *core, uint64_t seq, uint32_
     shm_tensorpool_control_frameDescriptor_set_headerIndex(&msg, header_index);
     shm_tensorpool_control_frameDescriptor_set_timestampNs(&msg, timestamp_ns);
     shm_tensorpool_control_frameDescriptor_set_metaVersion(&msg, meta_version);
-    size_t length = 8 + shm_tensorpool_control_frameDescriptor_encoded_length(&msg);
+    return 8 + shm_tensorpool_control_frameDescriptor_encoded_length(&msg);
+}
 
-    int rc =
-        tp_producer_emit(core, TP_STREAM_DESCRIPTOR, core->ctx.descriptor_stream_id, core->ctx.channel, 0, buf, length);
+/* Offer on the shared descriptor stream without counting a refusal (the caller queues it). */
+static int tp_producer_offer_shared(tp_producer_core_t *core, const uint8_t *buf, size_t length)
+{
+    if (NULL == core->ctx.sink.offer)
+    {
+        return 0;
+    }
+    tp_sink_target_t target = {TP_STREAM_DESCRIPTOR, core->ctx.descriptor_stream_id, core->ctx.channel, 0};
+    int rc = core->ctx.sink.offer(core->ctx.sink.clientd, &target, buf, length);
+    if (rc > 0)
+    {
+        core->counters.descriptors_not_connected++;
+    }
+    return rc;
+}
+
+int tp_producer_flush_pending(tp_producer_core_t *core)
+{
+    int delivered = 0;
+    const uint64_t nslots = core->ctx.header_nslots;
+    while (core->pending_head != core->pending_tail)
+    {
+        const tp_producer_pending_t *e = &core->pending[core->pending_head % nslots];
+        /* The claim of seq + nslots rewrites this slot: the frame is gone, a counted gap for every consumer. */
+        if (e->seq + nslots < core->next_seq + (core->claim_active ? 1 : 0))
+        {
+            core->counters.descriptors_dropped_reused++;
+            core->pending_head++;
+            continue;
+        }
+        uint8_t buf[TP_PRODUCER_SMALL_MESSAGE];
+        size_t length =
+            tp_producer_encode_descriptor(core, buf, e->seq, e->header_index, e->timestamp_ns, e->meta_version);
+        if (0 == length || tp_producer_offer_shared(core, buf, length) < 0)
+        {
+            break;
+        }
+        core->counters.descriptors_reoffered++;
+        core->pending_head++;
+        delivered++;
+    }
+    return delivered;
+}
+
+int tp_producer_send_descriptors(tp_producer_core_t *core, uint64_t seq, uint32_t header_index, uint64_t timestamp_ns,
+                                 uint32_t meta_version, uint64_t now_ns)
+{
+    uint8_t buf[TP_PRODUCER_SMALL_MESSAGE];
+    size_t length = tp_producer_encode_descriptor(core, buf, seq, header_index, timestamp_ns, meta_version);
+    if (0 == length)
+    {
+        return -1;
+    }
+
+    /* Order is kept: while older descriptors wait, this one queues behind them. */
+    (void)tp_producer_flush_pending(core);
+    int rc = core->pending_head == core->pending_tail ? tp_producer_offer_shared(core, buf, length) : -1;
+    if (rc < 0)
+    {
+        tp_producer_pending_t *e = &core->pending[core->pending_tail % core->ctx.header_nslots];
+        *e = (tp_producer_pending_t){seq, timestamp_ns, header_index, meta_version};
+        core->pending_tail++;
+        core->counters.sink_refusals++;
+        core->counters.descriptors_queued++;
+    }
     for (size_t i = 0; i < core->ctx.max_consumers; i++)
     {
         tp_producer_consumer_t *c = &core->consumers[i];
@@ -158,7 +223,7 @@ int tp_producer_send_descriptors(tp_producer_core_t *core, uint64_t seq, uint32_
         if (tp_producer_emit(core, TP_STREAM_CONSUMER_DESCRIPTOR, c->descriptor.stream_id, c->descriptor.channel,
                              c->consumer_id, buf, length) < 0)
         {
-            rc = -1;
+            rc = rc < 0 ? rc : -2;
         }
     }
     return rc;

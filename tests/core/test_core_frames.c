@@ -425,10 +425,75 @@ static void test_dead_producer_unmapped(void **state)
     assert_int_equal(1, s->accepted);
 }
 
+/* A descriptor the transport refuses is queued and re-offered in order (next commit or do_work) while its slot is
+ * intact; only a slot reused before delivery loses it, and that is counted. Nothing committed vanishes silently. */
+static void test_refused_descriptors_reoffered(void **state)
+{
+    frames_state_t *s = *state;
+    start_both(s);
+    const tp_producer_counters_t *pc = tp_producer_core_counters(s->producer);
+    const tp_consumer_counters_t *cc = tp_consumer_core_counters(s->consumer);
+    ct_queue_clear(&s->to_consumer);
+
+    s->to_consumer.refuse = true;
+    for (int i = 0; i < 3; i++)
+    {
+        assert_int_equal(TP_PRODUCER_BACK_PRESSURE, offer(s, 2, 100));
+    }
+    assert_int_equal(3, pc->descriptors_queued);
+    s->to_consumer.refuse = false;
+    assert_true(tp_producer_core_do_work(s->producer, 0) >= 3);
+    assert_int_equal(3, pc->descriptors_reoffered);
+    ct_pump_one(&s->to_consumer, s->consumer, 42);
+    assert_int_equal(3, s->accepted);
+    assert_int_equal(0, s->bad);
+    assert_int_equal(2, s->last_seq);
+
+    /* Refused for longer than the ring (16 slots, 18 frames, then one more): seqs 3 and 4 are overwritten by 19 and
+     * 20 while queued, and 5 by the 21 that is committed once the transport takes descriptors again. */
+    s->to_consumer.refuse = true;
+    for (int i = 0; i < 18; i++)
+    {
+        assert_int_equal(TP_PRODUCER_BACK_PRESSURE, offer(s, 2, 100));
+    }
+    s->to_consumer.refuse = false;
+    /* The next commit flushes the queue first, in order, then its own descriptor goes out. */
+    assert_int_equal(TP_PRODUCER_OK, offer(s, 2, 100));
+    assert_int_equal(3, pc->descriptors_dropped_reused);
+    assert_int_equal(3 + 15, pc->descriptors_reoffered);
+    ct_pump_one(&s->to_consumer, s->consumer, 42);
+    assert_int_equal(3 + 15 + 1, s->accepted);
+    assert_int_equal(0, s->bad);
+    assert_int_equal(21, s->last_seq);
+    assert_int_equal(3, cc->drops_gap);
+}
+
+static int not_connected_offer(void *clientd, const tp_sink_target_t *target, const uint8_t *buffer, size_t length)
+{
+    (void)clientd;
+    (void)target;
+    (void)buffer;
+    (void)length;
+    return 1;
+}
+
+/* Nobody subscribed: the frame is committed and the producer says so, distinct from a delivery. */
+static void test_not_connected_reported(void **state)
+{
+    frames_state_t *s = *state;
+    s->pctx.sink.offer = not_connected_offer;
+    s->producer = ct_start_producer(&s->pctx);
+    assert_int_equal(TP_PRODUCER_NOT_CONNECTED, offer(s, 1, 10));
+    assert_int_equal(1, tp_producer_core_counters(s->producer)->descriptors_not_connected);
+    assert_int_equal(1, tp_producer_core_counters(s->producer)->frames_committed);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_every_frame_verified, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_refused_descriptors_reoffered, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_not_connected_reported, setup, teardown),
         cmocka_unit_test_setup_teardown(test_claim_rules, setup, teardown),
         cmocka_unit_test_setup_teardown(test_slow_lossy_consumer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_restart_bumps_epoch_and_consumer_remaps, setup, teardown),

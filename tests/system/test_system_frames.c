@@ -217,7 +217,7 @@ static int run_producer(void *arg)
         {
             shared->commits_back_pressured++;
         }
-        else if (TP_PRODUCER_OK != rc)
+        else if (rc < 0)
         {
             fprintf(stderr, "producer: frame %llu failed with %d\n", (unsigned long long)seq, rc);
             return 23;

@@ -138,7 +138,7 @@ static void send_frames(fixture_t *f, int count)
         st_frame_desc(seq, &desc);
         st_frame_fill(scratch, seq);
         int rc = tp_producer_offer(f->producer, &desc, scratch, st_frame_length(seq), st_frame_timestamp(seq));
-        assert_true(TP_PRODUCER_OK == rc || TP_PRODUCER_BACK_PRESSURE == rc);
+        assert_true(rc >= 0 || TP_PRODUCER_BACK_PRESSURE == rc);
         cycle(f);
     }
 }

@@ -180,7 +180,7 @@ static int send_frames(tp_client_t *client, tp_producer_t *producer, int count)
         st_frame_desc(seq, &desc);
         st_frame_fill(scratch, seq);
         int rc = tp_producer_offer(producer, &desc, scratch, st_frame_length(seq), st_frame_timestamp(seq));
-        if (TP_PRODUCER_OK != rc && TP_PRODUCER_BACK_PRESSURE != rc)
+        if (rc < 0 && TP_PRODUCER_BACK_PRESSURE != rc)
         {
             return -1;
         }

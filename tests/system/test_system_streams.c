@@ -154,7 +154,7 @@ static void test_per_consumer_streams_granted_declined_and_retired(void **state)
         st_frame_desc(seq, &desc);
         st_frame_fill(scratch, seq);
         int rc = tp_producer_offer(producer, &desc, scratch, st_frame_length(seq), st_frame_timestamp(seq));
-        assert_true(TP_PRODUCER_OK == rc || TP_PRODUCER_BACK_PRESSURE == rc);
+        assert_true(rc >= 0 || TP_PRODUCER_BACK_PRESSURE == rc);
         tp_client_do_work(client);
         tp_producer_poll(producer, 0);
         usleep(200);

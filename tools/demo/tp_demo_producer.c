@@ -124,7 +124,7 @@ int tp_demo_producer_run(const tp_demo_options_t *options, tp_demo_shared_t *sha
             claim.payload[options->frame_bytes / 2] ^= 0x01; /* the consumer must catch this and report it bad */
         }
         rc = tp_producer_commit(producer, &claim, &desc, tp_demo_now_ns());
-        if (TP_PRODUCER_OK == rc || TP_PRODUCER_BACK_PRESSURE == rc)
+        if (rc >= 0 || TP_PRODUCER_BACK_PRESSURE == rc)
         {
             committed++;
             back_pressured += TP_PRODUCER_BACK_PRESSURE == rc ? 1 : 0;

@@ -271,8 +271,9 @@ int main(int argc, char **argv)
                 rc = tp_producer_commit(producer, &claim, &desc, tp_app_now_ns());
             }
         }
-        /* BACK_PRESSURE: committed in SHM, but a descriptor did not go out; anything else: not sent at all. */
-        if (TP_PRODUCER_OK == rc || TP_PRODUCER_BACK_PRESSURE == rc)
+        /* >= 0: committed (NOT_CONNECTED: nobody listens yet); BACK_PRESSURE: committed, descriptor queued and
+         * re-offered; anything else: not sent at all. */
+        if (rc >= 0 || TP_PRODUCER_BACK_PRESSURE == rc)
         {
             sent++;
         }
