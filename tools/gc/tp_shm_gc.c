@@ -142,10 +142,27 @@ static void tp_gc_report(tp_gc_t *gc, const char *path, const tp_superblock_t *s
     }
 }
 
+/* A DIR stream of its own over fd: the duplicate shares the file offset, so rewind (it may have been read). */
+static DIR *tp_gc_list_dir(int fd)
+{
+    int copy = dup(fd);
+    DIR *dir = copy < 0 ? NULL : fdopendir(copy);
+    if (NULL == dir)
+    {
+        if (copy >= 0)
+        {
+            close(copy);
+        }
+        return NULL;
+    }
+    rewinddir(dir);
+    return dir;
+}
+
 /* One epoch directory: classify (and maybe delete) its region files. newest_epoch is the instance's newest. */
 static void tp_gc_epoch(tp_gc_t *gc, int epoch_fd, const char *epoch_path, uint64_t epoch, uint64_t newest_epoch)
 {
-    DIR *dir = fdopendir(dup(epoch_fd));
+    DIR *dir = tp_gc_list_dir(epoch_fd);
     if (NULL == dir)
     {
         tp_gc_error(gc, epoch_path, "cannot list", errno);
@@ -226,7 +243,7 @@ static int tp_gc_open_dir_at(int parent_fd, const char *name)
 /* Highest epoch-<E> real directory under instance_fd; 0 when none. */
 static uint64_t tp_gc_newest_epoch(int instance_fd)
 {
-    DIR *dir = fdopendir(dup(instance_fd));
+    DIR *dir = tp_gc_list_dir(instance_fd);
     uint64_t newest = 0;
     if (NULL == dir)
     {
@@ -251,7 +268,7 @@ static uint64_t tp_gc_newest_epoch(int instance_fd)
 static void tp_gc_dir(tp_gc_t *gc, int dir_fd, const char *dir_path, int depth)
 {
     uint64_t newest = tp_gc_newest_epoch(dir_fd);
-    DIR *dir = fdopendir(dup(dir_fd));
+    DIR *dir = tp_gc_list_dir(dir_fd);
     if (NULL == dir)
     {
         tp_gc_error(gc, dir_path, "cannot list", errno);
