@@ -22,6 +22,8 @@
 #include <cmocka.h>
 
 #include "apps_test_process.h"
+#include "common/tp_clock.h"
+#include "shm/tp_superblock.h"
 
 static int gc_setup(void **state)
 {
@@ -241,10 +243,75 @@ static void test_gc_dead_producer(void **state)
     apps_process_wait(driver, 20000);
 }
 
+/* A header ring of 64 bytes: just the superblock, with the given owner and timestamps. */
+static void write_region(const char *epoch_dir, uint64_t pid, uint64_t start_ns, uint64_t activity_ns)
+{
+    assert_int_equal(mkdir(epoch_dir, 0700), 0);
+    tp_superblock_t sb;
+    tp_superblock_init_header_ring(&sb, 1, 10, 8);
+    sb.pid = pid;
+    sb.start_timestamp_ns = start_ns;
+    sb.activity_timestamp_ns = activity_ns;
+    uint8_t bytes[TP_SUPERBLOCK_LENGTH];
+    assert_int_equal(tp_superblock_write(bytes, sizeof(bytes), &sb), 0);
+    char path[600];
+    snprintf(path, sizeof(path), "%s/header.ring", epoch_dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    assert_int_equal(fwrite(bytes, 1, sizeof(bytes), f), sizeof(bytes));
+    fclose(f);
+}
+
+/*
+ * Pid reuse: a region whose pid is held by a process that started after the region was created is dead; the same
+ * pid with a region created after that process started is live. The "owner" is a sleeping child of this test.
+ */
+static void test_gc_pid_reuse(void **state)
+{
+    const char *dir = *state;
+    char base[300], a_dir[400], b_dir[400], epoch[500];
+    snprintf(base, sizeof(base), "%s/shm", dir);
+    snprintf(a_dir, sizeof(a_dir), "%s/reused", base);
+    snprintf(b_dir, sizeof(b_dir), "%s/owner", base);
+    assert_int_equal(mkdir(base, 0700), 0);
+    assert_int_equal(mkdir(a_dir, 0700), 0);
+    assert_int_equal(mkdir(b_dir, 0700), 0);
+
+    uint64_t before_child = tp_clock_monotonic_ns();
+    apps_sleep_ms(100); /* more than a clock tick of /proc starttime */
+    const char *sleep_argv[] = {"/bin/sleep", "60", NULL};
+    char sleep_out[300];
+    snprintf(sleep_out, sizeof(sleep_out), "%s/sleep.txt", dir);
+    pid_t child = apps_process_spawn(sleep_argv, NULL, sleep_out);
+    assert_true(child > 0);
+    apps_sleep_ms(100);
+    uint64_t after_child = tp_clock_monotonic_ns();
+
+    /* Created before the child existed, idle since: the pid now names someone else. */
+    snprintf(epoch, sizeof(epoch), "%s/epoch-1", a_dir);
+    write_region(epoch, (uint64_t)child, before_child, before_child);
+    /* Created by the child (after it started), idle as long: its owner is alive. */
+    snprintf(epoch, sizeof(epoch), "%s/epoch-1", b_dir);
+    write_region(epoch, (uint64_t)child, after_child, before_child);
+
+    gc_result_t r = gc_run(dir, "--base-dir", base, "--stale-ms", "10", NULL);
+    fprintf(stderr, "pid reuse:\n%s%s", r.out, r.err);
+    assert_int_equal(r.status, 1);
+    assert_int_equal(count_occurrences(r.out, "dead "), 1);
+    assert_non_null(strstr(r.out, "reused/epoch-1/header.ring: owner pid"));
+    assert_non_null(strstr(r.out, "pid reused"));
+    assert_non_null(strstr(r.out, "1 found, 0 deleted, 1 kept"));
+    gc_result_free(&r);
+
+    kill(child, SIGKILL);
+    apps_process_wait(child, 10000);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_gc_dead_producer, gc_setup, gc_teardown),
+        cmocka_unit_test_setup_teardown(test_gc_pid_reuse, gc_setup, gc_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
