@@ -129,6 +129,20 @@ static void test_listen_live(void **state)
     assert_true(consumer > 0 && producer > 0);
 
     int listen_status = apps_process_wait(listener, 100000);
+
+    /* A stream nobody publishes on: nothing printed, exit 1. A bad option: one line on stderr, exit 2. */
+    const char *quiet_argv[] = {TP_CONTROL_LISTEN_BIN, "--stream-id", "4242", "--duration", "0.5", NULL};
+    pid_t quiet = apps_process_spawn_io(quiet_argv, listen_env, out_python, out_python);
+    assert_true(quiet > 0);
+    assert_int_equal(apps_process_wait(quiet, 30000), 1);
+    const char *bad_argv[] = {TP_CONTROL_LISTEN_BIN, "--count", "x", NULL};
+    pid_t bad = apps_process_spawn_io(bad_argv, listen_env, out_python, out_python);
+    assert_true(bad > 0);
+    assert_int_equal(apps_process_wait(bad, 30000), 2);
+    char *bad_text = apps_file_read(out_python);
+    assert_non_null(bad_text);
+    assert_string_equal(bad_text, "tp_control_listen: --count 'x': expected a positive integer\n");
+    free(bad_text);
     stop(producer);
     stop(consumer);
     stop(driver);

@@ -63,6 +63,38 @@ static void tp_listen_on_message(void *clientd, const uint8_t *buffer, size_t le
     state->printed++;
 }
 
+/* aeron_errmsg() may span lines (a cause, then context): one line on stderr, as every tool error. */
+static void tp_listen_print_aeron_error(const char *what)
+{
+    fprintf(stderr, "tp_control_listen: %s: ", what);
+    for (const char *p = aeron_errmsg(); '\0' != *p; p++)
+    {
+        if ('\n' == *p)
+        {
+            if ('\0' != p[1])
+            {
+                fputs("; ", stderr);
+            }
+        }
+        else
+        {
+            fputc(*p, stderr);
+        }
+    }
+    fputc('\n', stderr);
+}
+
+static int tp_listen_connect(aeron_context_t **context, aeron_t **aeron, const char *dir)
+{
+    if (aeron_context_init(context) < 0 || (NULL != dir && aeron_context_set_dir(*context, dir) < 0) ||
+        aeron_init(aeron, *context) < 0 || aeron_start(*aeron) < 0)
+    {
+        tp_listen_print_aeron_error("cannot connect to the media driver");
+        return -1;
+    }
+    return 0;
+}
+
 static int tp_listen_parse_seconds(const char *text, double *out)
 {
     char *end = NULL;
@@ -162,7 +194,7 @@ int main(int argc, char **argv)
     int status = TP_LISTEN_EXIT_ERROR;
     aeron_context_t *context = NULL;
     aeron_t *aeron = NULL;
-    if (tp_tool_connect(&context, &aeron, dir) < 0)
+    if (tp_listen_connect(&context, &aeron, dir) < 0)
     {
         goto cleanup;
     }
