@@ -307,11 +307,46 @@ static void test_gc_pid_reuse(void **state)
     apps_process_wait(child, 10000);
 }
 
+/*
+ * Superseded epochs: an instance whose owner (this test process) is alive has epoch-1, idle, and epoch-2, fresh.
+ * epoch-1 is collected as superseded (and with --delete removed with its dir); epoch-2 and the instance stay.
+ */
+static void test_gc_superseded(void **state)
+{
+    const char *dir = *state;
+    char base[300], instance[400], old_epoch[500], new_epoch[500], path[600];
+    snprintf(base, sizeof(base), "%s/shm", dir);
+    snprintf(instance, sizeof(instance), "%s/producer-3", base);
+    snprintf(old_epoch, sizeof(old_epoch), "%s/epoch-1", instance);
+    snprintf(new_epoch, sizeof(new_epoch), "%s/epoch-2", instance);
+    assert_int_equal(mkdir(base, 0700), 0);
+    assert_int_equal(mkdir(instance, 0700), 0);
+    uint64_t now = tp_clock_monotonic_ns();
+    write_region(old_epoch, (uint64_t)getpid(), now, now - 60ULL * 1000000000ULL);
+    write_region(new_epoch, (uint64_t)getpid(), now, now + 60ULL * 1000000000ULL);
+
+    gc_result_t r = gc_run(dir, "--base-dir", base, "--stale-ms", "1000", NULL);
+    fprintf(stderr, "superseded:\n%s%s", r.out, r.err);
+    assert_int_equal(r.status, 1);
+    assert_non_null(strstr(r.out, "superseded "));
+    assert_non_null(strstr(r.out, "epoch-1/header.ring: epoch 1 superseded by 2"));
+    assert_non_null(strstr(r.out, "1 found, 0 deleted, 1 kept"));
+    gc_result_free(&r);
+
+    r = gc_run(dir, "--delete", "--base-dir", base, "--stale-ms", "1000");
+    assert_int_equal(r.status, 0);
+    gc_result_free(&r);
+    assert_false(exists(old_epoch));
+    snprintf(path, sizeof(path), "%s/header.ring", new_epoch);
+    assert_true(exists(path));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_gc_dead_producer, gc_setup, gc_teardown),
         cmocka_unit_test_setup_teardown(test_gc_pid_reuse, gc_setup, gc_teardown),
+        cmocka_unit_test_setup_teardown(test_gc_superseded, gc_setup, gc_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
