@@ -400,9 +400,11 @@ int tp_driver_start(tp_driver_t **out, tp_driver_context_t *ctx)
     }
     if (driver->ctx.config.discovery_enabled)
     {
-        tp_driver_log(driver, TP_LOG_INFO, "discovery provider on %s stream %" PRIu32 " (metadata stream %" PRIu32 ")",
+        tp_driver_log(driver, TP_LOG_INFO,
+                      "discovery provider on %s stream %" PRIu32 ", metadata stream %" PRIu32 ", at most %" PRIu32
+                      " results per response",
                       driver->ctx.config.discovery_channel, driver->ctx.config.discovery_stream_id,
-                      driver->ctx.config.discovery_metadata_stream_id);
+                      driver->ctx.config.discovery_metadata_stream_id, driver->discovery.max_results);
     }
     tp_driver_log(driver, TP_LOG_INFO,
                   "driver %s: control %s stream %" PRIu32 ", announce %s stream %" PRIu32 ", shm %s, Aeron dir %s",

@@ -277,7 +277,8 @@ int tp_driver_discovery_start(tp_driver_t *driver)
     ctx.driver_control_channel = config->control_channel;
     ctx.driver_control_stream_id = config->control_stream_id;
     ctx.announce_period_ns = (uint64_t)config->announce_period_ms * 1000000u;
-    ctx.max_results = tp_driver_discovery_max_results();
+    driver->discovery.max_results = tp_driver_discovery_max_results();
+    ctx.max_results = driver->discovery.max_results;
     ctx.sink.offer = tp_driver_discovery_sink_offer;
     ctx.sink.clientd = driver;
     if (tp_discovery_provider_init(&driver->discovery.provider, &ctx) < 0)

@@ -62,6 +62,7 @@ typedef struct tp_driver_discovery_publication_stct
 typedef struct tp_driver_discovery_stct
 {
     tp_discovery_provider_t *provider; /* NULL when discovery.enabled = false */
+    uint32_t max_results;              /* per response: a worst-case response fits one Aeron message */
     aeron_subscription_t *subscriptions[TP_DRIVER_DISCOVERY_INPUTS];
     aeron_fragment_assembler_t *assemblers[TP_DRIVER_DISCOVERY_INPUTS];
     uint32_t subscription_stream_ids[TP_DRIVER_DISCOVERY_INPUTS];
