@@ -315,6 +315,61 @@ static void test_query_without_provider(void **state)
     free(text);
 }
 
+/* Replace the setup's driver by one with extra environment settings. */
+static void restart_driver(discovery_test_t *t, const char *name, const char *const *env)
+{
+    stop(&t->driver);
+    char out[320];
+    char err[320];
+    snprintf(out, sizeof(out), "%s/%s.out", t->dir, name);
+    snprintf(err, sizeof(err), "%s/%s.err", t->dir, name);
+    const char *argv[] = {TP_DRIVER_BIN, "--config", t->config, NULL};
+    t->driver = apps_process_spawn_io(argv, env, out, err);
+    assert_true(t->driver > 0);
+}
+
+/* discovery.stream_id apart from the control stream: answered there (its own subscription), and only there
+ * once the provider is switched off. */
+static void test_discovery_stream_and_disabled(void **state)
+{
+    discovery_test_t *t = *state;
+    const char *separate[] = {"DISCOVERY_STREAM_ID=1001", NULL};
+    restart_driver(t, "driver-1001", separate);
+    char *text = NULL;
+    const int64_t deadline = apps_now_ms() + 30000;
+    int status;
+    while (0 != (status = run_query(t, &text, "--discovery-stream-id", "1001", NULL)) ||
+           !(lists_stream(text, "10") && lists_stream(text, "11")))
+    {
+        free(text);
+        assert_true(apps_now_ms() < deadline);
+        apps_sleep_ms(200);
+    }
+    free(text);
+
+    const char *disabled[] = {"DISCOVERY_ENABLED=false", NULL};
+    restart_driver(t, "driver-off", disabled);
+    char path[320];
+    snprintf(path, sizeof(path), "%s/driver-off.err", t->dir);
+    /* Wait until the new driver serves (its last startup line, logged after the provider would have started),
+     * then nobody answers on the control stream. */
+    for (;;)
+    {
+        char *log = apps_file_read(path);
+        bool started = NULL != log && NULL != strstr(log, "Aeron dir");
+        assert_null(NULL == log ? NULL : strstr(log, "discovery provider on"));
+        free(log);
+        if (started)
+        {
+            break;
+        }
+        assert_true(apps_now_ms() < deadline);
+        apps_sleep_ms(100);
+    }
+    assert_int_equal(2, run_query(t, &text, "--timeout-ms", "1000", NULL));
+    free(text);
+}
+
 typedef struct raw_sender_stct
 {
     aeron_context_t *ctx;
@@ -409,6 +464,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_query_filters_and_json, discovery_setup, discovery_teardown),
         cmocka_unit_test_setup_teardown(test_query_without_provider, discovery_setup, discovery_teardown),
         cmocka_unit_test_setup_teardown(test_malformed_flood_keeps_answering, discovery_setup, discovery_teardown),
+        cmocka_unit_test_setup_teardown(test_discovery_stream_and_disabled, discovery_setup, discovery_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
