@@ -99,6 +99,7 @@ static void tp_driver_on_fragment(void *clientd, const uint8_t *buffer, size_t l
     (void)header;
     tp_driver_t *driver = clientd;
     tp_driver_core_on_message(driver->core, buffer, length);
+    tp_driver_discovery_on_message(driver, buffer, length);
 }
 
 /* Wait for an async add, driving the Aeron conductor ourselves (it runs as an invoker in our agent). */
@@ -135,8 +136,8 @@ static int tp_driver_await_publication(tp_driver_t *driver, const char *channel,
     }
 }
 
-static int tp_driver_await_subscription(tp_driver_t *driver, const char *channel, uint32_t stream_id,
-                                        aeron_subscription_t **subscription)
+int tp_driver_await_subscription(tp_driver_t *driver, const char *channel, uint32_t stream_id,
+                                 aeron_subscription_t **subscription)
 {
     aeron_async_add_subscription_t *async = NULL;
     if (aeron_async_add_subscription(&async, driver->aeron, channel, (int32_t)stream_id, NULL, NULL, NULL, NULL) < 0)
@@ -302,7 +303,9 @@ int tp_driver_do_work(tp_driver_t *driver)
     int polled = aeron_subscription_poll(driver->control_subscription, aeron_fragment_assembler_handler,
                                          driver->assembler, TP_DRIVER_FRAGMENT_LIMIT);
     work += polled > 0 ? polled : 0;
-    work += tp_driver_core_do_work(driver->core, tp_clock_monotonic_ns());
+    uint64_t now_ns = tp_clock_monotonic_ns();
+    work += tp_driver_core_do_work(driver->core, now_ns);
+    work += tp_driver_discovery_do_work(driver, now_ns);
     if (TP_DRIVER_TERMINATED == tp_driver_core_state(driver->core))
     {
         atomic_store_explicit(&driver->terminated, true, memory_order_release);
@@ -390,6 +393,19 @@ int tp_driver_start(tp_driver_t **out, tp_driver_context_t *ctx)
         TP_APPEND_ERR("driver %s", driver->ctx.config.instance_id);
         goto fail;
     }
+    if (tp_driver_discovery_start(driver) < 0)
+    {
+        TP_APPEND_ERR("driver %s", driver->ctx.config.instance_id);
+        goto fail;
+    }
+    if (driver->ctx.config.discovery_enabled)
+    {
+        tp_driver_log(driver, TP_LOG_INFO,
+                      "discovery provider on %s stream %" PRIu32 ", metadata stream %" PRIu32 ", at most %" PRIu32
+                      " results per response",
+                      driver->ctx.config.discovery_channel, driver->ctx.config.discovery_stream_id,
+                      driver->ctx.config.discovery_metadata_stream_id, driver->discovery.max_results);
+    }
     tp_driver_log(driver, TP_LOG_INFO,
                   "driver %s: control %s stream %" PRIu32 ", announce %s stream %" PRIu32 ", shm %s, Aeron dir %s",
                   driver->ctx.config.instance_id, driver->ctx.config.control_channel,
@@ -444,6 +460,7 @@ int tp_driver_close(tp_driver_t *driver)
         pthread_join(driver->thread, NULL);
     }
     tp_driver_core_close(driver->core);
+    tp_driver_discovery_close(driver);
     if (NULL != driver->announce_publication && driver->announce_publication != driver->control_publication)
     {
         aeron_publication_close(driver->announce_publication, NULL, NULL);

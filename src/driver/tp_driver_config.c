@@ -86,6 +86,12 @@ static const tp_driver_key_t tp_driver_keys[] = {
     KEY("policies.epoch_gc_on_startup", TP_DRIVER_KEY_BOOL, KEY_PARSE_BOOL, epoch_gc_on_startup, NO_FLAG),
     KEY("policies.shutdown_timeout_ms", TP_DRIVER_KEY_UINT, KEY_PARSE_U32, shutdown_timeout_ms, NO_FLAG),
     KEY("policies.shutdown_token", TP_DRIVER_KEY_STRING, KEY_PARSE_STRING, shutdown_token, NO_FLAG),
+    KEY("discovery.enabled", TP_DRIVER_KEY_BOOL, KEY_PARSE_BOOL, discovery_enabled, NO_FLAG),
+    KEY("discovery.channel", TP_DRIVER_KEY_STRING, KEY_PARSE_STRING, discovery_channel,
+        FLAG(discovery_channel_explicit)),
+    KEY("discovery.stream_id", TP_DRIVER_KEY_UINT, KEY_PARSE_U32, discovery_stream_id,
+        FLAG(discovery_stream_id_explicit)),
+    KEY("discovery.metadata_stream_id", TP_DRIVER_KEY_UINT, KEY_PARSE_U32, discovery_metadata_stream_id, NO_FLAG),
 };
 
 #define TP_DRIVER_KEY_COUNT (sizeof(tp_driver_keys) / sizeof(tp_driver_keys[0]))
@@ -337,6 +343,14 @@ void tp_driver_config_apply_derived(tp_driver_config_t *config)
     {
         config->announce_stream_id = config->control_stream_id;
     }
+    if (!config->discovery_channel_explicit)
+    {
+        memcpy(config->discovery_channel, config->control_channel, sizeof(config->discovery_channel));
+    }
+    if (!config->discovery_stream_id_explicit)
+    {
+        config->discovery_stream_id = config->control_stream_id;
+    }
     if (!config->allowed_base_dirs_explicit)
     {
         memcpy(config->allowed_base_dirs[0], config->base_dir, sizeof(config->allowed_base_dirs[0]));
@@ -374,6 +388,8 @@ void tp_driver_config_init(tp_driver_config_t *config)
     config->epoch_gc_keep = 2;
     config->epoch_gc_on_startup = false;
     config->shutdown_timeout_ms = 2000;
+    config->discovery_enabled = true;
+    config->discovery_metadata_stream_id = 1300;
     tp_driver_config_apply_derived(config);
 }
 
@@ -731,6 +747,8 @@ static int tp_driver_validate_policies(const tp_driver_config_t *config)
         {"policies.lease_keepalive_interval_ms", config->lease_keepalive_interval_ms},
         {"policies.lease_expiry_grace_intervals", config->lease_expiry_grace_intervals},
         {"policies.epoch_gc_keep", config->epoch_gc_keep},
+        {"discovery.stream_id", config->discovery_stream_id},
+        {"discovery.metadata_stream_id", config->discovery_metadata_stream_id},
     };
     for (size_t i = 0; i < sizeof(nonzero) / sizeof(nonzero[0]); i++)
     {
@@ -764,8 +782,9 @@ static int tp_driver_validate_driver(const tp_driver_config_t *config)
         {"driver.control_channel", config->control_channel},
         {"driver.announce_channel", config->announce_channel},
         {"driver.qos_channel", config->qos_channel},
+        {"discovery.channel", config->discovery_channel},
     };
-    for (size_t i = 0; i < 3; i++)
+    for (size_t i = 0; i < sizeof(channels) / sizeof(channels[0]); i++)
     {
         if (0 != strncmp(channels[i].value, "aeron:", 6))
         {

@@ -100,6 +100,12 @@ typedef struct tp_driver_config_stct
     uint32_t shutdown_timeout_ms;             /* 2000 */
     char shutdown_token[TP_DRIVER_TOKEN_MAX]; /* "" = shutdown requests disabled */
 
+    /* [discovery] (implementation keys): the Discovery Provider embedded in the driver agent. */
+    bool discovery_enabled;                 /* discovery.enabled, default true */
+    char discovery_channel[TP_CHANNEL_MAX]; /* discovery.channel, default: control_channel */
+    uint32_t discovery_stream_id;           /* discovery.stream_id, default: control_stream_id */
+    uint32_t discovery_metadata_stream_id;  /* discovery.metadata_stream_id, default 1300 (wire spec metadata) */
+
     /* [profiles.<name>] in file order */
     tp_driver_profile_t profiles[TP_DRIVER_MAX_PROFILES];
     size_t profile_count;
@@ -118,6 +124,8 @@ typedef struct tp_driver_config_stct
     bool announce_stream_id_explicit;
     bool allowed_base_dirs_explicit;
     bool epoch_gc_min_age_explicit;
+    bool discovery_channel_explicit;
+    bool discovery_stream_id_explicit;
 } tp_driver_config_t;
 
 /* Value kinds of the canonical scalar keys (what a TOML value for the key must be). */
@@ -161,8 +169,8 @@ int tp_driver_config_key_kind(const char *key);
 int tp_driver_config_set(tp_driver_config_t *config, const char *key, const char *text);
 
 /* Recompute the defaults that follow other keys unless they were set explicitly: announce channel / stream id
- * from the control ones, allowed_base_dirs = [base_dir], epoch_gc_min_age_ns = 3 x announce period. The loaders
- * call it; call it again after changing a source field by hand. */
+ * and discovery channel / stream id from the control ones, allowed_base_dirs = [base_dir], epoch_gc_min_age_ns = 3 x
+ * announce period. The loaders call it; call it again after changing a source field by hand. */
 void tp_driver_config_apply_derived(tp_driver_config_t *config);
 
 /* Profile by name, or NULL. */

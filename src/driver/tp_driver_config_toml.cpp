@@ -93,7 +93,7 @@ class tp_toml_loader
         for (auto &&[key_ptr, node_ptr] : tp_toml_in_file_order(root))
         {
             std::string key(key_ptr->str());
-            if ("driver" == key || "shm" == key || "policies" == key)
+            if ("driver" == key || "shm" == key || "policies" == key || "discovery" == key)
             {
                 load_scalar_section(key, *node_ptr);
             }

@@ -10,6 +10,7 @@
 
 #include "common/tp_idle_strategy.h"
 #include "driver/tp_driver_config.h"
+#include "discovery/tp_discovery_provider.h"
 #include "driver/tp_driver_core.h"
 #include "tensorpool/tp_driver.h"
 #include "tensorpool/tp_mediadriver.h"
@@ -40,6 +41,39 @@ typedef struct tp_driver_offer_counters_stct
     uint64_t failed;
 } tp_driver_offer_counters_t;
 
+/* One response publication of the embedded discovery provider (tp_driver_discovery.c). */
+#define TP_DRIVER_DISCOVERY_PUBLICATIONS 8
+#define TP_DRIVER_DISCOVERY_INPUTS       3 /* announce, discovery, metadata streams beside the control stream */
+
+typedef struct tp_driver_discovery_publication_stct
+{
+    bool in_use;
+    char channel[TP_CHANNEL_MAX];
+    uint32_t stream_id;
+    aeron_async_add_publication_t *async; /* non-NULL while the add is in flight */
+    aeron_publication_t *publication;
+    uint64_t last_used_ns;
+    uint8_t *pending; /* one response parked until the publication is ready and connected */
+    size_t pending_capacity;
+    size_t pending_length;
+    uint64_t pending_deadline_ns;
+} tp_driver_discovery_publication_t;
+
+typedef struct tp_driver_discovery_stct
+{
+    tp_discovery_provider_t *provider; /* NULL when discovery.enabled = false */
+    uint32_t max_results;              /* per response: a worst-case response fits one Aeron message */
+    aeron_subscription_t *subscriptions[TP_DRIVER_DISCOVERY_INPUTS];
+    aeron_fragment_assembler_t *assemblers[TP_DRIVER_DISCOVERY_INPUTS];
+    uint32_t subscription_stream_ids[TP_DRIVER_DISCOVERY_INPUTS];
+    size_t subscription_count;
+    tp_driver_discovery_publication_t publications[TP_DRIVER_DISCOVERY_PUBLICATIONS];
+    uint64_t responses_sent;
+    uint64_t responses_dropped;
+    uint64_t evictions;
+    uint64_t abandoned_adds;
+} tp_driver_discovery_t;
+
 struct tp_driver_stct
 {
     tp_driver_context_t ctx;
@@ -61,6 +95,17 @@ struct tp_driver_stct
     atomic_bool terminated;
     atomic_bool failed; /* the Aeron client closed under us */
     bool shutdown_begun;
+    tp_driver_discovery_t discovery;
 };
+
+/* tp_driver.c: add a subscription, driving the Aeron conductor until it is ready (setup only). 0 / -1. */
+int tp_driver_await_subscription(tp_driver_t *driver, const char *channel, uint32_t stream_id,
+                                 aeron_subscription_t **subscription);
+
+/* tp_driver_discovery.c: the embedded Discovery Provider (no-op when discovery.enabled = false). */
+int tp_driver_discovery_start(tp_driver_t *driver);
+void tp_driver_discovery_on_message(tp_driver_t *driver, const uint8_t *buffer, size_t length);
+int tp_driver_discovery_do_work(tp_driver_t *driver, uint64_t now_ns);
+void tp_driver_discovery_close(tp_driver_t *driver);
 
 #endif /* TENSORPOOL_TP_DRIVER_PRIVATE_H */

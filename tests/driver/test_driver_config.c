@@ -338,12 +338,29 @@ static void test_profiles_keep_file_order(void **state)
     assert_string_equal("zeta", cfg->profiles[0].name);
     assert_string_equal("alpha", cfg->profiles[1].name);
     assert_int_equal(0, cfg->default_profile_index); /* the first defined */
+    /* Embedded discovery provider: on, on the control stream, metadata on the wire spec's 1300. */
+    assert_true(cfg->discovery_enabled);
+    assert_string_equal(cfg->control_channel, cfg->discovery_channel);
+    assert_int_equal(1000, cfg->discovery_stream_id);
+    assert_int_equal(1300, cfg->discovery_metadata_stream_id);
 }
 
 static const char *const env_vars[] = {
-    "DRIVER_CONTROL_STREAM_ID", "DRIVER_ANNOUNCE_STREAM_ID",      "SHM_BASE_DIR",           "SHM_ALLOWED_BASE_DIRS",
-    "DRIVER_STREAM_ID_RANGE",   "POLICIES_ANNOUNCE_PERIOD_MS",    "POLICIES_PREFAULT_SHM",  "SHM_PERMISSIONS_MODE",
-    "POLICIES_DEFAULT_PROFILE", "POLICIES_ALLOW_DYNAMIC_STREAMS", "DRIVER_CONTROL_CHANNEL",
+    "DRIVER_CONTROL_STREAM_ID",
+    "DRIVER_ANNOUNCE_STREAM_ID",
+    "SHM_BASE_DIR",
+    "SHM_ALLOWED_BASE_DIRS",
+    "DRIVER_STREAM_ID_RANGE",
+    "POLICIES_ANNOUNCE_PERIOD_MS",
+    "POLICIES_PREFAULT_SHM",
+    "SHM_PERMISSIONS_MODE",
+    "POLICIES_DEFAULT_PROFILE",
+    "POLICIES_ALLOW_DYNAMIC_STREAMS",
+    "DRIVER_CONTROL_CHANNEL",
+    "DISCOVERY_ENABLED",
+    "DISCOVERY_CHANNEL",
+    "DISCOVERY_STREAM_ID",
+    "DISCOVERY_METADATA_STREAM_ID",
 };
 
 static void clear_env(void)
@@ -417,6 +434,47 @@ static void test_env_overrides_file(void **state)
     clear_env();
 }
 
+static void round_trip(const tp_driver_config_t *original);
+
+static void test_discovery_keys(void **state)
+{
+    clear_env();
+    /* Derived from the control stream unless given; the file sets them, the environment wins. */
+    assert_int_equal(
+        0, load_text(cfg, "[driver]\ncontrol_stream_id = 1500\ncontrol_channel = \"aeron:ipc\"\n" BASE_PROFILE));
+    assert_int_equal(1500, cfg->discovery_stream_id);
+    assert_string_equal("aeron:ipc", cfg->discovery_channel);
+    assert_int_equal(0, load_text(cfg, "[discovery]\nenabled = false\nchannel = \"aeron:ipc?alias=disc\"\n"
+                                       "stream_id = 1600\nmetadata_stream_id = 1301\n" BASE_PROFILE));
+    assert_false(cfg->discovery_enabled);
+    assert_string_equal("aeron:ipc?alias=disc", cfg->discovery_channel);
+    assert_int_equal(1600, cfg->discovery_stream_id);
+    assert_int_equal(1301, cfg->discovery_metadata_stream_id);
+    assert_int_equal(0, tp_driver_config_set(cfg, "driver.control_stream_id", "1700"));
+    assert_int_equal(1600, cfg->discovery_stream_id); /* explicit: does not follow the control stream */
+
+    char path[4096];
+    example_path(path, sizeof(path), "driver_camera.toml");
+    setenv("DISCOVERY_ENABLED", "false", 1);
+    setenv("DISCOVERY_CHANNEL", "aeron:ipc?alias=env", 1);
+    setenv("DISCOVERY_STREAM_ID", "1700", 1);
+    setenv("DISCOVERY_METADATA_STREAM_ID", "1302", 1);
+    assert_int_equal(0, tp_driver_config_load(cfg, path));
+    assert_false(cfg->discovery_enabled);
+    assert_string_equal("aeron:ipc?alias=env", cfg->discovery_channel);
+    assert_int_equal(1700, cfg->discovery_stream_id);
+    assert_int_equal(1302, cfg->discovery_metadata_stream_id);
+    clear_env();
+
+    expect_error("[discovery]\nchannel = \"udp://x\"\n" BASE_PROFILE, "discovery.channel", "not an Aeron channel");
+    expect_error("[discovery]\nstream_id = 0\n" BASE_PROFILE, "discovery.stream_id", "at least 1");
+    expect_error("[discovery]\nenabled = 3\n" BASE_PROFILE, "discovery.enabled", NULL);
+
+    /* Printed and loaded back. */
+    assert_int_equal(0, load_text(cfg, "[discovery]\nenabled = false\nstream_id = 1600\n" BASE_PROFILE));
+    round_trip(cfg);
+}
+
 static void test_set_never_truncates(void **state)
 {
     tp_driver_config_init(cfg);
@@ -452,6 +510,10 @@ static void assert_configs_equal(const tp_driver_config_t *a, const tp_driver_co
     assert_memory_equal(&a->control_stream_id_range, &b->control_stream_id_range, sizeof(tp_driver_range_t));
     assert_int_equal(a->embedded_media_driver, b->embedded_media_driver);
     assert_string_equal(a->idle_strategy, b->idle_strategy);
+    assert_int_equal(a->discovery_enabled, b->discovery_enabled);
+    assert_string_equal(a->discovery_channel, b->discovery_channel);
+    assert_int_equal(a->discovery_stream_id, b->discovery_stream_id);
+    assert_int_equal(a->discovery_metadata_stream_id, b->discovery_metadata_stream_id);
     assert_string_equal(a->base_dir, b->base_dir);
     assert_string_equal(a->namespace_name, b->namespace_name);
     assert_int_equal(a->require_hugepages, b->require_hugepages);
@@ -561,6 +623,7 @@ int main(void)
         cmocka_unit_test(test_profiles_keep_file_order),
         cmocka_unit_test(test_env_overrides_file),
         cmocka_unit_test(test_set_never_truncates),
+        cmocka_unit_test(test_discovery_keys),
         cmocka_unit_test(test_print_round_trip),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

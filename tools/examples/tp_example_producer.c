@@ -31,23 +31,29 @@ typedef struct producer_options_stct
     uint64_t frames;      /* 0 = no limit */
     uint64_t wait_consumers;
     bool use_offer;
+    const char *name; /* DataSourceAnnounce name */
+    const char *tags[TP_PRODUCER_META_MAX_ATTRS];
+    size_t tag_count;
 } producer_options_t;
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: tp_example_producer [options]\n" TP_APP_CONTEXT_USAGE
-                 "  -s, --stream-id ID         tensorpool stream id (default 10)\n"
-                 "      --producer-id ID       (default 1)\n"
-                 "  -r, --rate HZ              frames per second (default 60; 0 = as fast as possible)\n"
-                 "      --shape DIMS           e.g. 1080x1920 (default)\n"
-                 "  -t, --dtype NAME           element type (default uint16)\n"
-                 "  -n, --slots N              header ring slots, a power of two (default 16)\n"
-                 "      --pool STRIDE          add a payload pool (power of two >= 4k, e.g. 4m); repeatable;\n"
-                 "                             default: one pool just big enough for the frame\n"
-                 "  -d, --duration SECONDS     stop after this long (default: until Ctrl-C)\n"
-                 "  -m, --frames N             stop after N frames\n"
-                 "  -w, --wait-consumers N     wait until N consumers have said hello before streaming\n"
-                 "      --offer                copy frames in with tp_producer_offer() instead of claim/commit\n");
+    fprintf(out,
+            "usage: tp_example_producer [options]\n" TP_APP_CONTEXT_USAGE
+            "  -s, --stream-id ID         tensorpool stream id (default 10)\n"
+            "      --producer-id ID       (default 1)\n"
+            "  -r, --rate HZ              frames per second (default 60; 0 = as fast as possible)\n"
+            "      --shape DIMS           e.g. 1080x1920 (default)\n"
+            "  -t, --dtype NAME           element type (default uint16)\n"
+            "  -n, --slots N              header ring slots, a power of two (default 16)\n"
+            "      --pool STRIDE          add a payload pool (power of two >= 4k, e.g. 4m); repeatable;\n"
+            "                             default: one pool just big enough for the frame\n"
+            "  -d, --duration SECONDS     stop after this long (default: until Ctrl-C)\n"
+            "  -m, --frames N             stop after N frames\n"
+            "  -w, --wait-consumers N     wait until N consumers have said hello before streaming\n"
+            "      --offer                copy frames in with tp_producer_offer() instead of claim/commit\n"
+            "      --name NAME            data source name in DataSourceAnnounce (default tp_example_producer)\n"
+            "      --tag TAG              DataSourceMeta attribute \"tag\" (discovery filters on it); repeatable\n");
 }
 
 static int parse(int argc, char **argv, producer_options_t *o)
@@ -64,7 +70,9 @@ static int parse(int argc, char **argv, producer_options_t *o)
         OPT_PRODUCER_ID = 1000,
         OPT_SHAPE,
         OPT_POOL,
-        OPT_OFFER
+        OPT_OFFER,
+        OPT_NAME,
+        OPT_TAG
     };
     static const struct option long_options[] = {
         TP_APP_CONTEXT_LONG_OPTIONS,
@@ -79,6 +87,8 @@ static int parse(int argc, char **argv, producer_options_t *o)
         {"frames", required_argument, NULL, 'm'},
         {"wait-consumers", required_argument, NULL, 'w'},
         {"offer", no_argument, NULL, OPT_OFFER},
+        {"name", required_argument, NULL, OPT_NAME},
+        {"tag", required_argument, NULL, OPT_TAG},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -139,6 +149,22 @@ static int parse(int argc, char **argv, producer_options_t *o)
                 break;
             case OPT_OFFER:
                 o->use_offer = true;
+                break;
+            case OPT_NAME:
+                if (strlen(optarg) >= TP_PRODUCER_NAME_MAX)
+                {
+                    fprintf(stderr, "--name: at most %d bytes\n", TP_PRODUCER_NAME_MAX - 1);
+                    return -1;
+                }
+                o->name = optarg;
+                break;
+            case OPT_TAG:
+                if (o->tag_count == TP_PRODUCER_META_MAX_ATTRS)
+                {
+                    fprintf(stderr, "--tag: at most %d tags\n", TP_PRODUCER_META_MAX_ATTRS);
+                    return -1;
+                }
+                o->tags[o->tag_count++] = optarg;
                 break;
             case 'h':
                 usage(stdout);
@@ -201,12 +227,31 @@ int main(int argc, char **argv)
         uint32_t stride = o.pool_count > 0 ? o.pools[i] : (uint32_t)tp_app_next_pow2(frame_bytes, 4096);
         config.pools[i] = (tp_producer_pool_config_t){.pool_id = (uint16_t)(i + 1), .stride_bytes = stride};
     }
-    snprintf(config.source_name, sizeof(config.source_name), "tp_example_producer");
+    snprintf(config.source_name, sizeof(config.source_name), "%s", NULL != o.name ? o.name : "tp_example_producer");
     if (tp_producer_start(&producer, client, &config) < 0)
     {
         fprintf(stderr, "tp_example_producer: %s\n", tp_errmsg());
         tp_client_close(client);
         return 1;
+    }
+    if (o.tag_count > 0)
+    {
+        /* One "tag" attribute per tag: how the discovery provider reads tags (docs/discovery.md). */
+        tp_producer_meta_attribute_t attributes[TP_PRODUCER_META_MAX_ATTRS];
+        for (size_t i = 0; i < o.tag_count; i++)
+        {
+            attributes[i] = (tp_producer_meta_attribute_t){.key = "tag",
+                                                           .format = "text",
+                                                           .value = (const uint8_t *)o.tags[i],
+                                                           .value_length = (uint32_t)strlen(o.tags[i])};
+        }
+        if (tp_producer_set_meta(producer, attributes, o.tag_count) < 0)
+        {
+            fprintf(stderr, "tp_example_producer: --tag: %s\n", tp_errmsg());
+            tp_producer_close(producer);
+            tp_client_close(client);
+            return 1;
+        }
     }
     char shape[128];
     tp_app_shape_format(&o.shape, shape, sizeof(shape));
