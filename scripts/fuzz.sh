@@ -4,15 +4,16 @@
 # Prints one line per target (executions, coverage, result) and exits non-zero if any target crashed. Crash
 # inputs land in build-fuzz/fuzz-artifacts/<target>/; replay one with build-fuzz/tests/fuzz/fuzz_<t> <file>.
 # Not part of CI: coverage-guided fuzzing is open-ended; ctest replays every harness deterministically instead.
-#   usage: scripts/fuzz.sh [runs] [target...]
+#   usage: scripts/fuzz.sh [runs] [target...]     (FUZZ_MAX_TIME=<s> also caps each target's time)
 set -u
 cd "$(dirname "$0")/.."
 runs="${1:-100000}"
 shift || true
 build=build-fuzz
 
+mkdir -p "$build"
 CC=clang CXX=clang++ cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTP_FUZZ=ON -DTP_BUILD_BENCH=OFF \
-    > "$build.configure.log" 2>&1 || { cat "$build.configure.log"; exit 2; }
+    > "$build/fuzz-configure.log" 2>&1 || { cat "$build/fuzz-configure.log"; exit 2; }
 
 all_targets=(shm_uri aeron_uri parse_util control_messages driver_config driver_core driver_client discovery_provider
     sbe_decode)
@@ -22,7 +23,7 @@ for t in "${targets[@]}"; do
     build_list+=("fuzz_$t")
     [ "$t" != sbe_decode ] && build_list+=("fuzz_${t}_replay")
 done
-cmake --build "$build" -j2 --target "${build_list[@]}" > "$build.build.log" 2>&1 || { tail -40 "$build.build.log"; exit 2; }
+cmake --build "$build" -j2 --target "${build_list[@]}" > "$build/fuzz-build.log" 2>&1 || { tail -40 "$build/fuzz-build.log"; exit 2; }
 
 # UB is a crash, not a warning; leaks are checked by libFuzzer itself.
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
@@ -43,7 +44,7 @@ for t in "${targets[@]}"; do
         [ -d "tests/fuzz/corpus/$t" ] && extra=("tests/fuzz/corpus/$t")
     fi
     log="$build/fuzz-$t.log"
-    "$exe" -runs="$runs" -seed=1 -print_final_stats=1 -artifact_prefix="$artifacts" \
+    "$exe" -runs="$runs" ${FUZZ_MAX_TIME:+-max_total_time=$FUZZ_MAX_TIME} -seed=1 -print_final_stats=1 -artifact_prefix="$artifacts" \
         "$corpus" "${extra[@]}" > "$log" 2>&1
     rc=$?
     # Every status line reads "#<execs> <event> cov: <n> ft: <n> ..."; the last one is the final state.
