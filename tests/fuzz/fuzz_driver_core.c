@@ -5,6 +5,8 @@
  * shutdown drain all run too. Lease ids are small sequential numbers, so fuzzed keepalives and detaches reach
  * live leases. Property: nothing crashes, leaks or reads past the input, and the lease and stream tables stay
  * bounded (every lease expires within the grace period; dynamic streams stay inside the range).
+ * Lease ids are not guessable across inputs (the core is reused), so a keepalive or detach whose leaseId is 0 gets
+ * the id of the live lease of its clientId patched in (when there is one), and reaches that lease.
  */
 #include <ftw.h>
 #include <stdint.h>
@@ -14,6 +16,7 @@
 #include <unistd.h>
 
 #include "driver/tp_driver_core.h"
+#include "driver/tp_driver_core_private.h"
 #include "fuzz_seeds.h"
 #include "shm_tensorpool_driver/messageHeader.h"
 #include "shm_tensorpool_driver/shmAttachRequest.h"
@@ -45,6 +48,11 @@ static uint64_t fake_clock(void *clientd)
     return now_ns;
 }
 
+static uint16_t u16_at(const uint8_t *p)
+{
+    return (uint16_t)(p[0] | (p[1] << 8));
+}
+
 static int discard(void *clientd, const tp_sink_target_t *target, const uint8_t *buffer, size_t length)
 {
     (void)clientd;
@@ -55,6 +63,39 @@ static int discard(void *clientd, const tp_sink_target_t *target, const uint8_t 
         abort();
     }
     return 0;
+}
+
+/* Offset of the leaseId of a keepalive or detach request whose leaseId is 0 (0 for any other message), and the
+ * id of the live lease of its clientId (0 when none). */
+static size_t lease_field(const uint8_t *data, size_t size, uint64_t *lease_id)
+{
+    if (size < 8 || 901 != u16_at(data + 4))
+    {
+        return 0;
+    }
+    size_t at = 0;
+    size_t client_at = 0;
+    if (shm_tensorpool_driver_shmLeaseKeepalive_sbe_template_id() == u16_at(data + 2))
+    {
+        at = 8 + shm_tensorpool_driver_shmLeaseKeepalive_leaseId_encoding_offset();
+        client_at = 8 + shm_tensorpool_driver_shmLeaseKeepalive_clientId_encoding_offset();
+    }
+    else if (shm_tensorpool_driver_shmDetachRequest_sbe_template_id() == u16_at(data + 2))
+    {
+        at = 8 + shm_tensorpool_driver_shmDetachRequest_leaseId_encoding_offset();
+        client_at = 8 + shm_tensorpool_driver_shmDetachRequest_clientId_encoding_offset();
+    }
+    uint64_t lease = 1;
+    uint32_t client_id = 0;
+    if (0 == at || size < at + 8 || size < client_at + 4)
+    {
+        return 0;
+    }
+    memcpy(&lease, data + at, sizeof(lease));
+    memcpy(&client_id, data + client_at, sizeof(client_id));
+    const tp_driver_lease_t *live = tp_driver_lease_find_client(core, client_id);
+    *lease_id = NULL == live ? 0 : live->lease_id;
+    return 0 == lease ? at : 0;
 }
 
 static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
@@ -100,7 +141,7 @@ static void setup_once(void)
     config.allowed_base_dir_count = 1;
     /* Short timers: the clock advances by the input's length in ms, so leases expire every few inputs. */
     config.announce_period_ms = 10;
-    config.lease_keepalive_interval_ms = 10;
+    config.lease_keepalive_interval_ms = 100;
     config.lease_expiry_grace_intervals = 3;
     config.shutdown_timeout_ms = 20;
     config.prefault_shm = false;
@@ -130,11 +171,29 @@ static void setup_once(void)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     setup_once();
-    tp_driver_core_on_message(core, data, size);
+    uint64_t lease_id = 0;
+    size_t at = lease_field(data, size, &lease_id);
+    if (0 != at)
+    {
+        /* Exact-size copy, so the sanitizers still see the true end of the input. */
+        uint8_t *copy = malloc(size);
+        if (NULL == copy)
+        {
+            abort();
+        }
+        memcpy(copy, data, size);
+        memcpy(copy + at, &lease_id, sizeof(lease_id));
+        tp_driver_core_on_message(core, copy, size);
+        free(copy);
+    }
+    else
+    {
+        tp_driver_core_on_message(core, data, size);
+    }
     now_ns += (uint64_t)size * MS;
     tp_driver_core_do_work(core, now_ns);
-    /* Bounded: every lease expires within 3 keepalive intervals, and an input of n bytes advanced the clock n ms,
-     * so after a second step of 40 ms no lease can be left; streams never exceed static + range. */
+    /* Bounded: every lease expires within 3 keepalive intervals (300 ms), so after a further 400 ms no lease can be
+     * left; streams never exceed static + range. */
     if (tp_driver_core_stream_count(core) > 1 + (DYN_LAST - DYN_FIRST + 1))
     {
         abort();
@@ -147,7 +206,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     if (tp_driver_core_lease_count(core) > 64)
     {
-        now_ns += 40 * MS;
+        now_ns += 400 * MS;
         tp_driver_core_do_work(core, now_ns);
         if (0 != tp_driver_core_lease_count(core))
         {
@@ -249,10 +308,11 @@ const fuzz_seed_t *fuzz_seeds(size_t *count)
         seed_attach(DYN_FIRST + 1, 3, 1, 2); /* producer creating a dynamic stream */
         seed_attach(0, 4, 1, 2);             /* producer asking for an allocated id */
         seed_attach(DYN_LAST + 7, 5, 2, 2);  /* outside the range */
-        seed_keepalive(1, STATIC_STREAM, 1, 1);
-        seed_keepalive(2, STATIC_STREAM, 2, 2);
-        seed_detach(1, STATIC_STREAM, 1, 1);
-        seed_detach(2, STATIC_STREAM, 2, 2);
+        /* leaseId 0: the harness patches in the live lease of the clientId (granted by the seeds above). */
+        seed_keepalive(0, STATIC_STREAM, 2, 2);
+        seed_keepalive(0, STATIC_STREAM, 1, 1);
+        seed_detach(0, STATIC_STREAM, 2, 2);
+        seed_detach(0, STATIC_STREAM, 1, 1);
         seed_shutdown(TOKEN);
         seed_shutdown("wrong");
     }
