@@ -592,9 +592,12 @@ static void tp_driver_client_on_revoked(tp_driver_client_t *c, const tp_control_
     enum shm_tensorpool_driver_role role;
     enum shm_tensorpool_driver_leaseRevokeReason reason;
     if (!shm_tensorpool_driver_role_get(shm_tensorpool_driver_shmLeaseRevoked_role_raw(&msg), &role) ||
-        !shm_tensorpool_driver_leaseRevokeReason_get(shm_tensorpool_driver_shmLeaseRevoked_reason_raw(&msg), &reason))
+        !shm_tensorpool_driver_leaseRevokeReason_get(shm_tensorpool_driver_shmLeaseRevoked_reason_raw(&msg), &reason) ||
+        shm_tensorpool_driver_role_NULL_VALUE == role || shm_tensorpool_driver_leaseRevokeReason_NULL_VALUE == reason)
     {
-        c->counters.protocol_errors++; /* §4.9: unknown role or reason is rejected, whoever it names */
+        /* §4.9: unknown role or reason is rejected, whoever it names; the codec's _get accepts the null value
+         * (255), which is neither a role nor a reason (and would index past the reason names). */
+        c->counters.protocol_errors++;
         return;
     }
     uint32_t stream_id = shm_tensorpool_driver_shmLeaseRevoked_streamId(&msg);

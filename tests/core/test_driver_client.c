@@ -753,8 +753,13 @@ static void test_own_revoke_reattaches(void **state)
     tp_driver_client_on_message(f->dc, f->buffer, n, T0);
     n = encode_revoked(f->buffer, sizeof(f->buffer), 7, STREAM_ID, CLIENT_ID, 5, 3);
     tp_driver_client_on_message(f->dc, f->buffer, n, T0);
+    /* The codecs' null value (255) is no role or reason either (it once indexed past the reason names). */
+    n = encode_revoked(f->buffer, sizeof(f->buffer), 7, STREAM_ID, CLIENT_ID, TP_DRIVER_ROLE_PRODUCER, 255);
+    tp_driver_client_on_message(f->dc, f->buffer, n, T0);
+    n = encode_revoked(f->buffer, sizeof(f->buffer), 7, STREAM_ID, CLIENT_ID, 255, 3);
+    tp_driver_client_on_message(f->dc, f->buffer, n, T0);
     assert_int_equal(TP_LEASE_ATTACHED, tp_driver_client_state(f->dc));
-    assert_int_equal(2, tp_driver_client_counters(f->dc)->protocol_errors);
+    assert_int_equal(4, tp_driver_client_counters(f->dc)->protocol_errors);
     /* Other leases, streams or clients: not ours. */
     n = encode_revoked(f->buffer, sizeof(f->buffer), 8, STREAM_ID, CLIENT_ID + 1, TP_DRIVER_ROLE_CONSUMER, 2);
     tp_driver_client_on_message(f->dc, f->buffer, n, T0);
