@@ -227,6 +227,12 @@ void tp_driver_attach(tp_driver_core_t *core, const tp_driver_attach_request_t *
                                 stream->stream_id, stream->producer_lease_id, stream->producer_client_id);
         return;
     }
+    if (core->lease_count >= TP_DRIVER_MAX_LEASES)
+    {
+        tp_driver_attach_reject(core, corr, TP_DRIVER_CODE_REJECTED, "driver holds the maximum of %d leases",
+                                TP_DRIVER_MAX_LEASES);
+        return;
+    }
     /* Regions at the first attach (either role); a producer joining a producer-less stream that has regions
      * gets a new epoch (§6). */
     bool new_epoch = !stream->has_regions || TP_DRIVER_ROLE_PRODUCER == req->role;

@@ -27,6 +27,9 @@ extern "C"
 {
 #endif
 
+/* Active leases one driver holds at most: a flood of distinct client ids is refused (REJECTED), not grown into. */
+#define TP_DRIVER_MAX_LEASES 65536
+
 typedef struct tp_driver_core_stct tp_driver_core_t;
 
 typedef enum tp_driver_log_level_en

@@ -11,7 +11,9 @@
 #include "shm/tp_shm_layout.h"
 #include "shm/tp_shm_region.h"
 
-#define TP_DRIVER_SCHEMA_ID         901
+#define TP_DRIVER_SCHEMA_ID 901
+/* Active leases one driver holds at most: a flood of distinct client ids is refused, not grown into. */
+#define TP_DRIVER_MAX_LEASES        65536
 #define TP_DRIVER_SCHEMA_VERSION    1
 #define TP_DRIVER_MAX_DIMS          8 /* wire schema MaxDimsConst */
 #define TP_DRIVER_ERROR_MESSAGE_MAX 1024

@@ -1107,6 +1107,25 @@ static void test_driver_gc_after_bumps_and_close(void **state)
     assert_int_equal(-1, lstat(path, &st));
 }
 
+/* A flood of distinct client ids is refused at the lease cap instead of growing the table without bound. */
+static void test_lease_cap(void **state)
+{
+    fixture_t *f = *state;
+    start_core(f);
+    attach_resp_t r;
+    for (uint32_t i = 0; i < TP_DRIVER_MAX_LEASES; i++)
+    {
+        clear_msgs(f);
+        attach(f, &r, 1000 + (int64_t)i, STATIC_STREAM, 100000 + i, 2, 1); /* CONSUMER, REQUIRE_EXISTING */
+        assert_int_equal(0, r.code);
+    }
+    clear_msgs(f);
+    attach(f, &r, 7, STATIC_STREAM, 99, 2, 1);
+    assert_error_response(&r, 3); /* REJECTED */
+    assert_non_null(strstr(r.error, "maximum"));
+    assert_int_equal(TP_DRIVER_MAX_LEASES, tp_driver_core_lease_count(f->core));
+}
+
 static void test_mlock_policy(void **state)
 {
     fixture_t *f = *state;
@@ -1174,6 +1193,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_epoch_gc, setup, teardown),
         cmocka_unit_test_setup_teardown(test_driver_gc_after_bumps_and_close, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mlock_policy, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lease_cap, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_layout_and_base_dir, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
