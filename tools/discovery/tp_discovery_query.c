@@ -20,6 +20,8 @@
 
 #include <aeronc.h>
 
+#include "tp_app_options.h"
+
 #include "shm_tensorpool_discovery/discoveryRequest.h"
 #include "shm_tensorpool_discovery/discoveryResponse.h"
 #include "shm_tensorpool_discovery/messageHeader.h"
@@ -79,21 +81,6 @@ static void usage(FILE *out)
             "exit status: 0 results, 1 none (NOT_FOUND or zero results), 2 error, timeout or usage\n");
 }
 
-static int parse_u64(const char *option, const char *text, uint64_t min, uint64_t max, uint64_t *value)
-{
-    char *end = NULL;
-    errno = 0;
-    unsigned long long v = strtoull(text, &end, 10);
-    if ('\0' == text[0] || '-' == text[0] || NULL == end || '\0' != *end || 0 != errno || v < min || v > max)
-    {
-        fprintf(stderr, "tp_discovery_query: %s '%s' is not an integer in %" PRIu64 "..%" PRIu64 "\n", option, text,
-                min, max);
-        return -1;
-    }
-    *value = v;
-    return 0;
-}
-
 static int parse(int argc, char **argv, query_options_t *o)
 {
     memset(o, 0, sizeof(*o));
@@ -148,26 +135,26 @@ static int parse(int argc, char **argv, query_options_t *o)
                 o->channel = optarg;
                 break;
             case OPT_DISCOVERY_STREAM:
-                rc = parse_u64("--discovery-stream-id", optarg, 1, INT32_MAX, &v);
+                rc = tp_app_size_parse("--discovery-stream-id", optarg, 1, INT32_MAX, &v);
                 o->discovery_stream_id = (uint32_t)v;
                 break;
             case OPT_RESPONSE_CHANNEL:
                 o->response_channel = optarg;
                 break;
             case OPT_RESPONSE_STREAM:
-                rc = parse_u64("--response-stream-id", optarg, 1, INT32_MAX, &v);
+                rc = tp_app_size_parse("--response-stream-id", optarg, 1, INT32_MAX, &v);
                 o->response_stream_id = (uint32_t)v;
                 break;
             case OPT_STREAM:
-                rc = parse_u64("--stream-id", optarg, 0, UINT32_MAX - 1, &v);
+                rc = tp_app_size_parse("--stream-id", optarg, 0, UINT32_MAX - 1, &v);
                 o->stream_id = (uint32_t)v;
                 break;
             case OPT_PRODUCER:
-                rc = parse_u64("--producer-id", optarg, 0, UINT32_MAX - 1, &v);
+                rc = tp_app_size_parse("--producer-id", optarg, 0, UINT32_MAX - 1, &v);
                 o->producer_id = (uint32_t)v;
                 break;
             case OPT_SOURCE:
-                rc = parse_u64("--data-source-id", optarg, 0, UINT64_MAX - 1, &o->data_source_id);
+                rc = tp_app_size_parse("--data-source-id", optarg, 0, UINT64_MAX - 1, &o->data_source_id);
                 break;
             case OPT_NAME:
                 o->name = optarg;
@@ -181,7 +168,7 @@ static int parse(int argc, char **argv, query_options_t *o)
                 o->tags[o->tag_count++] = optarg;
                 break;
             case OPT_TIMEOUT:
-                rc = parse_u64("--timeout-ms", optarg, 1, 3600000, &o->timeout_ms);
+                rc = tp_app_size_parse("--timeout-ms", optarg, 1, 3600000, &o->timeout_ms);
                 break;
             case OPT_JSON:
                 o->json = true;

@@ -26,6 +26,7 @@
 
 #include "driver/tp_epoch_gc.h"
 #include "shm/tp_superblock.h"
+#include "tp_app_options.h"
 #include "tp_gc_owner.h"
 
 #define TP_GC_EXIT_FOUND 1
@@ -325,19 +326,6 @@ static void tp_gc_dir(tp_gc_t *gc, int dir_fd, const char *dir_path, int depth)
     closedir(dir);
 }
 
-static int tp_gc_parse_u64(const char *text, uint64_t *out)
-{
-    char *end = NULL;
-    errno = 0;
-    unsigned long long v = strtoull(text, &end, 10);
-    if (0 != errno || end == text || '\0' != *end || '-' == text[0])
-    {
-        return -1;
-    }
-    *out = v;
-    return 0;
-}
-
 int main(int argc, char **argv)
 {
     static const struct option options[] = {
@@ -366,9 +354,8 @@ int main(int argc, char **argv)
                 base = optarg;
                 break;
             case 's':
-                if (tp_gc_parse_u64(optarg, &ms) < 0 || ms > UINT64_MAX / 1000000ULL)
+                if (tp_app_size_parse("--stale-ms", optarg, 0, UINT64_MAX / 1000000ULL, &ms) < 0)
                 {
-                    fprintf(stderr, "tp_shm_gc: --stale-ms '%s': expected milliseconds >= 0\n", optarg);
                     return TP_GC_EXIT_ERROR;
                 }
                 gc.stale_ns = ms * 1000000ULL;

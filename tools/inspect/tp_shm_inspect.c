@@ -19,6 +19,7 @@
 
 #include "tp_inspect_json.h"
 #include "tp_inspect_print.h"
+#include "tp_app_options.h"
 #include "tp_inspect_region.h"
 
 #define TP_INSPECT_PATH_MAX   4096
@@ -181,19 +182,6 @@ static void tp_inspect_path(tp_inspect_run_t *run, const char *path)
     tp_inspect_region(run, path);
 }
 
-static int tp_inspect_parse_slots(const char *text, uint32_t *out)
-{
-    char *end = NULL;
-    errno = 0;
-    unsigned long long value = strtoull(text, &end, 10);
-    if ('\0' == text[0] || '-' == text[0] || '\0' != *end || 0 != errno || value > UINT32_MAX)
-    {
-        return -1;
-    }
-    *out = (uint32_t)value;
-    return 0;
-}
-
 int main(int argc, char **argv)
 {
     static tp_inspect_run_t run; /* large: the gathered error lines */
@@ -212,6 +200,7 @@ int main(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     int opt;
+    uint64_t slots = 0;
     while (-1 != (opt = getopt_long(argc, argv, "h", long_options, NULL)))
     {
         switch (opt)
@@ -220,11 +209,11 @@ int main(int argc, char **argv)
                 run.json = true;
                 break;
             case OPT_SLOTS:
-                if (tp_inspect_parse_slots(optarg, &run.select.max_slots) < 0)
+                if (tp_app_size_parse("--slots", optarg, 0, UINT32_MAX, &slots) < 0)
                 {
-                    fprintf(stderr, "tp_shm_inspect: --slots: not a slot count: %s\n", optarg);
                     return 2;
                 }
+                run.select.max_slots = (uint32_t)slots;
                 break;
             case OPT_ALL_SLOTS:
                 run.select.all_slots = true;
