@@ -106,6 +106,17 @@ typedef enum tp_lease_state_en
  */
 typedef void (*tp_lease_state_fn)(void *clientd, tp_lease_state_t from, tp_lease_state_t to, const char *reason);
 
+/* Driver-mode lease counters of a producer or consumer (its transport counters' `lease`). */
+typedef struct tp_lease_counters_stct
+{
+    uint64_t attaches;        /* leases granted */
+    uint64_t attach_failures; /* rejections, timeouts, invalid responses, mapping failures */
+    uint64_t revocations;     /* own lease revoked or expired (consumer: also its stream's producer lease) */
+    uint64_t reattaches;      /* attaches after the first */
+    uint64_t keepalives_sent;
+    uint64_t driver_shutdowns; /* ShmDriverShutdown seen */
+} tp_lease_counters_t;
+
 /* "UNATTACHED", "ATTACHING", ... ("UNKNOWN" for anything else). */
 const char *tp_lease_state_name(tp_lease_state_t state);
 

@@ -101,14 +101,7 @@ typedef struct tp_consumer_transport_counters_stct
     uint64_t images_unavailable;
     uint64_t consumer_subscriptions_opened; /* per-consumer descriptor / control subscriptions */
     uint64_t consumer_subscriptions_closed;
-    /* Driver mode: leases granted, attach failures (rejections, timeouts, invalid responses, mapping failures),
-     * revocations seen (own lease or the stream's producer lease), reattaches, keepalives and driver shutdowns. */
-    uint64_t lease_attaches;
-    uint64_t lease_attach_failures;
-    uint64_t lease_revocations;
-    uint64_t lease_reattaches;
-    uint64_t lease_keepalives_sent;
-    uint64_t lease_driver_shutdowns;
+    tp_lease_counters_t lease; /* driver mode only */
 } tp_consumer_transport_counters_t;
 
 void tp_consumer_config_init(tp_consumer_config_t *config);

@@ -94,14 +94,7 @@ typedef struct tp_producer_transport_counters_stct
     uint64_t consumer_publications_opened;
     uint64_t consumer_publications_closed;
     uint64_t fragments_received; /* control / QoS fragments fed to the core */
-    /* Driver mode: leases granted, attach failures (rejections, timeouts, invalid responses, mapping failures),
-     * revocations of our lease, reattaches, keepalives sent and driver shutdowns seen. */
-    uint64_t lease_attaches;
-    uint64_t lease_attach_failures;
-    uint64_t lease_revocations;
-    uint64_t lease_reattaches;
-    uint64_t lease_keepalives_sent;
-    uint64_t lease_driver_shutdowns;
+    tp_lease_counters_t lease;   /* driver mode only */
 } tp_producer_transport_counters_t;
 
 void tp_producer_config_init(tp_producer_config_t *config);

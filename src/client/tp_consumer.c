@@ -458,13 +458,7 @@ static void tp_consumer_driver_event(void *clientd, tp_driver_client_event_t eve
 
 static void tp_consumer_driver_counters(tp_consumer_t *c)
 {
-    const tp_driver_client_counters_t *d = tp_driver_client_counters(c->driver);
-    c->transport.lease_attaches = d->attaches;
-    c->transport.lease_attach_failures = d->attach_failures;
-    c->transport.lease_revocations = d->revocations;
-    c->transport.lease_reattaches = d->reattaches;
-    c->transport.lease_keepalives_sent = d->keepalives_sent;
-    c->transport.lease_driver_shutdowns = d->driver_shutdowns;
+    tp_driver_client_lease_counters(c->driver, &c->transport.lease);
 }
 
 static int tp_consumer_driver_open(tp_consumer_t *c)

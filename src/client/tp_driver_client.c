@@ -876,6 +876,13 @@ const tp_driver_client_counters_t *tp_driver_client_counters(const tp_driver_cli
     return &client->counters;
 }
 
+void tp_driver_client_lease_counters(const tp_driver_client_t *client, tp_lease_counters_t *out)
+{
+    const tp_driver_client_counters_t *d = &client->counters;
+    *out = (tp_lease_counters_t){d->attaches,   d->attach_failures, d->revocations,
+                                 d->reattaches, d->keepalives_sent, d->driver_shutdowns};
+}
+
 int64_t tp_driver_client_correlation_id(const tp_driver_client_t *client)
 {
     return client->correlation_id;

@@ -148,6 +148,8 @@ bool tp_driver_client_awaiting_remap(const tp_driver_client_t *client);
 /* The driver's errorMessage (or our reason) for the last failure; "" when none. */
 const char *tp_driver_client_last_error(const tp_driver_client_t *client);
 const tp_driver_client_counters_t *tp_driver_client_counters(const tp_driver_client_t *client);
+/* The public subset of the counters (tp_lease_counters_t of the owner's transport counters). */
+void tp_driver_client_lease_counters(const tp_driver_client_t *client, tp_lease_counters_t *out);
 /* The correlationId of the attach request in flight (or last sent). */
 int64_t tp_driver_client_correlation_id(const tp_driver_client_t *client);
 /* When BACKOFF ends (monotonic ns). */

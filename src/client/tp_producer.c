@@ -410,13 +410,7 @@ static void tp_producer_driver_event(void *clientd, tp_driver_client_event_t eve
 
 static void tp_producer_driver_counters(tp_producer_t *p)
 {
-    const tp_driver_client_counters_t *d = tp_driver_client_counters(p->driver);
-    p->transport.lease_attaches = d->attaches;
-    p->transport.lease_attach_failures = d->attach_failures;
-    p->transport.lease_revocations = d->revocations;
-    p->transport.lease_reattaches = d->reattaches;
-    p->transport.lease_keepalives_sent = d->keepalives_sent;
-    p->transport.lease_driver_shutdowns = d->driver_shutdowns;
+    tp_driver_client_lease_counters(p->driver, &p->transport.lease);
 }
 
 static int tp_producer_driver_open(tp_producer_t *p)

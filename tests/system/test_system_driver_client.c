@@ -472,15 +472,15 @@ static void test_attach_frames_revoke_reattach(void **state)
     assert_int_equal(2, tp_consumer_epoch(r.consumer));
     /* Keepalives go out from the normal polls and reach the driver. */
     uint64_t ka_deadline = tp_clock_monotonic_ns() + 5000000000ULL;
-    while ((0 == shared->keepalives || 0 == tp_producer_transport_counters(r.producer)->lease_keepalives_sent ||
-            0 == tp_consumer_transport_counters(r.consumer)->lease_keepalives_sent) &&
+    while ((0 == shared->keepalives || 0 == tp_producer_transport_counters(r.producer)->lease.keepalives_sent ||
+            0 == tp_consumer_transport_counters(r.consumer)->lease.keepalives_sent) &&
            tp_clock_monotonic_ns() < ka_deadline)
     {
         step(&r);
     }
     assert_true(shared->keepalives >= 2);
-    assert_true(tp_producer_transport_counters(r.producer)->lease_keepalives_sent >= 1);
-    assert_true(tp_consumer_transport_counters(r.consumer)->lease_keepalives_sent >= 1);
+    assert_true(tp_producer_transport_counters(r.producer)->lease.keepalives_sent >= 1);
+    assert_true(tp_consumer_transport_counters(r.consumer)->lease.keepalives_sent >= 1);
 
     /* Revoke the producer lease: it pauses, reattaches to epoch 3, sequence continues; the consumer remaps. */
     uint64_t seq_before = tp_producer_next_seq(r.producer);
@@ -495,8 +495,8 @@ static void test_attach_frames_revoke_reattach(void **state)
     assert_int_equal(4, tp_producer_epoch(r.producer)); /* 3 after the revoke, 4 for the producer's reattach */
     assert_true(tp_producer_next_seq(r.producer) >= seq_before);
     const tp_producer_transport_counters_t *pt = tp_producer_transport_counters(r.producer);
-    assert_int_equal(1, pt->lease_reattaches);
-    assert_int_equal(2, pt->lease_attaches);
+    assert_int_equal(1, pt->lease.reattaches);
+    assert_int_equal(2, pt->lease.attaches);
     /* The state callback saw ATTACHED -> BACKOFF -> ATTACHING -> ATTACHED. */
     bool saw_backoff = false;
     for (int i = 0; i < r.transition_count; i++)
@@ -526,9 +526,9 @@ static void test_hostile_responses_fail_closed_and_retry(void **state)
     start_world(&r, &fake, false); /* start blocks through the three refusals until a good grant */
     assert_int_equal(3, shared->hostile_sent);
     const tp_producer_transport_counters_t *pt = tp_producer_transport_counters(r.producer);
-    assert_int_equal(3, pt->lease_attach_failures);
+    assert_int_equal(3, pt->lease.attach_failures);
     /* The outside grant passed the response checks (counted as an attach) and failed the containment check. */
-    assert_int_equal(2, pt->lease_attaches);
+    assert_int_equal(2, pt->lease.attaches);
     /* Never mapped the outside region: nothing of ours points there and the good epoch is the one in use. */
     assert_int_equal(2, tp_producer_epoch(r.producer));
     assert_non_null(strstr(tp_producer_header_path(r.producer), shared->shm_dir));
