@@ -183,3 +183,22 @@ void apps_sleep_ms(int64_t ms)
     struct timespec ts = {.tv_sec = (time_t)(ms / 1000), .tv_nsec = (long)(ms % 1000) * 1000000L};
     nanosleep(&ts, NULL);
 }
+
+int apps_scratch_setup(void **state, const char *prefix)
+{
+    char *dir = calloc(1, 256);
+    if (NULL == dir || apps_temp_dir(dir, 256, prefix) < 0)
+    {
+        free(dir);
+        return -1;
+    }
+    *state = dir;
+    return 0;
+}
+
+int apps_scratch_teardown(void **state)
+{
+    apps_temp_dir_remove(*state);
+    free(*state);
+    return 0;
+}

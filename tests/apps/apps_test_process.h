@@ -32,6 +32,11 @@ bool apps_summary_parse(const char *text, tp_app_summary_t *summary);
 int apps_temp_dir(char *path, size_t length, const char *prefix);
 void apps_temp_dir_remove(const char *path);
 
+/* cmocka setup / teardown of a scratch dir (*state = its path, a malloc'd string), removed in teardown so a
+ * failed assertion leaves nothing behind in /dev/shm either. */
+int apps_scratch_setup(void **state, const char *prefix);
+int apps_scratch_teardown(void **state);
+
 int64_t apps_now_ms(void);
 void apps_sleep_ms(int64_t ms);
 

@@ -20,36 +20,18 @@
 #include <cmocka.h>
 
 #include "apps_test_process.h"
+#include "apps_tool_run.h"
 
 #define LISTEN_COUNT "400"
 
 static int listen_setup(void **state)
 {
-    char *dir = calloc(1, 256);
-    if (NULL == dir || apps_temp_dir(dir, 256, "tp-test-listen") < 0)
-    {
-        free(dir);
-        return -1;
-    }
-    *state = dir;
-    return 0;
+    return apps_scratch_setup(state, "tp-test-listen");
 }
 
 static int listen_teardown(void **state)
 {
-    apps_temp_dir_remove(*state);
-    free(*state);
-    return 0;
-}
-
-static unsigned count_occurrences(const char *text, const char *needle)
-{
-    unsigned n = 0;
-    for (const char *p = strstr(text, needle); NULL != p; p = strstr(p + 1, needle))
-    {
-        n++;
-    }
-    return n;
+    return apps_scratch_teardown(state);
 }
 
 static void stop(pid_t pid)
@@ -153,7 +135,7 @@ static void test_listen_live(void **state)
     assert_non_null(err);
     fprintf(stderr, "listener stderr: %s\nfirst lines:\n%.2000s\n", err, out);
     assert_int_equal(listen_status, 0);
-    assert_int_equal(count_occurrences(out, "\n"), atoi(LISTEN_COUNT));
+    assert_int_equal(apps_count_occurrences(out, "\n"), atoi(LISTEN_COUNT));
 
     /* Every line is JSON, as a real JSON parser sees it. */
     char command[900];

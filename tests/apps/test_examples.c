@@ -25,21 +25,12 @@
 /* The scratch dir goes in teardown, so a failed assertion leaves nothing behind in /dev/shm either. */
 static int examples_setup(void **state)
 {
-    char *dir = calloc(1, 256);
-    if (NULL == dir || apps_temp_dir(dir, 256, "tp-test-examples") < 0)
-    {
-        free(dir);
-        return -1;
-    }
-    *state = dir;
-    return 0;
+    return apps_scratch_setup(state, "tp-test-examples");
 }
 
 static int examples_teardown(void **state)
 {
-    apps_temp_dir_remove(*state);
-    free(*state);
-    return 0;
+    return apps_scratch_teardown(state);
 }
 
 static void test_driver_producer_consumers(void **state)

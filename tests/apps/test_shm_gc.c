@@ -22,71 +22,32 @@
 #include <cmocka.h>
 
 #include "apps_test_process.h"
+#include "apps_tool_run.h"
 #include "common/tp_clock.h"
 #include "shm/tp_superblock.h"
 
 static int gc_setup(void **state)
 {
-    char *dir = calloc(1, 256);
-    if (NULL == dir || apps_temp_dir(dir, 256, "tp-test-gc") < 0)
-    {
-        free(dir);
-        return -1;
-    }
-    *state = dir;
-    return 0;
+    return apps_scratch_setup(state, "tp-test-gc");
 }
 
 static int gc_teardown(void **state)
 {
-    apps_temp_dir_remove(*state);
-    free(*state);
-    return 0;
+    return apps_scratch_teardown(state);
 }
 
-typedef struct gc_result_stct
-{
-    int status;
-    char *out;
-    char *err;
-} gc_result_t;
+typedef apps_tool_result_t gc_result_t;
 
 static gc_result_t gc_run(const char *dir, const char *a0, const char *a1, const char *a2, const char *a3,
                           const char *a4)
 {
-    char out_path[300];
-    char err_path[300];
-    snprintf(out_path, sizeof(out_path), "%s/gc.out", dir);
-    snprintf(err_path, sizeof(err_path), "%s/gc.err", dir);
     const char *argv[] = {TP_SHM_GC_BIN, a0, a1, a2, a3, a4, NULL};
-    const char *env[] = {"ASAN_OPTIONS=exitcode=99", "UBSAN_OPTIONS=exitcode=99:print_stacktrace=1", NULL};
-    pid_t pid = apps_process_spawn_io(argv, env, out_path, err_path);
-    assert_true(pid > 0);
-    gc_result_t r;
-    r.status = apps_process_wait(pid, 30000);
-    r.out = apps_file_read(out_path);
-    r.err = apps_file_read(err_path);
-    assert_non_null(r.out);
-    assert_non_null(r.err);
-    assert_null(strstr(r.err, "Sanitizer"));
-    assert_null(strstr(r.err, "runtime error"));
-    return r;
+    return apps_tool_run(dir, "gc", argv);
 }
 
 static void gc_result_free(gc_result_t *r)
 {
-    free(r->out);
-    free(r->err);
-}
-
-static unsigned count_occurrences(const char *text, const char *needle)
-{
-    unsigned n = 0;
-    for (const char *p = strstr(text, needle); NULL != p; p = strstr(p + 1, needle))
-    {
-        n++;
-    }
-    return n;
+    apps_tool_result_free(r);
 }
 
 /* Waits for <shm>/<ns>/<instance>/epoch-<E>/header.ring and returns that epoch dir in out. */
@@ -191,8 +152,8 @@ static void test_gc_dead_producer(void **state)
     gc_result_t r = gc_run(dir, "--base-dir", base, "--stale-ms", "500", NULL);
     fprintf(stderr, "dry run:\n%s%s", r.out, r.err);
     assert_int_equal(r.status, 1);
-    assert_int_equal(count_occurrences(r.out, "dead "), 2);
-    assert_int_equal(count_occurrences(r.out, dead_epoch), 2);
+    assert_int_equal(apps_count_occurrences(r.out, "dead "), 2);
+    assert_int_equal(apps_count_occurrences(r.out, dead_epoch), 2);
     assert_null(strstr(r.out, live_epoch));
     assert_non_null(strstr(r.out, "2 found, 0 deleted"));
     gc_result_free(&r);
@@ -297,7 +258,7 @@ static void test_gc_pid_reuse(void **state)
     gc_result_t r = gc_run(dir, "--base-dir", base, "--stale-ms", "10", NULL);
     fprintf(stderr, "pid reuse:\n%s%s", r.out, r.err);
     assert_int_equal(r.status, 1);
-    assert_int_equal(count_occurrences(r.out, "dead "), 1);
+    assert_int_equal(apps_count_occurrences(r.out, "dead "), 1);
     assert_non_null(strstr(r.out, "reused/epoch-1/header.ring: owner pid"));
     assert_non_null(strstr(r.out, "pid reused"));
     assert_non_null(strstr(r.out, "1 found, 0 deleted, 1 kept"));

@@ -25,6 +25,7 @@
 #include <cmocka.h>
 
 #include "apps_test_process.h"
+#include "apps_tool_run.h"
 #include "shm/tp_seqlock.h"
 #include "shm/tp_slot_header.h"
 #include "shm/tp_superblock.h"
@@ -34,21 +35,12 @@
 
 static int inspect_setup(void **state)
 {
-    char *dir = calloc(1, 256);
-    if (NULL == dir || apps_temp_dir(dir, 256, "tp-test-inspect") < 0)
-    {
-        free(dir);
-        return -1;
-    }
-    *state = dir;
-    return 0;
+    return apps_scratch_setup(state, "tp-test-inspect");
 }
 
 static int inspect_teardown(void **state)
 {
-    apps_temp_dir_remove(*state);
-    free(*state);
-    return 0;
+    return apps_scratch_teardown(state);
 }
 
 /* ---- a validating JSON parser (RFC 8259 grammar; numbers and escapes checked, values not kept) ---- */
@@ -255,50 +247,18 @@ static void test_json_validator(void **state)
 
 /* ---- running the tool ---- */
 
-typedef struct inspect_result_stct
-{
-    int status;
-    char *out;
-    char *err;
-} inspect_result_t;
+typedef apps_tool_result_t inspect_result_t;
 
 /* Runs tp_shm_inspect with up to 4 arguments (NULL-terminated), stdout and stderr captured. */
 static inspect_result_t inspect_run(const char *dir, const char *a0, const char *a1, const char *a2, const char *a3)
 {
-    char out_path[300];
-    char err_path[300];
-    snprintf(out_path, sizeof(out_path), "%s/inspect.out", dir);
-    snprintf(err_path, sizeof(err_path), "%s/inspect.err", dir);
     const char *argv[] = {TP_SHM_INSPECT_BIN, a0, a1, a2, a3, NULL};
-    /* In a sanitizer build a report must not pass for the tool's own exit status 1 ("invalid"). */
-    const char *env[] = {"ASAN_OPTIONS=exitcode=99", "UBSAN_OPTIONS=exitcode=99:print_stacktrace=1", NULL};
-    pid_t pid = apps_process_spawn_io(argv, env, out_path, err_path);
-    assert_true(pid > 0);
-    inspect_result_t result;
-    result.status = apps_process_wait(pid, 30000);
-    result.out = apps_file_read(out_path);
-    result.err = apps_file_read(err_path);
-    assert_non_null(result.out);
-    assert_non_null(result.err);
-    assert_null(strstr(result.err, "Sanitizer"));
-    assert_null(strstr(result.err, "runtime error"));
-    return result;
+    return apps_tool_run(dir, "inspect", argv);
 }
 
 static void inspect_result_free(inspect_result_t *result)
 {
-    free(result->out);
-    free(result->err);
-}
-
-static unsigned count_occurrences(const char *text, const char *needle)
-{
-    unsigned n = 0;
-    for (const char *p = strstr(text, needle); NULL != p; p = strstr(p + 1, needle))
-    {
-        n++;
-    }
-    return n;
+    apps_tool_result_free(result);
 }
 
 /* ---- (1) and (2): the live regions of a real producer, then its clean close ---- */
@@ -407,13 +367,13 @@ static void test_live_producer(void **state)
     assert_int_equal(text.status, 0);
     assert_non_null(strstr(text.out, "header.ring: 4160 bytes, ok"));
     assert_non_null(strstr(text.out, "(alive)"));
-    assert_true(count_occurrences(text.out, "committed      seq") <= 3);
+    assert_true(apps_count_occurrences(text.out, "committed      seq") <= 3);
     inspect_result_free(&text);
     /* From the base dir, the search goes down through namespace and instance to the same two regions. */
     text = inspect_run(dir, "--slots", "0", shm_dir, NULL);
     assert_int_equal(text.status, 0);
     assert_non_null(strstr(text.out, "2 region(s), 0 invalid"));
-    assert_int_equal(count_occurrences(text.out, "committed      seq"), 0);
+    assert_int_equal(apps_count_occurrences(text.out, "committed      seq"), 0);
     inspect_result_free(&text);
 
     kill(producer, SIGINT);
@@ -523,16 +483,16 @@ static void test_valid_ring_slots(void **state)
     assert_int_equal(r.status, 0);
     assert_true(json_document_valid(r.out));
     assert_non_null(strstr(r.out, "\"committed\":3,\"in_progress\":1,\"changing\":0,\"empty\":4"));
-    assert_int_equal(count_occurrences(r.out, "\"index\":"), 3); /* default: the committed ones */
+    assert_int_equal(apps_count_occurrences(r.out, "\"index\":"), 3); /* default: the committed ones */
     assert_non_null(strstr(r.out, "\"seq\":10,\"pool_id\":1,\"payload_slot\":2"));
     assert_non_null(strstr(r.out, "\"dtype\":\"float32\",\"ndims\":2,\"dims\":[2,3],\"strides\":[0,0]"));
     inspect_result_free(&r);
     r = inspect_run(dir, "--json", "--all-slots", path, NULL);
-    assert_int_equal(count_occurrences(r.out, "\"index\":"), RING_SLOTS);
+    assert_int_equal(apps_count_occurrences(r.out, "\"index\":"), RING_SLOTS);
     assert_non_null(strstr(r.out, "{\"index\":3,\"state\":\"in_progress\",\"seq\":11}"));
     inspect_result_free(&r);
     r = inspect_run(dir, "--json", "--slots", "2", path);
-    assert_int_equal(count_occurrences(r.out, "\"index\":"), 2);
+    assert_int_equal(apps_count_occurrences(r.out, "\"index\":"), 2);
     inspect_result_free(&r);
     r = inspect_run(dir, path, NULL, NULL, NULL);
     assert_int_equal(r.status, 0);
@@ -629,7 +589,7 @@ static void test_large_sparse_ring(void **state)
     inspect_result_free(&r);
     r = inspect_run(dir, "--all-slots", "--slots=5", path, NULL);
     assert_int_equal(r.status, 0);
-    assert_int_equal(count_occurrences(r.out, "] empty"), 5);
+    assert_int_equal(apps_count_occurrences(r.out, "] empty"), 5);
     inspect_result_free(&r);
 }
 
