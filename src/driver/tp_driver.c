@@ -40,12 +40,12 @@ static void tp_driver_log(const tp_driver_t *driver, tp_log_level_t level, const
     driver->ctx.log(driver->ctx.log_clientd, level, text);
 }
 
-static void tp_driver_core_log(void *clientd, tp_driver_log_level_t level, const char *text)
+static void tp_driver_core_log(void *clientd, tp_log_level_t level, const char *text)
 {
     tp_driver_t *driver = clientd;
-    if (NULL != driver->ctx.log && (int)level <= (int)driver->ctx.log_level)
+    if (NULL != driver->ctx.log && level <= driver->ctx.log_level)
     {
-        driver->ctx.log(driver->ctx.log_clientd, (tp_log_level_t)level, text);
+        driver->ctx.log(driver->ctx.log_clientd, level, text);
     }
 }
 
@@ -180,16 +180,13 @@ static int tp_driver_add_publication(tp_driver_t *driver, const char *channel, u
     {
         return 0;
     }
-    const char *params = strchr(channel, '?');
-    if (NULL == params || 0 != strncmp(channel, "aeron:ipc", 9))
+    if (0 != strncmp(channel, "aeron:ipc?", 10))
     {
         return -1;
     }
-    char plain[16];
-    snprintf(plain, sizeof(plain), "aeron:ipc");
     tp_driver_log(driver, TP_LOG_WARN, "%s; using the existing aeron:ipc stream %" PRIu32 " as it is", tp_errmsg(),
                   stream_id);
-    return tp_driver_await_publication(driver, plain, stream_id, publication);
+    return tp_driver_await_publication(driver, "aeron:ipc", stream_id, publication);
 }
 
 static int tp_driver_start_mediadriver(tp_driver_t *driver)

@@ -15,7 +15,7 @@ void tp_driver_attach_reject(tp_driver_core_t *core, int64_t correlation_id, tp_
     (void)vsnprintf(core->error_message, sizeof(core->error_message), format, args);
     va_end(args);
     core->counters.attach_rejected++;
-    tp_driver_log(core, TP_DRIVER_LOG_INFO, "attach %" PRId64 " refused (code %d): %s", correlation_id, (int)code,
+    tp_driver_log(core, TP_LOG_INFO, "attach %" PRId64 " refused (code %d): %s", correlation_id, (int)code,
                   core->error_message);
     (void)tp_driver_send_attach_response(core, correlation_id, code, NULL, NULL, core->error_message);
 }
@@ -106,8 +106,7 @@ static tp_driver_stream_t *tp_driver_attach_stream(tp_driver_core_t *core, const
         tp_driver_attach_reject(core, corr, TP_DRIVER_CODE_INTERNAL_ERROR, "stream %u: %s", stream_id, tp_errmsg());
         return NULL;
     }
-    tp_driver_log(core, TP_DRIVER_LOG_INFO, "stream %u created dynamically with profile '%s'", stream_id,
-                  profile->name);
+    tp_driver_log(core, TP_LOG_INFO, "stream %u created dynamically with profile '%s'", stream_id, profile->name);
     return stream;
 }
 
@@ -264,7 +263,7 @@ void tp_driver_attach(tp_driver_core_t *core, const tp_driver_attach_request_t *
         stream->producer_client_id = req->client_id;
     }
     core->counters.attach_ok++;
-    tp_driver_log(core, TP_DRIVER_LOG_INFO,
+    tp_driver_log(core, TP_LOG_INFO,
                   "attach %" PRId64 " OK: lease %" PRIu64 " stream %u client %u role %s epoch %" PRIu64, corr,
                   lease->lease_id, stream->stream_id, req->client_id,
                   TP_DRIVER_ROLE_PRODUCER == req->role ? "PRODUCER" : "CONSUMER", stream->epoch);

@@ -23,7 +23,7 @@ uint64_t tp_driver_realtime_ns(const tp_driver_core_t *core)
                                             : tp_clock_realtime_ns();
 }
 
-void tp_driver_log(tp_driver_core_t *core, tp_driver_log_level_t level, const char *format, ...)
+void tp_driver_log(tp_driver_core_t *core, tp_log_level_t level, const char *format, ...)
 {
     if (NULL == core->ctx.log)
     {
@@ -179,7 +179,7 @@ int tp_driver_core_start(tp_driver_core_t **out, const tp_driver_core_context_t 
             tp_driver_stream_gc(core, stream);
         }
     }
-    tp_driver_log(core, TP_DRIVER_LOG_INFO, "driver %s started: %zu static streams, base %s/%s, pid %d",
+    tp_driver_log(core, TP_LOG_INFO, "driver %s started: %zu static streams, base %s/%s, pid %d",
                   core->config.instance_id, core->stream_count, core->config.base_dir, core->config.namespace_name,
                   (int)core->pid);
     *out = core;
@@ -258,7 +258,7 @@ int tp_driver_core_do_work(tp_driver_core_t *core, uint64_t now_ns)
     {
         (void)tp_driver_send_shutdown(core, core->shutdown_reason, core->shutdown_message);
         core->state = TP_DRIVER_TERMINATED;
-        tp_driver_log(core, TP_DRIVER_LOG_INFO, "driver %s terminated: ShmDriverShutdown sent (reason %u)",
+        tp_driver_log(core, TP_LOG_INFO, "driver %s terminated: ShmDriverShutdown sent (reason %u)",
                       core->config.instance_id, core->shutdown_reason);
         work++;
     }
@@ -276,8 +276,8 @@ void tp_driver_core_begin_shutdown(tp_driver_core_t *core, uint8_t reason, const
     core->shutdown_reason = reason;
     snprintf(core->shutdown_message, sizeof(core->shutdown_message), "%s", NULL == message ? "" : message);
     core->drain_deadline_ns = now_ns + (uint64_t)core->config.shutdown_timeout_ms * 1000000ULL;
-    tp_driver_log(core, TP_DRIVER_LOG_INFO, "driver %s draining: shutdown in %u ms (reason %u)",
-                  core->config.instance_id, core->config.shutdown_timeout_ms, reason);
+    tp_driver_log(core, TP_LOG_INFO, "driver %s draining: shutdown in %u ms (reason %u)", core->config.instance_id,
+                  core->config.shutdown_timeout_ms, reason);
     for (size_t i = 0; i < core->stream_count; i++)
     {
         (void)tp_driver_send_announce(core, core->streams[i], now_ns); /* final announce (§4.13) */
@@ -299,7 +299,7 @@ int tp_driver_core_close(tp_driver_core_t *core)
     {
         tp_driver_stream_release(core, core->streams[i], true);
     }
-    tp_driver_log(core, TP_DRIVER_LOG_INFO, "driver %s closed", core->config.instance_id);
+    tp_driver_log(core, TP_LOG_INFO, "driver %s closed", core->config.instance_id);
     tp_driver_core_free(core);
     return 0;
 }

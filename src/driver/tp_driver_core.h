@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "driver/tp_driver_config.h"
+#include "tensorpool/tp_client.h"
 #include "tensorpool/tp_sink.h"
 
 #ifdef __cplusplus
@@ -32,16 +33,6 @@ extern "C"
 
 typedef struct tp_driver_core_stct tp_driver_core_t;
 
-typedef enum tp_driver_log_level_en
-{
-    TP_DRIVER_LOG_ERROR = 0,
-    TP_DRIVER_LOG_WARN = 1,
-    TP_DRIVER_LOG_INFO = 2,
-    TP_DRIVER_LOG_DEBUG = 3,
-} tp_driver_log_level_t;
-
-typedef void (*tp_driver_log_fn)(void *clientd, tp_driver_log_level_t level, const char *text);
-
 typedef struct tp_driver_core_context_stct
 {
     const tp_driver_config_t *config; /* copied by start */
@@ -49,7 +40,7 @@ typedef struct tp_driver_core_context_stct
     tp_clock_fn realtime_clock;       /* for message timestamps; NULL = CLOCK_REALTIME */
     void *clock_clientd;
     tp_sink_t sink; /* target.kind = TP_STREAM_CONTROL; target.channel/stream_id = control or announce stream */
-    tp_driver_log_fn log;
+    tp_log_fn log;  /* the client library's log callback type and levels */
     void *log_clientd;
 } tp_driver_core_context_t;
 

@@ -97,7 +97,7 @@ struct tp_driver_core_stct
 /* tp_driver_core.c */
 uint64_t tp_driver_now_ns(const tp_driver_core_t *core);
 uint64_t tp_driver_realtime_ns(const tp_driver_core_t *core);
-void tp_driver_log(tp_driver_core_t *core, tp_driver_log_level_t level, const char *format, ...) TP_PRINTF_LIKE(3, 4);
+void tp_driver_log(tp_driver_core_t *core, tp_log_level_t level, const char *format, ...) TP_PRINTF_LIKE(3, 4);
 int tp_driver_emit(tp_driver_core_t *core, bool announce_stream, const uint8_t *buffer, size_t length);
 
 /* tp_driver_leases.c */

@@ -346,8 +346,8 @@ static void tp_driver_on_detach(tp_driver_core_t *core, const uint8_t *buffer, s
                  NULL == lease ? "lease %" PRIu64 " is unknown or no longer active"
                                : "lease %" PRIu64 " does not match stream/client/role of the request",
                  lease_id);
-        tp_driver_log(core, TP_DRIVER_LOG_INFO, "detach %" PRId64 " REJECTED: %s (stream %u client %u role %u)", corr,
-                      text, stream_id, client_id, role);
+        tp_driver_log(core, TP_LOG_INFO, "detach %" PRId64 " REJECTED: %s (stream %u client %u role %u)", corr, text,
+                      stream_id, client_id, role);
         (void)tp_driver_send_detach_response(core, corr, TP_DRIVER_CODE_REJECTED, text);
         return;
     }
@@ -408,8 +408,7 @@ static void tp_driver_on_shutdown_request(tp_driver_core_t *core, const uint8_t 
     {
         core->counters.malformed_messages += unsupported ? 1 : 0;
         core->counters.shutdown_requests_rejected++;
-        tp_driver_log(core, TP_DRIVER_LOG_WARN, "shutdown request ignored: malformed or unsupported version %u",
-                      hdr->version);
+        tp_driver_log(core, TP_LOG_WARN, "shutdown request ignored: malformed or unsupported version %u", hdr->version);
         return;
     }
     struct shm_tensorpool_driver_shmDriverShutdownRequest msg;
@@ -436,14 +435,14 @@ static void tp_driver_on_shutdown_request(tp_driver_core_t *core, const uint8_t 
     {
         core->counters.malformed_messages++;
         core->counters.shutdown_requests_rejected++;
-        tp_driver_log(core, TP_DRIVER_LOG_WARN, "shutdown request %" PRId64 " ignored: var data truncated", corr);
+        tp_driver_log(core, TP_LOG_WARN, "shutdown request %" PRId64 " ignored: var data truncated", corr);
         return;
     }
     size_t configured = strlen(core->config.shutdown_token);
     if (0 == configured)
     {
         core->counters.shutdown_requests_rejected++;
-        tp_driver_log(core, TP_DRIVER_LOG_WARN,
+        tp_driver_log(core, TP_LOG_WARN,
                       "shutdown request %" PRId64 " ignored: policies.shutdown_token is empty (shutdown disabled)",
                       corr);
         return;
@@ -451,7 +450,7 @@ static void tp_driver_on_shutdown_request(tp_driver_core_t *core, const uint8_t 
     if (0 == token_len || !tp_driver_token_equal(core->config.shutdown_token, configured, token, token_len))
     {
         core->counters.shutdown_requests_rejected++;
-        tp_driver_log(core, TP_DRIVER_LOG_WARN, "shutdown request %" PRId64 " ignored: %s token", corr,
+        tp_driver_log(core, TP_LOG_WARN, "shutdown request %" PRId64 " ignored: %s token", corr,
                       0 == token_len ? "missing" : "wrong");
         return;
     }
@@ -463,7 +462,7 @@ static void tp_driver_on_shutdown_request(tp_driver_core_t *core, const uint8_t 
     size_t n = message_len > TP_DRIVER_ERROR_MESSAGE_MAX ? TP_DRIVER_ERROR_MESSAGE_MAX : message_len;
     memcpy(text, message, n);
     text[n] = '\0';
-    tp_driver_log(core, TP_DRIVER_LOG_INFO, "shutdown request %" PRId64 " accepted (reason %u)", corr, reason);
+    tp_driver_log(core, TP_LOG_INFO, "shutdown request %" PRId64 " accepted (reason %u)", corr, reason);
     tp_driver_core_begin_shutdown(core, reason, text);
 }
 

@@ -292,7 +292,7 @@ int tp_driver_stream_new_epoch(tp_driver_core_t *core, tp_driver_stream_t *strea
         {
             (void)rmdir(dir);
         }
-        tp_driver_log(core, TP_DRIVER_LOG_ERROR, "stream %u: creating regions of epoch %" PRIu64 " failed: %s",
+        tp_driver_log(core, TP_LOG_ERROR, "stream %u: creating regions of epoch %" PRIu64 " failed: %s",
                       stream->stream_id, epoch, tp_errmsg());
         return -1;
     }
@@ -301,7 +301,7 @@ int tp_driver_stream_new_epoch(tp_driver_core_t *core, tp_driver_stream_t *strea
     {
         core->counters.epochs_bumped++;
     }
-    tp_driver_log(core, TP_DRIVER_LOG_INFO, "stream %u: epoch %" PRIu64 " regions created in %s/epoch-%" PRIu64,
+    tp_driver_log(core, TP_LOG_INFO, "stream %u: epoch %" PRIu64 " regions created in %s/epoch-%" PRIu64,
                   stream->stream_id, epoch, stream->instance_dir, epoch);
     tp_driver_stream_gc(core, stream);
     if (announce)
@@ -325,14 +325,13 @@ void tp_driver_stream_gc(tp_driver_core_t *core, tp_driver_stream_t *stream)
     if (tp_epoch_gc_run(stream->instance_dir, current, keep, core->config.epoch_gc_min_age_ns,
                         tp_driver_realtime_ns(core), &removed) < 0)
     {
-        tp_driver_log(core, TP_DRIVER_LOG_WARN, "stream %u: epoch gc failed: %s", stream->stream_id, tp_errmsg());
+        tp_driver_log(core, TP_LOG_WARN, "stream %u: epoch gc failed: %s", stream->stream_id, tp_errmsg());
         return;
     }
     if (removed > 0)
     {
         core->counters.epoch_dirs_collected += removed;
-        tp_driver_log(core, TP_DRIVER_LOG_INFO, "stream %u: epoch gc removed %zu old epoch dirs", stream->stream_id,
-                      removed);
+        tp_driver_log(core, TP_LOG_INFO, "stream %u: epoch gc removed %zu old epoch dirs", stream->stream_id, removed);
     }
 }
 

@@ -144,11 +144,11 @@ static int sink_offer(void *clientd, const tp_sink_target_t *target, const uint8
     return 0;
 }
 
-static void log_fn(void *clientd, tp_driver_log_level_t level, const char *text)
+static void log_fn(void *clientd, tp_log_level_t level, const char *text)
 {
     fixture_t *f = clientd;
     assert_null(strchr(text, '\n'));
-    if (TP_DRIVER_LOG_WARN == level)
+    if (TP_LOG_WARN == level)
     {
         f->log_warns++;
     }
