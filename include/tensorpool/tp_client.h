@@ -153,6 +153,21 @@ int tp_context_set_descriptor_stream_id(tp_context_t *ctx, uint32_t stream_id);
 int tp_context_set_qos_stream_id(tp_context_t *ctx, uint32_t stream_id);
 int tp_context_set_metadata_stream_id(tp_context_t *ctx, uint32_t stream_id);
 uint32_t tp_context_get_stream_id(const tp_context_t *ctx, tp_stream_kind_t kind); /* shared kinds */
+/*
+ * Isolation (docs/isolation.md). By default every IPC subscription tensorpool adds is untethered (tether=false)
+ * and every IPC publication asks the media driver to stop waiting for a subscriber that lags by 3/4 of the term
+ * window: after window_limit_ns it is told its image is gone (it still holds the limit), after window_limit_ns
+ * more it is ignored by flow control, and after resting_ns it rejoins at the newest position, counting what it
+ * missed in its drops_gap. A dead, stopped or slow consumer then holds back the producer and the other
+ * consumers for at most ~2 x window_limit_ns + 2 x the driver's timer interval. Keys already in the channel win;
+ * 0 leaves that timeout to the driver's default. tether=true restores Aeron's default (every subscriber holds
+ * the publication, however long it stalls, until the driver times its client out).
+ */
+#define TP_DEFAULT_UNTETHERED_WINDOW_LIMIT_TIMEOUT_NS UINT64_C(30000000)
+#define TP_DEFAULT_UNTETHERED_RESTING_TIMEOUT_NS      UINT64_C(1000000000)
+int tp_context_set_tether(tp_context_t *ctx, bool tether);
+bool tp_context_get_tether(const tp_context_t *ctx);
+int tp_context_set_untethered_timeouts_ns(tp_context_t *ctx, uint64_t window_limit_ns, uint64_t resting_ns);
 /* Inclusive ranges a producer grants per-consumer streams from (0, 0 disables the kind). */
 int tp_context_set_consumer_descriptor_stream_range(tp_context_t *ctx, uint32_t min, uint32_t max);
 int tp_context_set_consumer_control_stream_range(tp_context_t *ctx, uint32_t min, uint32_t max);

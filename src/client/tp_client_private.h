@@ -30,6 +30,10 @@ struct tp_context_stct
     uint32_t consumer_descriptor_stream_max;
     uint32_t consumer_control_stream_min;
     uint32_t consumer_control_stream_max;
+    /* Isolation (docs/isolation.md): untethered IPC subscriptions, and the driver timeouts our publications ask for. */
+    bool tether;
+    uint64_t untethered_window_limit_timeout_ns;
+    uint64_t untethered_resting_timeout_ns;
 
     uint64_t announce_interval_ns;
     uint64_t qos_interval_ns;
@@ -71,6 +75,15 @@ uint64_t tp_client_now_ns(const tp_client_t *client);
  * as accepted since nobody is listening. The counters are updated. */
 int tp_client_offer(aeron_publication_t *publication, const uint8_t *buffer, size_t length, uint64_t *back_pressured,
                     uint64_t *not_connected, uint64_t *failed);
+
+/*
+ * The channel actually given to Aeron for one of our IPC subscriptions (is_subscription) or publications: the
+ * configured channel plus tether=false (subscriptions) or the untethered timeouts (publications) unless the
+ * channel names them already, so no stalled or dead subscriber pins a shared stream (docs/isolation.md). Other
+ * media pass through unchanged. Returns 0, or -1 when the result does not fit in capacity.
+ */
+int tp_context_aeron_channel(const tp_context_t *ctx, const char *channel, bool is_subscription, char *out,
+                             size_t capacity);
 
 /* Drive the client once while a blocking start waits (invoker mode: one Aeron duty cycle; agent mode: nothing). */
 void tp_client_wait_step(tp_client_t *client, int work_count);

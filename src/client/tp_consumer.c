@@ -221,7 +221,9 @@ static int tp_consumer_sub_open(tp_consumer_t *c, tp_consumer_sub_t *sub, tp_str
         TP_SET_ERR(TP_ERR_AERON, "could not create a fragment assembler: %s", aeron_errmsg());
         return -1;
     }
-    if (aeron_async_add_subscription(&sub->async, c->client->aeron, channel, (int32_t)stream_id,
+    char aeron_channel[TP_CHANNEL_MAX];
+    if (tp_context_aeron_channel(&c->client->ctx, channel, true, aeron_channel, sizeof(aeron_channel)) < 0 ||
+        aeron_async_add_subscription(&sub->async, c->client->aeron, aeron_channel, (int32_t)stream_id,
                                      tp_consumer_on_available_image, sub, tp_consumer_on_unavailable_image, sub) < 0)
     {
         TP_SET_ERR(TP_ERR_AERON, "could not add a subscription on %s stream %u: %s", channel, stream_id,
@@ -518,6 +520,7 @@ int tp_consumer_add_async(tp_async_add_consumer_t **async, tp_client_t *client, 
     }
 
     const tp_context_t *ctx = &client->ctx;
+    char channel[TP_CHANNEL_MAX];
     for (int i = 0; i < TP_CONSUMER_SHARED_SUBS; i++)
     {
         tp_stream_kind_t kind = (tp_stream_kind_t)(i + 1);
@@ -544,7 +547,8 @@ int tp_consumer_add_async(tp_async_add_consumer_t **async, tp_client_t *client, 
     {
         c->pubs[i].alias = (i > 0 && pub_streams[0] == pub_streams[i]) ? 0 : -1;
         if (c->pubs[i].alias < 0 &&
-            aeron_async_add_publication(&c->pubs[i].async, client->aeron, ctx->channel, (int32_t)pub_streams[i]) < 0)
+            (tp_context_aeron_channel(ctx, ctx->channel, false, channel, sizeof(channel)) < 0 ||
+             aeron_async_add_publication(&c->pubs[i].async, client->aeron, channel, (int32_t)pub_streams[i]) < 0))
         {
             TP_SET_ERR(TP_ERR_AERON, "could not add a publication on %s stream %u: %s", ctx->channel, pub_streams[i],
                        aeron_errmsg());

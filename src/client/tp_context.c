@@ -68,6 +68,9 @@ int tp_context_init(tp_context_t **ctx)
     c->consumer_descriptor_stream_max = TP_DEFAULT_CONSUMER_DESCRIPTOR_STREAM_MAX;
     c->consumer_control_stream_min = TP_DEFAULT_CONSUMER_CONTROL_STREAM_MIN;
     c->consumer_control_stream_max = TP_DEFAULT_CONSUMER_CONTROL_STREAM_MAX;
+    c->tether = false;
+    c->untethered_window_limit_timeout_ns = TP_DEFAULT_UNTETHERED_WINDOW_LIMIT_TIMEOUT_NS;
+    c->untethered_resting_timeout_ns = TP_DEFAULT_UNTETHERED_RESTING_TIMEOUT_NS;
     c->announce_interval_ns = UINT64_C(1000000000);
     c->qos_interval_ns = UINT64_C(1000000000);
     c->meta_interval_ns = UINT64_C(1000000000);
@@ -214,6 +217,94 @@ int tp_context_set_qos_stream_id(tp_context_t *ctx, uint32_t stream_id)
 int tp_context_set_metadata_stream_id(tp_context_t *ctx, uint32_t stream_id)
 {
     return tp_context_set_stream(&ctx->metadata_stream_id, stream_id, "metadata");
+}
+
+int tp_context_set_tether(tp_context_t *ctx, bool tether)
+{
+    ctx->tether = tether;
+    return 0;
+}
+
+bool tp_context_get_tether(const tp_context_t *ctx)
+{
+    return ctx->tether;
+}
+
+int tp_context_set_untethered_timeouts_ns(tp_context_t *ctx, uint64_t window_limit_ns, uint64_t resting_ns)
+{
+    ctx->untethered_window_limit_timeout_ns = window_limit_ns;
+    ctx->untethered_resting_timeout_ns = resting_ns;
+    return 0;
+}
+
+/* True when the URI's parameter part names key (as "key=" after '?' or '|'). */
+static bool tp_context_channel_has_key(const char *channel, const char *key)
+{
+    const size_t key_length = strlen(key);
+    for (const char *p = strchr(channel, '?'); NULL != p; p = strchr(p + 1, '|'))
+    {
+        if (0 == strncmp(p + 1, key, key_length) && '=' == p[1 + key_length])
+        {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Appends key=value with the right separator; false when it does not fit. */
+static bool tp_context_channel_append(char *out, size_t capacity, const char *key, const char *value)
+{
+    const size_t used = strlen(out);
+    const char separator = NULL != strchr(out, '?') ? '|' : '?';
+    const int n = snprintf(out + used, capacity - used, "%c%s=%s", separator, key, value);
+    return n > 0 && (size_t)n < capacity - used;
+}
+
+int tp_context_aeron_channel(const tp_context_t *ctx, const char *channel, bool is_subscription, char *out,
+                             size_t capacity)
+{
+    const int n = snprintf(out, capacity, "%s", channel);
+    if (n < 0 || (size_t)n >= capacity)
+    {
+        TP_SET_ERR(TP_ERR_URI, "channel \"%s\" is longer than %zu bytes", channel, capacity - 1);
+        return -1;
+    }
+    /* Only IPC: tether and the untethered timeouts govern IPC (and spy) subscribers of a driver's own log. */
+    if (0 != strncmp(channel, "aeron:ipc", 9) || ('\0' != channel[9] && '?' != channel[9]))
+    {
+        return 0;
+    }
+    bool ok = true;
+    char value[32];
+    if (is_subscription)
+    {
+        if (!ctx->tether && !tp_context_channel_has_key(channel, "tether"))
+        {
+            ok = tp_context_channel_append(out, capacity, "tether", "false");
+        }
+    }
+    else
+    {
+        if (0 != ctx->untethered_window_limit_timeout_ns &&
+            !tp_context_channel_has_key(channel, "untethered-window-limit-timeout"))
+        {
+            snprintf(value, sizeof(value), "%lluns", (unsigned long long)ctx->untethered_window_limit_timeout_ns);
+            ok = tp_context_channel_append(out, capacity, "untethered-window-limit-timeout", value);
+        }
+        if (ok && 0 != ctx->untethered_resting_timeout_ns &&
+            !tp_context_channel_has_key(channel, "untethered-resting-timeout"))
+        {
+            snprintf(value, sizeof(value), "%lluns", (unsigned long long)ctx->untethered_resting_timeout_ns);
+            ok = tp_context_channel_append(out, capacity, "untethered-resting-timeout", value);
+        }
+    }
+    if (!ok)
+    {
+        TP_SET_ERR(TP_ERR_URI, "channel \"%s\" with the isolation parameters is longer than %zu bytes", channel,
+                   capacity - 1);
+        return -1;
+    }
+    return 0;
 }
 
 uint32_t tp_context_get_stream_id(const tp_context_t *ctx, tp_stream_kind_t kind)

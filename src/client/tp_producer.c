@@ -177,7 +177,9 @@ static int tp_producer_sink_stream(void *clientd, const tp_sink_target_t *target
         return -1;
     }
     aeron_async_add_publication_t *async = NULL;
-    if (aeron_async_add_publication(&async, p->client->aeron, target->channel, (int32_t)target->stream_id) < 0)
+    char channel[TP_CHANNEL_MAX];
+    if (tp_context_aeron_channel(&p->client->ctx, target->channel, false, channel, sizeof(channel)) < 0 ||
+        aeron_async_add_publication(&async, p->client->aeron, channel, (int32_t)target->stream_id) < 0)
     {
         tp_client_log(p->client, TP_LOG_WARN, "producer %u: declining stream %u on %s for consumer %u: %s",
                       p->config.producer_id, target->stream_id, target->channel, target->consumer_id, aeron_errmsg());
@@ -491,6 +493,7 @@ int tp_producer_add_async(tp_async_add_producer_t **async, tp_client_t *client, 
     }
 
     const tp_context_t *ctx = &client->ctx;
+    char channel[TP_CHANNEL_MAX];
     for (int i = 0; i < TP_PRODUCER_SHARED_PUBS; i++)
     {
         uint32_t stream_id = tp_context_get_stream_id(ctx, (tp_stream_kind_t)(i + 1));
@@ -504,7 +507,8 @@ int tp_producer_add_async(tp_async_add_producer_t **async, tp_client_t *client, 
             }
         }
         if (p->pubs[i].alias < 0 &&
-            aeron_async_add_publication(&p->pubs[i].async, client->aeron, ctx->channel, (int32_t)stream_id) < 0)
+            (tp_context_aeron_channel(ctx, ctx->channel, false, channel, sizeof(channel)) < 0 ||
+             aeron_async_add_publication(&p->pubs[i].async, client->aeron, channel, (int32_t)stream_id) < 0))
         {
             TP_SET_ERR(TP_ERR_AERON, "could not add a publication on %s stream %u: %s", ctx->channel, stream_id,
                        aeron_errmsg());
@@ -521,8 +525,9 @@ int tp_producer_add_async(tp_async_add_producer_t **async, tp_client_t *client, 
             continue;
         }
         if (aeron_fragment_assembler_create(&p->subs[i].assembler, tp_producer_on_fragment, p) < 0 ||
-            aeron_async_add_subscription(&p->subs[i].async, client->aeron, ctx->channel, (int32_t)sub_streams[i], NULL,
-                                         NULL, NULL, NULL) < 0)
+            tp_context_aeron_channel(ctx, ctx->channel, true, channel, sizeof(channel)) < 0 ||
+            aeron_async_add_subscription(&p->subs[i].async, client->aeron, channel, (int32_t)sub_streams[i], NULL, NULL,
+                                         NULL, NULL) < 0)
         {
             TP_SET_ERR(TP_ERR_AERON, "could not add a subscription on %s stream %u: %s", ctx->channel, sub_streams[i],
                        aeron_errmsg());

@@ -518,7 +518,8 @@ void tp_ipc_publication_check_untethered_subscriptions(tp_ipc_publication_t *pub
             case TP_TETHER_STATE_RESTING:
                 if (now_ns > position->time_of_last_update_ns + publication->untethered_resting_timeout_ns)
                 {
-                    tp_store_release_i64(position->value, tp_ipc_publication_join_position(publication));
+                    /* As the official driver: rejoin at the newest reader, not behind another laggard. */
+                    tp_store_release_i64(position->value, publication->consumer_position);
                     position->state = TP_TETHER_STATE_ACTIVE;
                     position->time_of_last_update_ns = now_ns;
                     on_change(clientd, publication, position, true);

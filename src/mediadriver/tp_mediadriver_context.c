@@ -235,7 +235,9 @@ int tp_mediadriver_context_init(tp_mediadriver_context_t **context)
     ctx->publication_linger_timeout_ns = 5ULL * 1000 * 1000 * 1000;
     ctx->untethered_window_limit_timeout_ns = 5ULL * 1000 * 1000 * 1000;
     ctx->untethered_resting_timeout_ns = 10ULL * 1000 * 1000 * 1000;
-    ctx->timer_interval_ns = 1000ULL * 1000 * 1000;
+    /* The official default is 1 s; untethered subscribers are checked on this timer, and tensorpool's isolation
+     * bound (docs/isolation.md) is 2 x window-limit timeout + 2 x this, so ours ticks every 10 ms. */
+    ctx->timer_interval_ns = 10ULL * 1000 * 1000;
     ctx->counter_free_to_reuse_timeout_ns = 1000ULL * 1000 * 1000;
     ctx->driver_timeout_ms = 10000;
     ctx->publication_reserved_session_id_low = -1;

@@ -171,11 +171,13 @@ int tp_producer_flush_pending(tp_producer_core_t *core)
         uint8_t buf[TP_PRODUCER_SMALL_MESSAGE];
         size_t length =
             tp_producer_encode_descriptor(core, buf, e->seq, e->header_index, e->timestamp_ns, e->meta_version);
-        if (0 == length || tp_producer_offer_shared(core, buf, length) < 0)
+        const int rc = 0 == length ? -1 : tp_producer_offer_shared(core, buf, length);
+        if (rc < 0)
         {
             break;
         }
-        core->counters.descriptors_reoffered++;
+        /* NOT_CONNECTED (rc > 0) was counted as such: nobody got it, so it is not "delivered later". */
+        core->counters.descriptors_reoffered += 0 == rc ? 1 : 0;
         core->pending_head++;
         delivered++;
     }
