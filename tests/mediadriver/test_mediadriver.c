@@ -810,6 +810,57 @@ static void test_untethered_subscriber_is_dropped_then_rejoins(void **state)
     munmap(log, log_length);
 }
 
+/*
+ * As the official driver: a resting subscriber rejoins at the newest reader's position (the consumer position),
+ * not behind a slower tethered reader, so it does not hold the limit back again the moment it is back.
+ */
+static void test_untethered_subscriber_rejoins_at_the_newest_reader(void **state)
+{
+    fixture_t *f = *state;
+    const int64_t client_id = md_next_id(&f->client);
+    md_keep_alive(&f->client, client_id);
+    const int64_t fast_sub = md_next_id(&f->client);
+    const int64_t middle_sub = md_next_id(&f->client);
+    const int64_t slow_sub = md_next_id(&f->client);
+    const int64_t pub_id = md_next_id(&f->client);
+    md_send_add_subscription(&f->client, client_id, fast_sub, 12, "aeron:ipc");
+    md_send_add_subscription(&f->client, client_id, middle_sub, 12, "aeron:ipc");
+    md_send_add_subscription(&f->client, client_id, slow_sub, 12, "aeron:ipc?tether=false");
+    md_send_add_publication(&f->client, client_id, pub_id, 12,
+                            "aeron:ipc?untethered-window-limit-timeout=200ms|untethered-resting-timeout=300ms", false);
+    const int pub_index = md_await(&f->client, TP_RESPONSE_ON_PUBLICATION_READY, pub_id, 2000);
+    const int fast_index = await_image_event(&f->client, TP_RESPONSE_ON_AVAILABLE_IMAGE, pub_id, fast_sub, 0, 2000);
+    const int middle_index = await_image_event(&f->client, TP_RESPONSE_ON_AVAILABLE_IMAGE, pub_id, middle_sub, 0, 2000);
+    const int slow_index = await_image_event(&f->client, TP_RESPONSE_ON_AVAILABLE_IMAGE, pub_id, slow_sub, 0, 2000);
+    assert_true(pub_index >= 0 && fast_index >= 0 && middle_index >= 0 && slow_index >= 0);
+    publication_ready_t ready;
+    decode_publication_ready(&f->client.responses[pub_index], &ready);
+    image_ready_t fast;
+    image_ready_t middle;
+    image_ready_t slow;
+    decode_image_ready(&f->client.responses[fast_index], &fast);
+    decode_image_ready(&f->client.responses[middle_index], &middle);
+    decode_image_ready(&f->client.responses[slow_index], &slow);
+
+    size_t log_length;
+    uint8_t *log = md_map_file(ready.path, &log_length);
+    for (int i = 0; i < 28; i++)
+    {
+        append_frame(log, log_length, 1024);
+    }
+    /* Fast at 28 KiB, a tethered reader at 10 KiB, the untethered one at 0 (behind 28 - 32 + 8 = 4 KiB). */
+    tp_store_release_i64(md_counter_addr(&f->client, fast.fields.subscriber_position_id), 28 * 1024);
+    tp_store_release_i64(md_counter_addr(&f->client, middle.fields.subscriber_position_id), 10 * 1024);
+    const int dropped = await_image_event(&f->client, TP_RESPONSE_ON_UNAVAILABLE_IMAGE, pub_id, slow_sub, 0, 2000);
+    assert_true(dropped >= 0);
+    const int rejoined =
+        await_image_event(&f->client, TP_RESPONSE_ON_AVAILABLE_IMAGE, pub_id, slow_sub, (size_t)dropped + 1, 2000);
+    assert_true(rejoined > dropped);
+    assert_int_equal(28 * 1024, md_counter_value(&f->client, slow.fields.subscriber_position_id));
+    assert_int_equal(10 * 1024, md_counter_value(&f->client, middle.fields.subscriber_position_id));
+    munmap(log, log_length);
+}
+
 /* Appends each error-log record to the text in clientd (4096 bytes). */
 static void collect_error(int32_t observation_count, int64_t first_observation_timestamp,
                           int64_t last_observation_timestamp, const char *error, size_t error_length, void *clientd)
@@ -884,6 +935,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_counters_and_client_close, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stuck_publication_is_unblocked, setup, teardown),
         cmocka_unit_test_setup_teardown(test_untethered_subscriber_is_dropped_then_rejoins, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_untethered_subscriber_rejoins_at_the_newest_reader, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
