@@ -19,19 +19,24 @@ static void usage(FILE *out)
                  "  -h, --help\n"
                  "Runs one producer per stream, three consumers of stream 10 and one of stream 11, SIGKILLs one\n"
                  "and SIGSTOPs another, starts a fresh stream-10 producer, and prints what the healthy consumers\n"
-                 "lost, their longest silence, and what the fresh producer had refused, tethered vs untethered.\n"
+                 "lost, their longest silence (and, in brackets, the longest time their own loop and their producer's\n"
+                 "were not scheduled, which explains silences on a loaded machine), and what the fresh producer\n"
+                 "had refused,\n"
+                 "tethered vs untethered.\n"
                  "Also on the official aeronmd when $TP_TEST_AERON_DRIVER, $AERON_MD_PATH or PATH has one.\n");
 }
 
 static void print_row(const char *driver, const char *mode, const iso_result_t *r)
 {
-    printf("| %s | %s | %llu / %llu | %llu | %.0f | %llu / %llu | %.0f | %llu | %llu | %s |\n", driver, mode,
-           (unsigned long long)r->same_stream.accepted, (unsigned long long)r->same_stream.producer_frames,
-           (unsigned long long)r->same_stream.drops_gap, (double)r->same_stream.max_gap_ns / 1e6,
-           (unsigned long long)r->other_stream.accepted, (unsigned long long)r->other_stream.producer_frames,
-           (double)r->other_stream.max_gap_ns / 1e6, (unsigned long long)r->fresh_back_pressure,
-           (unsigned long long)r->fresh_dropped_reused,
-           r->resumed_mapped && r->resumed_accepted > 0 ? "resumed" : "no");
+    printf(
+        "| %s | %s | %llu / %llu | %llu | %.0f (%.0f / %.0f) | %llu / %llu | %.0f (%.0f / %.0f) | %llu | %llu | %s |\n",
+        driver, mode, (unsigned long long)r->same_stream.accepted, (unsigned long long)r->same_stream.producer_frames,
+        (unsigned long long)r->same_stream.drops_gap, (double)r->same_stream.max_gap_ns / 1e6,
+        (double)r->same_stream.max_pause_ns / 1e6, (double)r->same_stream.producer_pause_ns / 1e6,
+        (unsigned long long)r->other_stream.accepted, (unsigned long long)r->other_stream.producer_frames,
+        (double)r->other_stream.max_gap_ns / 1e6, (double)r->other_stream.max_pause_ns / 1e6,
+        (double)r->other_stream.producer_pause_ns / 1e6, (unsigned long long)r->fresh_back_pressure,
+        (unsigned long long)r->fresh_dropped_reused, r->resumed_mapped && r->resumed_accepted > 0 ? "resumed" : "no");
     fflush(stdout);
 }
 
@@ -74,7 +79,8 @@ int main(int argc, char **argv)
            "driver timer 10 ms\n\n",
            options.rate_hz, options.phase_seconds, options.term_length);
     printf("| driver | subscriptions | healthy same-stream consumer accepted / committed | its drops_gap | its longest "
-           "silence ms | other-stream consumer accepted / committed | its longest silence ms | fresh producer "
+           "silence ms (longest descheduling: its own / its producer's) | other-stream consumer accepted / "
+           "committed | its longest silence ms (descheduling: own / producer's) | fresh producer "
            "BACK_PRESSURE | descriptors_dropped_reused | stopped consumer after SIGCONT |\n");
     printf("|---|---|---|---|---|---|---|---|---|---|\n");
     const char *drivers[2] = {NULL, iso_official_driver()};

@@ -44,10 +44,11 @@ typedef struct iso_proc_stct
     uint64_t bad;
     uint64_t drops_gap;
     uint64_t max_gap_ns;
-    uint64_t max_gap_end_ns; /* when the longest gap ended */
     uint64_t last_frame_ns;
+    uint64_t max_pause_ns; /* longest time the consumer's own loop did not run (descheduled) in the phase */
     uint64_t images_available;
     uint64_t images_unavailable;
+    uint64_t last_seq; /* consumer: of the last frame accepted; producer: of the last frame committed */
     uint64_t committed;
     uint64_t back_pressure;
     uint64_t dropped_reused;
@@ -119,7 +120,6 @@ static void iso_on_frame(void *clientd, const tp_consumer_frame_t *frame)
     if (0 != s->last_frame_ns && now - s->last_frame_ns > me->max_gap_ns)
     {
         ISO_PUT(me->max_gap_ns, now - s->last_frame_ns);
-        ISO_PUT(me->max_gap_end_ns, now);
     }
     s->last_frame_ns = now;
     ISO_PUT(me->last_frame_ns, now);
@@ -130,6 +130,7 @@ static void iso_on_frame(void *clientd, const tp_consumer_frame_t *frame)
         ISO_PUT(me->epoch, epoch);
     }
     ISO_PUT(me->accepted_in_epoch, me->accepted_in_epoch + 1);
+    ISO_PUT(me->last_seq, frame->seq);
     ISO_PUT(me->accepted, me->accepted + 1);
 }
 
@@ -148,8 +149,22 @@ static int iso_consumer_main(void *arg)
         return 31;
     }
     iso_consumer_state_t state = {.me = me, .consumer = consumer};
+    uint64_t last_loop_ns = iso_now_ns();
+    int pause_phase = 0;
     while (!ISO_GET(me->stop))
     {
+        /* A silence while our own loop was not running is the scheduler's, not the producer's. */
+        const uint64_t now = iso_now_ns();
+        if (ISO_GET(me->phase) != pause_phase)
+        {
+            pause_phase = ISO_GET(me->phase);
+            ISO_PUT(me->max_pause_ns, 0);
+        }
+        else if (now - last_loop_ns > me->max_pause_ns)
+        {
+            ISO_PUT(me->max_pause_ns, now - last_loop_ns);
+        }
+        last_loop_ns = now;
         int work = tp_consumer_poll(consumer, iso_on_frame, &state, 16);
         work += tp_client_do_work(client);
         ISO_PUT(me->drops_gap, tp_consumer_counters(consumer)->drops_gap);
@@ -183,9 +198,21 @@ static int iso_producer_main(void *arg)
     ISO_PUT(me->epoch, tp_producer_epoch(producer));
     const uint64_t period_ns = (uint64_t)(1e9 / iso_shared->rate_hz);
     uint64_t next_ns = iso_now_ns();
+    uint64_t last_loop_ns = next_ns;
+    int pause_phase = 0;
     while (!ISO_GET(me->stop))
     {
         const uint64_t now = iso_now_ns();
+        if (ISO_GET(me->phase) != pause_phase)
+        {
+            pause_phase = ISO_GET(me->phase);
+            ISO_PUT(me->max_pause_ns, 0);
+        }
+        else if (now - last_loop_ns > me->max_pause_ns)
+        {
+            ISO_PUT(me->max_pause_ns, now - last_loop_ns);
+        }
+        last_loop_ns = now;
         if (now >= next_ns)
         {
             /* A fixed rate, as a camera would: a late producer catches up at most 10 frames at a time. */
@@ -202,6 +229,7 @@ static int iso_producer_main(void *arg)
             }
             if (rc >= 0 || TP_PRODUCER_BACK_PRESSURE == rc)
             {
+                ISO_PUT(me->last_seq, seq);
                 ISO_PUT(me->committed, me->committed + 1);
             }
             if (TP_PRODUCER_BACK_PRESSURE == rc)
@@ -275,6 +303,21 @@ static bool iso_resumed(void *arg)
            ISO_GET(c->accepted_in_epoch) >= ISO_WARM_FRAMES;
 }
 
+typedef struct iso_catch_up_stct
+{
+    uint64_t same_last;
+    uint64_t other_last;
+} iso_catch_up_t;
+
+static bool iso_caught_up(void *arg)
+{
+    const iso_catch_up_t *c = arg;
+    const iso_proc_t *healthy = &iso_shared->procs[ISO_C_HEALTHY];
+    return ISO_GET(healthy->epoch) == ISO_GET(iso_shared->procs[ISO_P_FRESH].epoch) &&
+           ISO_GET(healthy->last_seq) >= c->same_last &&
+           ISO_GET(iso_shared->procs[ISO_C_OTHER].last_seq) >= c->other_last;
+}
+
 const char *iso_official_driver(void)
 {
     const char *path = getenv("TP_TEST_AERON_DRIVER");
@@ -338,7 +381,7 @@ static int iso_run_phases(const iso_options_t *o, iso_result_t *r, pid_t *pids)
     iso_proc_t *fresh = &iso_shared->procs[ISO_P_FRESH];
     ISO_PUT(healthy->phase, 1);
     ISO_PUT(other->phase, 1);
-    const uint64_t healthy_accepted = ISO_GET(healthy->accepted);
+    ISO_PUT(other_producer->phase, 1);
     const uint64_t healthy_gap = ISO_GET(healthy->drops_gap);
     const uint64_t other_accepted = ISO_GET(other->accepted);
     const uint64_t other_gap = ISO_GET(other->drops_gap);
@@ -354,26 +397,38 @@ static int iso_run_phases(const iso_options_t *o, iso_result_t *r, pid_t *pids)
     {
         return iso_fail("the fresh producer never committed a frame");
     }
-    r->same_stream.accepted = ISO_GET(healthy->accepted) - healthy_accepted;
-    r->same_stream.drops_gap = ISO_GET(healthy->drops_gap) - healthy_gap;
-    r->same_stream.producer_frames = ISO_GET(fresh->committed);
     const uint64_t phase_end = iso_now_ns();
-    r->same_stream.max_gap_ns = iso_longest_silence(healthy, phase_end);
-    r->other_stream.accepted = ISO_GET(other->accepted) - other_accepted;
-    r->other_stream.drops_gap = ISO_GET(other->drops_gap) - other_gap;
+    r->same_stream.producer_frames = ISO_GET(fresh->committed);
     r->other_stream.producer_frames = ISO_GET(other_producer->committed) - other_committed;
+    r->same_stream.max_gap_ns = iso_longest_silence(healthy, phase_end);
+    r->same_stream.max_pause_ns = ISO_GET(healthy->max_pause_ns);
+    r->same_stream.producer_pause_ns = ISO_GET(fresh->max_pause_ns);
     r->other_stream.max_gap_ns = iso_longest_silence(other, phase_end);
-    if (o->verbose)
+    r->other_stream.max_pause_ns = ISO_GET(other->max_pause_ns);
+    r->other_stream.producer_pause_ns = ISO_GET(other_producer->max_pause_ns);
+    /* A consumer descheduled at the end of the phase is merely behind: let it read up to the phase's last frame,
+     * then count what it accepted up to there (frames after it are subtracted). */
+    iso_catch_up_t catch_up = {ISO_GET(fresh->last_seq), ISO_GET(other_producer->last_seq)};
+    iso_await(iso_caught_up, &catch_up, 10000);
+    const uint64_t healthy_last = ISO_GET(healthy->last_seq);
+    const uint64_t healthy_in_epoch =
+        ISO_GET(healthy->epoch) == ISO_GET(fresh->epoch) ? ISO_GET(healthy->accepted_in_epoch) : 0;
+    const uint64_t healthy_excess = healthy_last > catch_up.same_last ? healthy_last - catch_up.same_last : 0;
+    r->same_stream.accepted = healthy_in_epoch > healthy_excess ? healthy_in_epoch - healthy_excess : 0;
+    r->same_stream.drops_gap = ISO_GET(healthy->drops_gap) - healthy_gap;
+    const uint64_t other_last = ISO_GET(other->last_seq);
+    const uint64_t other_in_phase = ISO_GET(other->accepted) - other_accepted;
+    const uint64_t other_excess = other_last > catch_up.other_last ? other_last - catch_up.other_last : 0;
+    r->other_stream.accepted = other_in_phase > other_excess ? other_in_phase - other_excess : 0;
+    r->other_stream.drops_gap = ISO_GET(other->drops_gap) - other_gap;
+    /* Frames committed before the snapshot but read after it do not count twice. */
+    iso_consumer_result_t *const results[] = {&r->same_stream, &r->other_stream};
+    for (size_t i = 0; i < 2; i++)
     {
-        fprintf(stderr, "isolation: longest gaps ended %.0f ms / %.0f ms before the end of the phase\n",
-                (double)(phase_end - ISO_GET(healthy->max_gap_end_ns)) / 1e6,
-                (double)(phase_end - ISO_GET(other->max_gap_end_ns)) / 1e6);
+        iso_consumer_result_t *c = results[i];
+        c->accepted = c->accepted < c->producer_frames ? c->accepted : c->producer_frames;
     }
     r->fresh_committed = r->same_stream.producer_frames;
-    r->fresh_back_pressure = ISO_GET(fresh->back_pressure);
-    r->fresh_dropped_reused = ISO_GET(fresh->dropped_reused);
-    r->fresh_queued = ISO_GET(fresh->queued);
-
     /* The stopped one wakes up while the fresh producer still streams. */
     kill(pids[ISO_C_STOPPED], SIGCONT);
     iso_await(iso_resumed, NULL, 20000);
@@ -385,19 +440,22 @@ static int iso_run_phases(const iso_options_t *o, iso_result_t *r, pid_t *pids)
     r->resumed_images_unavailable = ISO_GET(resumed->images_unavailable);
     if (o->verbose)
     {
+        const iso_consumer_result_t *a = &r->same_stream;
+        const iso_consumer_result_t *b = &r->other_stream;
         fprintf(stderr,
-                "isolation (%s, %s): same stream accepted %llu gap %llu of %llu (max %.1f ms); other stream "
-                "accepted %llu gap %llu of %llu (max %.1f ms); fresh producer back-pressured %llu queued %llu "
-                "dropped %llu; resumed accepted %llu gap %llu images +%llu -%llu\n",
+                "isolation (%s, %s): same stream accepted %llu gap %llu of %llu (silence %.1f ms; descheduled: "
+                "consumer %.1f ms, producer %.1f ms); other stream accepted %llu gap %llu of %llu (silence %.1f ms; "
+                "%.1f / %.1f ms); fresh producer back-pressured %llu queued %llu dropped %llu; resumed accepted %llu "
+                "gap %llu images +%llu -%llu\n",
                 NULL != o->driver_path ? o->driver_path : "tp_mediadriver", o->tether ? "tethered" : "untethered",
-                (unsigned long long)r->same_stream.accepted, (unsigned long long)r->same_stream.drops_gap,
-                (unsigned long long)r->same_stream.producer_frames, (double)r->same_stream.max_gap_ns / 1e6,
-                (unsigned long long)r->other_stream.accepted, (unsigned long long)r->other_stream.drops_gap,
-                (unsigned long long)r->other_stream.producer_frames, (double)r->other_stream.max_gap_ns / 1e6,
-                (unsigned long long)r->fresh_back_pressure, (unsigned long long)r->fresh_queued,
-                (unsigned long long)r->fresh_dropped_reused, (unsigned long long)r->resumed_accepted,
-                (unsigned long long)r->resumed_drops_gap, (unsigned long long)r->resumed_images_available,
-                (unsigned long long)r->resumed_images_unavailable);
+                (unsigned long long)a->accepted, (unsigned long long)a->drops_gap,
+                (unsigned long long)a->producer_frames, (double)a->max_gap_ns / 1e6, (double)a->max_pause_ns / 1e6,
+                (double)a->producer_pause_ns / 1e6, (unsigned long long)b->accepted, (unsigned long long)b->drops_gap,
+                (unsigned long long)b->producer_frames, (double)b->max_gap_ns / 1e6, (double)b->max_pause_ns / 1e6,
+                (double)b->producer_pause_ns / 1e6, (unsigned long long)r->fresh_back_pressure,
+                (unsigned long long)r->fresh_queued, (unsigned long long)r->fresh_dropped_reused,
+                (unsigned long long)r->resumed_accepted, (unsigned long long)r->resumed_drops_gap,
+                (unsigned long long)r->resumed_images_available, (unsigned long long)r->resumed_images_unavailable);
     }
     return 0;
 }

@@ -24,10 +24,12 @@ typedef struct iso_options_stct
 /* What one consumer counted during the measured phase (fresh producer streaming, one dead, one stopped). */
 typedef struct iso_consumer_result_stct
 {
-    uint64_t accepted;        /* frames handed to the application during the phase */
-    uint64_t drops_gap;       /* sequence gaps counted during the phase */
-    uint64_t producer_frames; /* frames its stream's producer committed during the phase */
-    uint64_t max_gap_ns;      /* longest wall time between two accepted frames in the phase (reported only) */
+    uint64_t accepted;          /* frames handed to the application during the phase */
+    uint64_t drops_gap;         /* sequence gaps counted during the phase */
+    uint64_t producer_frames;   /* frames its stream's producer committed during the phase */
+    uint64_t max_gap_ns;        /* longest wall time between two accepted frames in the phase (reported only) */
+    uint64_t max_pause_ns;      /* longest time its own loop was not scheduled in the phase (explains silences) */
+    uint64_t producer_pause_ns; /* the same for its producer */
 } iso_consumer_result_t;
 
 typedef struct iso_result_stct
