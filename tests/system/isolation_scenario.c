@@ -41,6 +41,8 @@ typedef struct iso_proc_stct
     uint64_t epoch;
     uint64_t accepted;
     uint64_t accepted_in_epoch;
+    uint64_t seq_limit;        /* parent -> consumer: frames above it are not counted in accepted_limited */
+    uint64_t accepted_limited; /* accepted frames with seq <= seq_limit, in the current epoch */
     uint64_t bad;
     uint64_t drops_gap;
     uint64_t max_gap_ns;
@@ -127,7 +129,12 @@ static void iso_on_frame(void *clientd, const tp_consumer_frame_t *frame)
     if (epoch != me->epoch)
     {
         ISO_PUT(me->accepted_in_epoch, 0);
+        ISO_PUT(me->accepted_limited, 0);
         ISO_PUT(me->epoch, epoch);
+    }
+    if (frame->seq <= ISO_GET(me->seq_limit))
+    {
+        ISO_PUT(me->accepted_limited, me->accepted_limited + 1);
     }
     ISO_PUT(me->accepted_in_epoch, me->accepted_in_epoch + 1);
     ISO_PUT(me->last_seq, frame->seq);
@@ -383,7 +390,7 @@ static int iso_run_phases(const iso_options_t *o, iso_result_t *r, pid_t *pids)
     ISO_PUT(other->phase, 1);
     ISO_PUT(other_producer->phase, 1);
     const uint64_t healthy_gap = ISO_GET(healthy->drops_gap);
-    const uint64_t other_accepted = ISO_GET(other->accepted);
+    const uint64_t other_accepted = ISO_GET(other->accepted_limited);
     const uint64_t other_gap = ISO_GET(other->drops_gap);
     const uint64_t other_committed = ISO_GET(other_producer->committed);
     if ((pids[ISO_P_FRESH] = iso_start(ISO_P_FRESH)) <= 0)
@@ -406,21 +413,21 @@ static int iso_run_phases(const iso_options_t *o, iso_result_t *r, pid_t *pids)
     r->other_stream.max_gap_ns = iso_longest_silence(other, phase_end);
     r->other_stream.max_pause_ns = ISO_GET(other->max_pause_ns);
     r->other_stream.producer_pause_ns = ISO_GET(other_producer->max_pause_ns);
-    /* A consumer descheduled at the end of the phase is merely behind: let it read up to the phase's last frame,
-     * then count what it accepted up to there (frames after it are subtracted). */
-    iso_catch_up_t catch_up = {ISO_GET(fresh->last_seq), ISO_GET(other_producer->last_seq)};
-    iso_await(iso_caught_up, &catch_up, 10000);
-    const uint64_t healthy_last = ISO_GET(healthy->last_seq);
-    const uint64_t healthy_in_epoch =
-        ISO_GET(healthy->epoch) == ISO_GET(fresh->epoch) ? ISO_GET(healthy->accepted_in_epoch) : 0;
-    const uint64_t healthy_excess = healthy_last > catch_up.same_last ? healthy_last - catch_up.same_last : 0;
-    r->same_stream.accepted = healthy_in_epoch > healthy_excess ? healthy_in_epoch - healthy_excess : 0;
     r->same_stream.drops_gap = ISO_GET(healthy->drops_gap) - healthy_gap;
-    const uint64_t other_last = ISO_GET(other->last_seq);
-    const uint64_t other_in_phase = ISO_GET(other->accepted) - other_accepted;
-    const uint64_t other_excess = other_last > catch_up.other_last ? other_last - catch_up.other_last : 0;
-    r->other_stream.accepted = other_in_phase > other_excess ? other_in_phase - other_excess : 0;
     r->other_stream.drops_gap = ISO_GET(other->drops_gap) - other_gap;
+    r->fresh_back_pressure = ISO_GET(fresh->back_pressure);
+    r->fresh_dropped_reused = ISO_GET(fresh->dropped_reused);
+    r->fresh_queued = ISO_GET(fresh->queued);
+    /* A consumer descheduled at the end of the phase is merely behind: let it read up to the phase's last frame
+     * and count what it accepted up to there. */
+    iso_catch_up_t catch_up = {ISO_GET(fresh->last_seq), ISO_GET(other_producer->last_seq)};
+    ISO_PUT(healthy->seq_limit, catch_up.same_last);
+    ISO_PUT(other->seq_limit, catch_up.other_last);
+    /* The stopped one wakes up while the fresh producer still streams (before the 10 s liveness timeout). */
+    kill(pids[ISO_C_STOPPED], SIGCONT);
+    iso_await(iso_caught_up, &catch_up, 10000);
+    r->same_stream.accepted = ISO_GET(healthy->epoch) == ISO_GET(fresh->epoch) ? ISO_GET(healthy->accepted_limited) : 0;
+    r->other_stream.accepted = ISO_GET(other->accepted_limited) - other_accepted;
     /* Frames committed before the snapshot but read after it do not count twice. */
     iso_consumer_result_t *const results[] = {&r->same_stream, &r->other_stream};
     for (size_t i = 0; i < 2; i++)
@@ -429,8 +436,8 @@ static int iso_run_phases(const iso_options_t *o, iso_result_t *r, pid_t *pids)
         c->accepted = c->accepted < c->producer_frames ? c->accepted : c->producer_frames;
     }
     r->fresh_committed = r->same_stream.producer_frames;
-    /* The stopped one wakes up while the fresh producer still streams. */
-    kill(pids[ISO_C_STOPPED], SIGCONT);
+    ISO_PUT(healthy->seq_limit, UINT64_MAX);
+    ISO_PUT(other->seq_limit, UINT64_MAX);
     iso_await(iso_resumed, NULL, 20000);
     const iso_proc_t *resumed = &iso_shared->procs[ISO_C_STOPPED];
     r->resumed_mapped = ISO_GET(resumed->epoch) == ISO_GET(fresh->epoch);
@@ -478,6 +485,7 @@ int iso_scenario_run(const iso_options_t *o, iso_result_t *r)
         iso_shared->procs[i].stream_id = roles[i].stream;
         iso_shared->procs[i].is_producer = roles[i].producer;
         iso_shared->procs[i].id = 100 + (uint32_t)i;
+        iso_shared->procs[i].seq_limit = UINT64_MAX;
     }
 
     char scratch[256];
