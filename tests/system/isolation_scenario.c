@@ -106,7 +106,9 @@ static void iso_on_frame(void *clientd, const tp_consumer_frame_t *frame)
 {
     iso_consumer_state_t *s = clientd;
     iso_proc_t *me = s->me;
-    if (!st_frame_check(frame) || !tp_consumer_frame_is_intact(frame))
+    /* Read first, then ask whether the slot was recycled under the read; either way it is not accepted. */
+    const bool ok = st_frame_check(frame);
+    if (!tp_consumer_frame_is_intact(frame) || !ok)
     {
         ISO_PUT(me->bad, me->bad + 1);
         return;

@@ -63,12 +63,14 @@ static tp_context_t *bp_context(void)
 static void bp_on_frame(void *clientd, const tp_consumer_frame_t *frame)
 {
     (void)clientd;
+    /* Read first, then ask whether the slot was recycled under the read (then it is late, not bad). */
+    const bool ok = st_frame_check(frame);
     if (!tp_consumer_frame_is_intact(frame))
     {
-        BP_PUT(shared->drops_late, shared->drops_late + 1); /* recycled under our read: late, counted */
+        BP_PUT(shared->drops_late, shared->drops_late + 1);
         return;
     }
-    if (!st_frame_check(frame))
+    if (!ok)
     {
         BP_PUT(shared->bad, shared->bad + 1);
         return;
