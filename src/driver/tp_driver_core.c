@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/tp_log_private.h"
 #include "common/tp_clock.h"
 #include "driver/tp_driver_core_private.h"
 #include "driver/tp_epoch_gc.h"
@@ -35,13 +36,7 @@ void tp_driver_log(tp_driver_core_t *core, tp_log_level_t level, const char *for
     (void)vsnprintf(text, sizeof(text), format, args);
     va_end(args);
     /* One line per event: a client-controlled string must not forge extra log lines. */
-    for (char *p = text; '\0' != *p; p++)
-    {
-        if ('\n' == *p || '\r' == *p)
-        {
-            *p = ' ';
-        }
-    }
+    tp_log_one_line(text);
     core->ctx.log(core->ctx.log_clientd, level, text);
 }
 

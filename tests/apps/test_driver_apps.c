@@ -331,6 +331,21 @@ static void test_driver_producer_killed_and_replaced(void **state)
     assert_int_equal(sd, 0);
 }
 
+/* True when a line of log starts its record with event and names the lease's stream/client/role. */
+static bool log_has_lease_line(const char *log, const char *event, const char *who)
+{
+    for (const char *p = log; NULL != (p = strstr(p, event)); p++)
+    {
+        const char *end = strchr(p, '\n');
+        const char *hit = strstr(p, who);
+        if (NULL != hit && (NULL == end || hit < end))
+        {
+            return true;
+        }
+    }
+    return false;
+}
+
 /* SIGKILL one of two consumers: its lease expires and is revoked; the producer and the other consumer go on with
  * no epoch change and no gap. */
 static void test_driver_consumer_killed(void **state)
@@ -341,7 +356,7 @@ static void test_driver_consumer_killed(void **state)
     pid_t c2 = spawn_consumer(t, "c2", "502", "100000");
     pid_t producer = spawn_producer(t, "producer", "100000", "1");
     assert_true(driver > 0 && c1 > 0 && c2 > 0 && producer > 0);
-    assert_true(wait_for_text(t, "driver.err", "client 502 role CONSUMER", 30000));
+    assert_true(wait_for_text(t, "driver.err", "client=502 role=CONSUMER", 30000));
     apps_sleep_ms(1000);
     kill(c2, SIGKILL);
     assert_int_equal(apps_process_wait(c2, 5000), 128 + SIGKILL);
@@ -367,19 +382,20 @@ static void test_driver_consumer_killed(void **state)
     path_in(t, "driver.err", path, sizeof(path));
     char *log = apps_file_read(path);
     assert_non_null(log);
-    assert_non_null(strstr(log, "EXPIRED: stream 10 client 502 role CONSUMER"));
-    assert_null(strstr(log, "EXPIRED: stream 10 client 1 role PRODUCER"));
+    assert_true(log_has_lease_line(log, "lease.expired", "stream=10 client=502 role=CONSUMER"));
+    assert_false(log_has_lease_line(log, "lease.expired", "stream=10 client=1 role=PRODUCER"));
+    assert_false(log_has_lease_line(log, "lease.revoked", "stream=10 client=1 role=PRODUCER"));
     free(log);
 }
 
-/* Highest "epoch N" in a log file (0 when none). */
+/* Highest "epoch=N" in a log file (0 when none). */
 static unsigned long long max_epoch_in(const driver_test_t *t, const char *name)
 {
     char path[320];
     path_in(t, name, path, sizeof(path));
     char *text = apps_file_read(path);
     unsigned long long highest = 0;
-    for (const char *p = text; NULL != p && NULL != (p = strstr(p, "epoch ")); p += 6)
+    for (const char *p = text; NULL != p && NULL != (p = strstr(p, "epoch=")); p += 6)
     {
         unsigned long long value = strtoull(p + 6, NULL, 10);
         highest = value > highest ? value : highest;
@@ -397,16 +413,16 @@ static void test_driver_killed_and_restarted(void **state)
     pid_t c1 = spawn_consumer(t, "c1", "401", "900");
     pid_t producer = spawn_producer(t, "producer", "100000", "1");
     assert_true(d1 > 0 && c1 > 0 && producer > 0);
-    assert_true(wait_for_text(t, "d1.err", "client 401 role CONSUMER", 30000));
-    assert_true(wait_for_text(t, "d1.err", "client 1 role PRODUCER", 30000));
+    assert_true(wait_for_text(t, "d1.err", "client=401 role=CONSUMER", 30000));
+    assert_true(wait_for_text(t, "d1.err", "client=1 role=PRODUCER", 30000));
     apps_sleep_ms(1000);
     kill(d1, SIGKILL);
     assert_int_equal(apps_process_wait(d1, 5000), 128 + SIGKILL);
     apps_sleep_ms(500);
     pid_t d2 = spawn_driver(t, "d2");
     /* Both reattach to the new driver within the documented bound (3 announce periods + backoff). */
-    assert_true(wait_for_text(t, "d2.err", "client 401 role CONSUMER", 20000));
-    assert_true(wait_for_text(t, "d2.err", "client 1 role PRODUCER", 20000));
+    assert_true(wait_for_text(t, "d2.err", "client=401 role=CONSUMER", 20000));
+    assert_true(wait_for_text(t, "d2.err", "client=1 role=PRODUCER", 20000));
     int s1 = apps_process_wait(c1, 60000);
     kill(producer, SIGINT);
     int sp = apps_process_wait(producer, 20000);
