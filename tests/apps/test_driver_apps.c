@@ -23,6 +23,7 @@
 
 #include "apps_raw_sender.h"
 #include "apps_test_process.h"
+#include "apps_tool_run.h"
 #include "shm_tensorpool_driver/shmAttachRequest.h"
 #include "shm_tensorpool_driver/shmDriverShutdownRequest.h"
 
@@ -466,6 +467,70 @@ static void test_driver_config_errors_and_env(void **state)
     free(text);
 }
 
+/* tp_attach against the real driver: the lease printed with every field, kept alive past its expiry by keepalives,
+ * detached at the end (the driver logs the detach); a stream the driver does not serve is refused with exit 1. */
+static void test_tp_attach(void **state)
+{
+    driver_test_t *t = *state;
+    pid_t driver = spawn_driver(t, "driver");
+    assert_true(driver > 0);
+    assert_true(wait_for_text(t, "driver.err", "driver test-driver started", 30000));
+
+    /* The lease expires 3 s after the response without keepalives (driver defaults): hold it for 4 s. */
+    const char *consumer[] = {TP_ATTACH_BIN, "--json", "-p",         t->aeron_dir, "--stream-id", "10",
+                              "--client-id", "777",    "--duration", "4",          NULL};
+    apps_tool_result_t r = apps_tool_run(t->dir, "attach-consumer", consumer);
+    fprintf(stderr, "%s%s", r.out, r.err);
+    assert_int_equal(0, r.status);
+    assert_int_equal(2, apps_count_occurrences(r.out, "\n"));
+    assert_non_null(strstr(r.out, "{\"event\":\"attached\","));
+    assert_non_null(strstr(r.out, "\"code\":\"OK\",\"role\":\"consumer\",\"client_id\":777,\"lease_id\":"));
+    assert_non_null(strstr(r.out, "\"stream_id\":10,\"epoch\":"));
+    assert_non_null(strstr(r.out, "\"layout_version\":1,\"header_nslots\":16,\"header_slot_bytes\":256"));
+    char uri[400];
+    snprintf(uri, sizeof(uri), "\"header_region_uri\":\"shm:file?path=%s/", t->shm_dir);
+    assert_non_null(strstr(r.out, uri));
+    assert_non_null(strstr(r.out, "\"pools\":[{\"pool_id\":1,\"nslots\":16,\"stride_bytes\":262144,\"region_uri\":"));
+    const char *detached = strstr(r.out, "{\"event\":\"detached\",");
+    assert_non_null(detached);
+    const char *keepalives = strstr(detached, "\"keepalives_sent\":");
+    assert_non_null(keepalives);
+    assert_true(strtoul(keepalives + strlen("\"keepalives_sent\":"), NULL, 10) >= 3);
+    apps_tool_result_free(&r);
+
+    const char *producer[] = {TP_ATTACH_BIN, "-p", t->aeron_dir, "-s", "10", "--role", "producer", "-d", "0.2", NULL};
+    r = apps_tool_run(t->dir, "attach-producer", producer);
+    assert_int_equal(0, r.status);
+    assert_non_null(strstr(r.out, "attached: correlation "));
+    assert_non_null(strstr(r.out, " code OK role producer client "));
+    assert_non_null(strstr(r.out, "  header_region_uri   shm:file?path="));
+    assert_non_null(strstr(r.out, "detached: lease "));
+    apps_tool_result_free(&r);
+
+    const char *unknown[] = {TP_ATTACH_BIN, "--json", "-p", t->aeron_dir, "--stream-id", "99", "--timeout", "3", NULL};
+    r = apps_tool_run(t->dir, "attach-unknown", unknown);
+    assert_int_equal(1, r.status);
+    assert_non_null(strstr(r.out, "{\"event\":\"error\",\"what\":\"attach refused\""));
+    assert_non_null(strstr(r.err, "stream 99 is not provisioned"));
+    apps_tool_result_free(&r);
+
+    const char *usage[] = {TP_ATTACH_BIN, "-p", t->aeron_dir, NULL};
+    r = apps_tool_run(t->dir, "attach-usage", usage);
+    assert_int_equal(2, r.status);
+    assert_non_null(strstr(r.err, "--stream-id is required"));
+    apps_tool_result_free(&r);
+
+    kill(driver, SIGINT);
+    assert_int_equal(0, apps_process_wait(driver, 20000));
+    char path[320];
+    path_in(t, "driver.err", path, sizeof(path));
+    char *log = apps_file_read(path);
+    assert_non_null(log);
+    assert_true(log_has_lease_line(log, "lease.detached", "stream=10 client=777 role=CONSUMER"));
+    assert_false(log_has_lease_line(log, "lease.expired", "client=777"));
+    free(log);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -475,6 +540,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_driver_producer_killed_and_replaced, driver_setup, driver_teardown),
         cmocka_unit_test_setup_teardown(test_driver_consumer_killed, driver_setup, driver_teardown),
         cmocka_unit_test_setup_teardown(test_driver_killed_and_restarted, driver_setup, driver_teardown),
+        cmocka_unit_test_setup_teardown(test_tp_attach, driver_setup, driver_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
