@@ -29,7 +29,7 @@ static const char usage_str[] =
     "    -h, --help                 this help\n"
     "    --json                     JSON lines instead of text (one per event: attached, detached, error)\n"
     "    -p, --aeron-dir DIR        Aeron directory (default AERON_DIR or the Aeron default)\n"
-    "    -s, --stream-id N          the tensorpool stream id to attach to (required; 0 asks the driver to pick one)\n"
+    "    -s, --stream-id N          the tensorpool stream id to attach to (required)\n"
     "    -r, --role ROLE            producer or consumer (default consumer)\n"
     "    -i, --client-id N          clientId of the request (default: this process id)\n"
     "    --create                   publish mode EXISTING_OR_CREATE (default REQUIRE_EXISTING)\n"

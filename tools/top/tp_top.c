@@ -93,8 +93,18 @@ static void tp_top_print_lease_json(const tp_top_lease_t *lease, uint64_t now_ns
         printf("null");
         return;
     }
-    printf("{\"lease_id\":%" PRIu64 ",\"state\":\"%s\",\"age_ms\":%" PRIu64 ",\"keepalive_age_ms\":", lease->lease_id,
-           tp_top_lease_state_name(lease->state), tp_top_age_ms(now_ns, lease->granted_ns));
+    printf("{\"lease_id\":%" PRIu64 ",\"state\":\"%s\",\"age_ms\":", lease->lease_id,
+           tp_top_lease_state_name(lease->state));
+    /* A lease granted before tp_top started is known from its keepalives: its age is unknown. */
+    if (0 == lease->granted_ns)
+    {
+        printf("null");
+    }
+    else
+    {
+        printf("%" PRIu64, tp_top_age_ms(now_ns, lease->granted_ns));
+    }
+    printf(",\"keepalive_age_ms\":");
     if (0 == lease->last_keepalive_ns)
     {
         printf("null}");
@@ -168,6 +178,11 @@ static void tp_top_lease_text(char *out, size_t capacity, const tp_top_lease_t *
     if (NULL == lease)
     {
         snprintf(out, capacity, "-");
+        return;
+    }
+    if (0 == lease->granted_ns)
+    {
+        snprintf(out, capacity, "%s %" PRIu64 " age ?", tp_top_lease_state_name(lease->state), lease->lease_id);
         return;
     }
     snprintf(out, capacity, "%s %" PRIu64 " %.1fs", tp_top_lease_state_name(lease->state), lease->lease_id,
