@@ -11,6 +11,12 @@ void tp_log_watch_init(tp_log_watch_t *watch, uint64_t interval_ns)
     watch->interval_ns = 0 != interval_ns ? interval_ns : TP_LOG_WATCH_INTERVAL_NS;
 }
 
+/* Growth of a counter since the snapshot; a counter below it belongs to a restarted core and counts from zero. */
+static uint64_t tp_log_watch_delta(uint64_t now, uint64_t was)
+{
+    return now >= was ? now - was : now;
+}
+
 /* True when a state-change line may be logged now; otherwise it is counted for the next summary. */
 static bool tp_log_watch_take_event(tp_log_watch_t *watch, uint64_t now_ns)
 {
@@ -74,6 +80,12 @@ int tp_log_watch_consumer(tp_log_watch_t *watch, const tp_client_t *client, uint
         return lines;
     }
     const tp_consumer_counters_t *now = tp_consumer_core_counters(core);
+    if (watch->core != (const void *)core || now->frames_accepted < watch->consumer.frames_accepted)
+    {
+        /* Another core (or one restarted at the same address): its counters start from zero. */
+        memset(&watch->consumer, 0, sizeof(watch->consumer));
+        watch->core = core;
+    }
     const tp_consumer_counters_t *was = &watch->consumer;
     uint64_t interval_ms = watch->summarised ? (now_ns - watch->last_summary_ns) / 1000000 : 0;
     bool any = false;
@@ -81,15 +93,15 @@ int tp_log_watch_consumer(tp_log_watch_t *watch, const tp_client_t *client, uint
     {
         tp_client_log_event(client, TP_LOG_WARN, "consumer",
                             "region.rejected consumer=%" PRIu32 " stream=%" PRIu32 " count=%" PRIu64 " rule=\"%s\"",
-                            consumer_id, stream_id, now->regions_rejected - was->regions_rejected,
+                            consumer_id, stream_id, tp_log_watch_delta(now->regions_rejected, was->regions_rejected),
                             tp_consumer_core_last_error(core));
         lines++;
         any = true;
     }
-    uint64_t gap = now->drops_gap - was->drops_gap;
-    uint64_t late = now->drops_late - was->drops_late;
-    uint64_t invalid = now->drops_invalid - was->drops_invalid;
-    uint64_t unmapped = now->drops_unmapped - was->drops_unmapped;
+    uint64_t gap = tp_log_watch_delta(now->drops_gap, was->drops_gap);
+    uint64_t late = tp_log_watch_delta(now->drops_late, was->drops_late);
+    uint64_t invalid = tp_log_watch_delta(now->drops_invalid, was->drops_invalid);
+    uint64_t unmapped = tp_log_watch_delta(now->drops_unmapped, was->drops_unmapped);
     if (0 != gap + late + invalid + unmapped)
     {
         tp_client_log_event(
@@ -100,9 +112,9 @@ int tp_log_watch_consumer(tp_log_watch_t *watch, const tp_client_t *client, uint
         lines++;
         any = true;
     }
-    uint64_t malformed = now->malformed_messages - was->malformed_messages;
-    uint64_t foreign = now->foreign_messages - was->foreign_messages;
-    uint64_t unknown = now->unknown_templates - was->unknown_templates;
+    uint64_t malformed = tp_log_watch_delta(now->malformed_messages, was->malformed_messages);
+    uint64_t foreign = tp_log_watch_delta(now->foreign_messages, was->foreign_messages);
+    uint64_t unknown = tp_log_watch_delta(now->unknown_templates, was->unknown_templates);
     if (0 != malformed + foreign + unknown || 0 != watch->events_suppressed)
     {
         tp_client_log_event(client, TP_LOG_WARN, "consumer",
@@ -114,7 +126,7 @@ int tp_log_watch_consumer(tp_log_watch_t *watch, const tp_client_t *client, uint
         lines++;
         any = true;
     }
-    uint64_t frames = now->frames_accepted - was->frames_accepted;
+    uint64_t frames = tp_log_watch_delta(now->frames_accepted, was->frames_accepted);
     if (watch->summarised && tp_client_log_enabled(client, TP_LOG_DEBUG))
     {
         tp_client_log_event(
@@ -160,12 +172,18 @@ int tp_log_watch_producer(tp_log_watch_t *watch, const tp_client_t *client, uint
         return lines;
     }
     const tp_producer_counters_t *now = tp_producer_core_counters(core);
+    if (watch->core != (const void *)core || now->frames_committed < watch->producer.frames_committed)
+    {
+        /* Driver mode starts a new core for every lease: its counters start from zero. */
+        memset(&watch->producer, 0, sizeof(watch->producer));
+        watch->core = core;
+    }
     const tp_producer_counters_t *was = &watch->producer;
     uint64_t interval_ms = watch->summarised ? (now_ns - watch->last_summary_ns) / 1000000 : 0;
     bool any = false;
-    uint64_t no_pool = now->drops_no_pool - was->drops_no_pool;
-    uint64_t bad_tensor = now->drops_bad_tensor - was->drops_bad_tensor;
-    uint64_t reused = now->descriptors_dropped_reused - was->descriptors_dropped_reused;
+    uint64_t no_pool = tp_log_watch_delta(now->drops_no_pool, was->drops_no_pool);
+    uint64_t bad_tensor = tp_log_watch_delta(now->drops_bad_tensor, was->drops_bad_tensor);
+    uint64_t reused = tp_log_watch_delta(now->descriptors_dropped_reused, was->descriptors_dropped_reused);
     if (0 != no_pool + bad_tensor + reused)
     {
         tp_client_log_event(client, TP_LOG_WARN, "producer",
@@ -175,9 +193,9 @@ int tp_log_watch_producer(tp_log_watch_t *watch, const tp_client_t *client, uint
         lines++;
         any = true;
     }
-    uint64_t malformed = now->malformed_messages - was->malformed_messages;
-    uint64_t foreign = now->foreign_messages - was->foreign_messages;
-    uint64_t unknown = now->unknown_templates - was->unknown_templates;
+    uint64_t malformed = tp_log_watch_delta(now->malformed_messages, was->malformed_messages);
+    uint64_t foreign = tp_log_watch_delta(now->foreign_messages, was->foreign_messages);
+    uint64_t unknown = tp_log_watch_delta(now->unknown_templates, was->unknown_templates);
     if (0 != malformed + foreign + unknown || 0 != watch->events_suppressed)
     {
         tp_client_log_event(client, TP_LOG_WARN, "producer",
@@ -189,7 +207,7 @@ int tp_log_watch_producer(tp_log_watch_t *watch, const tp_client_t *client, uint
         lines++;
         any = true;
     }
-    uint64_t frames = now->frames_committed - was->frames_committed;
+    uint64_t frames = tp_log_watch_delta(now->frames_committed, was->frames_committed);
     if (watch->summarised && tp_client_log_enabled(client, TP_LOG_DEBUG))
     {
         tp_client_log_event(client, TP_LOG_DEBUG, "producer",

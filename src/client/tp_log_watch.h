@@ -28,6 +28,7 @@ typedef struct tp_log_watch_stct
     uint64_t events_suppressed;
     uint64_t epoch;
     bool mapped;
+    const void *core;                /* the core the snapshot below belongs to (driver mode replaces cores) */
     tp_consumer_counters_t consumer; /* counters at the last summary */
     tp_producer_counters_t producer;
 } tp_log_watch_t;

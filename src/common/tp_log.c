@@ -26,13 +26,10 @@ const char *tp_log_level_name(tp_log_level_t level)
     return (int)level >= 0 && (int)level <= TP_LOG_TRACE ? tp_log_names[level] : "?";
 }
 
-int tp_log_level_parse(const char *text, tp_log_level_t *level)
+/* The name or number lookup alone: no thread-local error, so resolving TP_LOG_LEVEL inside a log call never
+ * overwrites an error the application is about to read. */
+static bool tp_log_level_lookup(const char *text, tp_log_level_t *level)
 {
-    if (NULL == text || NULL == level)
-    {
-        TP_SET_ERR(EINVAL, "tp_log_level_parse: %s is NULL", NULL == text ? "text" : "level");
-        return -1;
-    }
     static const struct
     {
         const char *name;
@@ -47,18 +44,32 @@ int tp_log_level_parse(const char *text, tp_log_level_t *level)
         if (0 == strcasecmp(text, names[i].name))
         {
             *level = names[i].level;
-            return 0;
+            return true;
         }
     }
-    TP_SET_ERR(EINVAL, "log level '%s' is not one of error, warn, info, debug, trace or 0..4", text);
-    return -1;
+    return false;
+}
+
+int tp_log_level_parse(const char *text, tp_log_level_t *level)
+{
+    if (NULL == text || NULL == level)
+    {
+        TP_SET_ERR(EINVAL, "tp_log_level_parse: %s is NULL", NULL == text ? "text" : "level");
+        return -1;
+    }
+    if (!tp_log_level_lookup(text, level))
+    {
+        TP_SET_ERR(EINVAL, "log level '%s' is not one of error, warn, info, debug, trace or 0..4", text);
+        return -1;
+    }
+    return 0;
 }
 
 tp_log_level_t tp_log_level_from_env(const char *value, bool *bad)
 {
     tp_log_level_t level = TP_LOG_WARN;
     *bad = false;
-    if (NULL != value && '\0' != value[0] && tp_log_level_parse(value, &level) < 0)
+    if (NULL != value && '\0' != value[0] && !tp_log_level_lookup(value, &level))
     {
         level = TP_LOG_WARN;
         *bad = true;

@@ -319,6 +319,27 @@ static void test_malformed_flood_bounded(void **state)
     }
     assert_true(ignored_lines >= 2);
 
+    /* Driver mode replaces the producer's core per lease: the next one's counts start from zero, never wrap. */
+    tp_producer_core_close(producer);
+    producer = ct_start_producer(&pctx);
+    size_t before = cap->count;
+    for (int i = 0; i < 3; i++)
+    {
+        (void)tp_producer_core_on_message(producer, garbage, 5);
+    }
+    now += TP_LOG_WATCH_INTERVAL_NS;
+    (void)tp_log_watch_producer(&pwatch, NULL, 7, 10000, producer, now);
+    bool fresh_reported = false;
+    for (size_t i = before; i < cap->count && i < CAP_LINES; i++)
+    {
+        if (NULL != strstr(cap->lines[i], "messages.ignored producer=7"))
+        {
+            assert_non_null(strstr(cap->lines[i], " malformed=3 foreign=0 unknown_templates=0 "));
+            fresh_reported = true;
+        }
+    }
+    assert_true(fresh_reported);
+
     tp_producer_core_close(producer);
     tp_consumer_core_close(consumer);
     ct_queue_free(&q);
