@@ -281,7 +281,8 @@ static void test_malformed_flood_bounded(void **state)
     const uint64_t start = now;
     for (uint32_t i = 0; i < FLOOD_MESSAGES; i++)
     {
-        /* Alternating: a truncated schema-900 header (malformed), and a foreign schema. */
+        /* Alternating: a truncated schema-900 message (malformed: a FrameDescriptor for the consumer), and a foreign
+         * schema. */
         memset(garbage, (int)(i & 0xff), sizeof(garbage));
         uint16_t block = 36, template_id = 4, schema = 0 == (i & 1) ? 900 : 777, version = 1;
         memcpy(garbage, &block, 2);
@@ -290,6 +291,9 @@ static void test_malformed_flood_bounded(void **state)
         memcpy(garbage + 6, &version, 2);
         size_t length = 0 == (i & 1) ? 12 : sizeof(garbage);
         (void)tp_consumer_core_on_message(consumer, TP_STREAM_DESCRIPTOR, garbage, length);
+        /* The producer's own kind of message truncated: a ConsumerHello (template 2). */
+        uint16_t hello = 2;
+        memcpy(garbage + 2, &hello, 2);
         (void)tp_producer_core_on_message(producer, garbage, length);
         now += FLOOD_STEP_NS;
         (void)tp_log_watch_consumer(&cwatch, NULL, 42, 10000, consumer, now);
