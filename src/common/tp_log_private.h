@@ -6,11 +6,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "common/tp_error_private.h"
 #include "tensorpool/tp_log.h"
 
 /* Deliver an already formatted one-line text to the process-wide handler when level is enabled. */
 void tp_log_deliver(tp_log_level_t level, const char *component, const char *text);
-void tp_log_vwrite(tp_log_level_t level, const char *component, const char *format, va_list args);
+void tp_log_vwrite(tp_log_level_t level, const char *component, const char *format, va_list args) TP_PRINTF_LIKE(3, 0);
 
 /* "<UTC timestamp> <LEVEL> <component> <text>\n" into buffer (always one whole line); returns its length. */
 size_t tp_log_format_line(char *buffer, size_t capacity, tp_log_level_t level, const char *component, const char *text);
