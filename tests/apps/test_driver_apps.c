@@ -507,6 +507,35 @@ static void test_tp_attach(void **state)
     assert_non_null(strstr(r.out, "detached: lease "));
     apps_tool_result_free(&r);
 
+    /* tp_top sees the driver's side of a lease: a producer lease held by tp_attach while it gathers. */
+    char top_out[320], top_err[320], hold_out[320], hold_err[320];
+    path_in(t, "top.json", top_out, sizeof(top_out));
+    path_in(t, "top.err", top_err, sizeof(top_err));
+    path_in(t, "hold.out", hold_out, sizeof(hold_out));
+    path_in(t, "hold.err", hold_err, sizeof(hold_err));
+    const char *top_argv[] = {TP_TOP_BIN, "-p", t->aeron_dir, "--once", "--json", "--duration", "3", NULL};
+    pid_t top = apps_process_spawn_io(top_argv, NULL, top_out, top_err);
+    assert_true(top > 0);
+    apps_sleep_ms(500);
+    const char *hold[] = {TP_ATTACH_BIN, "-p",          t->aeron_dir, "-s",         "10", "--role",
+                          "producer",    "--client-id", "5",          "--duration", "6",  NULL};
+    pid_t holder = apps_process_spawn_io(hold, NULL, hold_out, hold_err);
+    assert_true(holder > 0);
+    assert_int_equal(0, apps_process_wait(top, 30000));
+    assert_int_equal(0, apps_process_wait(holder, 30000));
+    char *top_json = apps_file_read(top_out);
+    assert_non_null(top_json);
+    fprintf(stderr, "tp_top: %s", top_json);
+    assert_non_null(strstr(top_json, "\"driver\":true"));
+    assert_non_null(strstr(top_json, "\"stream_id\":10,\"producer_id\":5,"));
+    const char *lease = strstr(top_json, "\"producer_lease\":{\"lease_id\":");
+    assert_non_null(lease);
+    const char *age = strstr(lease, "\"state\":\"attached\",\"age_ms\":");
+    assert_non_null(age);
+    long age_ms = strtol(age + strlen("\"state\":\"attached\",\"age_ms\":"), NULL, 10);
+    assert_true(age_ms > 0 && age_ms < 10000); /* granted while tp_top watched: its age is known */
+    free(top_json);
+
     const char *unknown[] = {TP_ATTACH_BIN, "--json", "-p", t->aeron_dir, "--stream-id", "99", "--timeout", "3", NULL};
     r = apps_tool_run(t->dir, "attach-unknown", unknown);
     assert_int_equal(1, r.status);
