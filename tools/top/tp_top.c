@@ -346,7 +346,9 @@ int main(int argc, char **argv)
                 fprintf(stderr, "tp_top: unknown or incomplete option '%s' (try --help)\n", argv[optind - 1]);
                 return TP_TOP_EXIT_ERROR;
         }
-        if (index >= 0 && tp_app_size_parse(options[4 + index + 4].name, optarg, 1, INT32_MAX, &stream_ids[index]) < 0)
+        static const char *const stream_options[TP_TOP_SUBS] = {"--control-stream-id", "--descriptor-stream-id",
+                                                                "--qos-stream-id", "--metadata-stream-id"};
+        if (index >= 0 && tp_app_size_parse(stream_options[index], optarg, 1, INT32_MAX, &stream_ids[index]) < 0)
         {
             return TP_TOP_EXIT_ERROR;
         }
