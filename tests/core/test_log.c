@@ -18,6 +18,7 @@
 #include "client/tp_client_private.h"
 #include "client/tp_log_watch.h"
 #include "common/tp_log_private.h"
+#include "core_test_announce.h"
 #include "core_test_util.h"
 #include "tensorpool/tp_log.h"
 
@@ -351,6 +352,67 @@ static void test_malformed_flood_bounded(void **state)
     free(cap);
 }
 
+/* Hostile announces naming regions outside the allowed dirs: one region.rejected line with the rule that failed,
+ * counting all of them; the real announce then maps and says so once. */
+static void test_region_records(void **state)
+{
+    (void)state;
+    capture_t *cap = calloc(1, sizeof(*cap));
+    assert_non_null(cap);
+    tp_log_set_handler(capture_handler, cap);
+    tp_log_set_level(TP_LOG_INFO);
+    char root[PATH_MAX];
+    ct_make_root(root, sizeof(root), "logmap");
+    ct_queue_t q;
+    ct_queue_init(&q);
+    tp_producer_context_t pctx;
+    ct_producer_context(&pctx, root, ct_sink(&q));
+    tp_producer_core_t *producer = ct_start_producer(&pctx);
+    tp_consumer_context_t cctx;
+    ct_consumer_context(&cctx, root, 42, ct_sink(&q));
+    tp_consumer_core_t *consumer = ct_start_consumer(&cctx);
+    ct_announce_t good;
+    ct_capture_announce(producer, &q, &good);
+
+    tp_log_watch_t watch;
+    tp_log_watch_init(&watch, 0);
+    uint64_t now = tp_clock_monotonic_ns();
+    for (int i = 0; i < 200; i++)
+    {
+        ct_announce_t bad = good;
+        bad.epoch = good.epoch + 1 + (uint64_t)i;
+        snprintf(bad.header_uri, sizeof(bad.header_uri), "shm:file?path=/var/tmp/not-allowed-%d/header.ring", i);
+        (void)ct_feed_announce(consumer, &bad);
+        (void)tp_log_watch_consumer(&watch, NULL, 42, 10000, consumer, now + (uint64_t)i * 1000000);
+    }
+    assert_int_equal(200, tp_consumer_core_counters(consumer)->regions_rejected);
+    assert_int_equal(1, cap->count);
+    assert_non_null(strstr(cap->lines[0], "region.rejected consumer=42 stream=10000 count=1 rule=\""));
+    assert_true(strlen(cap->lines[0]) > strlen("region.rejected consumer=42 stream=10000 count=1 rule=\"\""));
+    /* The next summary, an interval later, counts the rest. */
+    now += TP_LOG_WATCH_INTERVAL_NS;
+    (void)tp_log_watch_consumer(&watch, NULL, 42, 10000, consumer, now);
+    assert_int_equal(2, cap->count);
+    assert_non_null(strstr(cap->lines[1], "region.rejected consumer=42 stream=10000 count=199 "));
+
+    ct_announce_t next = good;
+    next.epoch = good.epoch; /* the producer's real regions */
+    assert_int_equal(0, ct_feed_announce(consumer, &next));
+    assert_true(tp_consumer_core_is_mapped(consumer));
+    (void)tp_log_watch_consumer(&watch, NULL, 42, 10000, consumer, now + 1000);
+    (void)tp_log_watch_consumer(&watch, NULL, 42, 10000, consumer, now + 2000);
+    assert_int_equal(3, cap->count);
+    char expected[128];
+    snprintf(expected, sizeof(expected), "region.mapped consumer=42 stream=10000 epoch=%" PRIu64, good.epoch);
+    assert_string_equal(expected, cap->lines[2]);
+
+    tp_consumer_core_close(consumer);
+    tp_producer_core_close(producer);
+    ct_queue_free(&q);
+    ct_remove_tree(root);
+    free(cap);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -359,6 +421,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_line_format, setup, teardown),
         cmocka_unit_test_setup_teardown(test_context_callback_takes_precedence, setup, teardown),
         cmocka_unit_test_setup_teardown(test_malformed_flood_bounded, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_region_records, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
