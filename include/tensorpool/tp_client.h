@@ -39,6 +39,7 @@
 #include <stdint.h>
 
 #include "tensorpool/tp_error.h"
+#include "tensorpool/tp_log.h"
 #include "tensorpool/tp_sink.h"
 
 #ifdef __cplusplus
@@ -62,17 +63,7 @@ extern "C"
 typedef struct tp_context_stct tp_context_t;
 typedef struct tp_client_stct tp_client_t;
 
-typedef enum tp_log_level_en
-{
-    TP_LOG_ERROR = 0,
-    TP_LOG_WARN = 1,
-    TP_LOG_INFO = 2,
-    TP_LOG_DEBUG = 3,
-} tp_log_level_t;
-
-/* Called from whichever thread noticed the event (the object's poll thread, or the Aeron conductor thread for
- * Aeron client errors in agent mode). text is valid for the call only. */
-typedef void (*tp_log_fn)(void *clientd, tp_log_level_t level, const char *text);
+/* tp_log_level_t and the per-context callback tp_log_fn are declared in tp_log.h. */
 
 typedef enum tp_client_mode_en
 {
@@ -185,7 +176,8 @@ int tp_context_set_freshness_window_ns(tp_context_t *ctx, uint64_t window_ns);
 /* Monotonic nanosecond clock used by the cores and for image join times (NULL restores CLOCK_MONOTONIC). It may
  * be called from any thread (the Aeron conductor thread in agent mode). */
 int tp_context_set_clock(tp_context_t *ctx, tp_clock_fn clock, void *clientd);
-/* Log callback and the most verbose level delivered (default TP_LOG_INFO). NULL disables logging. */
+/* Log callback and the most verbose level delivered to it (default TP_LOG_INFO). It takes precedence over the
+ * process-wide handler of tp_log.h; NULL (the default) logs through that handler at the process level instead. */
 int tp_context_set_log(tp_context_t *ctx, tp_log_fn log, void *clientd, tp_log_level_t max_level);
 
 int tp_context_set_client_mode(tp_context_t *ctx, tp_client_mode_t mode);

@@ -7,19 +7,51 @@
 
 #include "client/tp_client_private.h"
 #include "common/tp_clock.h"
+#include "common/tp_log_private.h"
 
-void tp_client_log(const tp_client_t *client, tp_log_level_t level, const char *format, ...)
+void tp_client_vlog(const tp_client_t *client, tp_log_level_t level, const char *component, const char *format,
+                    va_list args)
 {
-    if (NULL == client || NULL == client->ctx.log || level > client->ctx.log_level)
+    /* The context's callback takes precedence; without one the process-wide handler and level apply. */
+    if (NULL == client || NULL == client->ctx.log)
+    {
+        tp_log_vwrite(level, component, format, args);
+        return;
+    }
+    if (level > client->ctx.log_level)
     {
         return;
     }
     char text[1024];
+    vsnprintf(text, sizeof(text), format, args);
+    tp_log_one_line(text);
+    client->ctx.log(client->ctx.log_clientd, level, text);
+}
+
+void tp_client_log(const tp_client_t *client, tp_log_level_t level, const char *format, ...)
+{
     va_list args;
     va_start(args, format);
-    vsnprintf(text, sizeof(text), format, args);
+    tp_client_vlog(client, level, "client", format, args);
     va_end(args);
-    client->ctx.log(client->ctx.log_clientd, level, text);
+}
+
+void tp_client_log_event(const tp_client_t *client, tp_log_level_t level, const char *component, const char *format,
+                         ...)
+{
+    va_list args;
+    va_start(args, format);
+    tp_client_vlog(client, level, component, format, args);
+    va_end(args);
+}
+
+bool tp_client_log_enabled(const tp_client_t *client, tp_log_level_t level)
+{
+    if (NULL == client || NULL == client->ctx.log)
+    {
+        return tp_log_is_enabled(level);
+    }
+    return level <= client->ctx.log_level;
 }
 
 uint64_t tp_client_now_ns(const tp_client_t *client)

@@ -3,6 +3,7 @@
 #define TENSORPOOL_TP_CLIENT_PRIVATE_H
 
 #include <limits.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -66,8 +67,14 @@ struct tp_client_stct
     tp_idle_strategy_t idle;
 };
 
-/* Deliver a formatted line to the context's log callback when level is enabled. */
+/* Deliver a formatted line to the context's log callback when level is enabled there, or to the process-wide
+ * handler (tp_log.h) when the context has none. tp_client_log logs as component "client". */
 void tp_client_log(const tp_client_t *client, tp_log_level_t level, const char *format, ...) TP_PRINTF_LIKE(3, 4);
+void tp_client_log_event(const tp_client_t *client, tp_log_level_t level, const char *component, const char *format,
+                         ...) TP_PRINTF_LIKE(4, 5);
+void tp_client_vlog(const tp_client_t *client, tp_log_level_t level, const char *component, const char *format,
+                    va_list args) TP_PRINTF_LIKE(4, 0);
+bool tp_client_log_enabled(const tp_client_t *client, tp_log_level_t level);
 
 uint64_t tp_client_now_ns(const tp_client_t *client);
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "client/tp_client_private.h"
+#include "client/tp_log_watch.h"
 #include "client/tp_driver_client.h"
 #include "common/tp_atomic.h"
 #include "control/tp_control_message.h"
@@ -59,6 +60,7 @@ struct tp_consumer_stct
     tp_driver_client_t *driver; /* driver mode only */
     uint64_t driver_epoch;      /* highest epoch reported to the driver client */
     uint8_t announce_buffer[8192];
+    tp_log_watch_t log_watch; /* rate-limited operator records from the core's counters */
 };
 
 struct tp_async_add_consumer_stct
@@ -508,6 +510,7 @@ int tp_consumer_add_async(tp_async_add_consumer_t **async, tp_client_t *client, 
     }
     a->consumer = c;
     c->client = client;
+    tp_log_watch_init(&c->log_watch, 0);
     c->config = *config;
     c->on_frame = config->on_frame;
     c->on_frame_clientd = config->clientd;
@@ -756,6 +759,8 @@ int tp_consumer_poll(tp_consumer_t *consumer, tp_consumer_frame_handler_t on_fra
     /* Duties first: a producer found stale is unmapped before, never after, frames are handed over in this poll,
      * so views stay valid until the next poll. */
     work += tp_consumer_core_do_work(c->core, tp_client_now_ns(c->client));
+    (void)tp_log_watch_consumer(&c->log_watch, c->client, c->config.consumer_id, c->config.stream_id, c->core,
+                                tp_client_now_ns(c->client));
     /* Control before descriptors: an announce or ConsumerConfig changes how the descriptors that follow are read. */
     static const int order[TP_CONSUMER_SHARED_SUBS] = {TP_STREAM_CONTROL - 1, TP_STREAM_METADATA - 1, TP_STREAM_QOS - 1,
                                                        TP_STREAM_DESCRIPTOR - 1};

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "client/tp_client_private.h"
+#include "client/tp_log_watch.h"
 #include "client/tp_driver_client.h"
 #include "tensorpool/tp_producer.h"
 
@@ -60,6 +61,7 @@ struct tp_producer_stct
     uint64_t next_seq;
     uint64_t last_epoch;
     tp_producer_counters_t idle_counters;
+    tp_log_watch_t log_watch; /* rate-limited operator records from the core's counters */
 };
 
 struct tp_async_add_producer_stct
@@ -481,6 +483,7 @@ int tp_producer_add_async(tp_async_add_producer_t **async, tp_client_t *client, 
     }
     a->producer = p;
     p->client = client;
+    tp_log_watch_init(&p->log_watch, 0);
     p->config = *config;
     tp_producer_build_core_context(p);
     /* Two per-consumer streams (descriptor, control) per tracked consumer at most. */
@@ -802,6 +805,8 @@ int tp_producer_poll(tp_producer_t *producer, int fragment_limit)
     if (NULL != p->core)
     {
         work += tp_producer_core_do_work(p->core, tp_client_now_ns(p->client));
+        (void)tp_log_watch_producer(&p->log_watch, p->client, p->config.producer_id, p->config.stream_id, p->core,
+                                    tp_client_now_ns(p->client));
     }
     if (NULL != p->driver)
     {

@@ -14,6 +14,7 @@
 
 #include "common/tp_clock.h"
 #include "common/tp_error_private.h"
+#include "common/tp_log_private.h"
 #include "driver/tp_driver_private.h"
 #include "shm_tensorpool_driver/shutdownReason.h"
 
@@ -28,22 +29,31 @@ static void tp_driver_log(const tp_driver_t *driver, tp_log_level_t level, const
 
 static void tp_driver_log(const tp_driver_t *driver, tp_log_level_t level, const char *format, ...)
 {
-    if (NULL == driver->ctx.log || level > driver->ctx.log_level)
-    {
-        return;
-    }
-    char text[1024];
     va_list args;
     va_start(args, format);
-    vsnprintf(text, sizeof(text), format, args);
+    if (NULL == driver->ctx.log)
+    {
+        /* No context callback: the process-wide handler and level of tp_log.h. */
+        tp_log_vwrite(level, "driver", format, args);
+    }
+    else if (level <= driver->ctx.log_level)
+    {
+        char text[1024];
+        vsnprintf(text, sizeof(text), format, args);
+        tp_log_one_line(text);
+        driver->ctx.log(driver->ctx.log_clientd, level, text);
+    }
     va_end(args);
-    driver->ctx.log(driver->ctx.log_clientd, level, text);
 }
 
 static void tp_driver_core_log(void *clientd, tp_log_level_t level, const char *text)
 {
     tp_driver_t *driver = clientd;
-    if (NULL != driver->ctx.log && level <= driver->ctx.log_level)
+    if (NULL == driver->ctx.log)
+    {
+        tp_log_deliver(level, "driver", text);
+    }
+    else if (level <= driver->ctx.log_level)
     {
         driver->ctx.log(driver->ctx.log_clientd, level, text);
     }

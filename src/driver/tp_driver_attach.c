@@ -15,8 +15,8 @@ void tp_driver_attach_reject(tp_driver_core_t *core, int64_t correlation_id, tp_
     (void)vsnprintf(core->error_message, sizeof(core->error_message), format, args);
     va_end(args);
     core->counters.attach_rejected++;
-    tp_driver_log(core, TP_LOG_INFO, "attach %" PRId64 " refused (code %d): %s", correlation_id, (int)code,
-                  core->error_message);
+    tp_driver_log(core, TP_LOG_INFO, "attach.refused correlation=%" PRId64 " code=%d reason=\"%s\"", correlation_id,
+                  (int)code, core->error_message);
     (void)tp_driver_send_attach_response(core, correlation_id, code, NULL, NULL, core->error_message);
 }
 
@@ -264,8 +264,8 @@ void tp_driver_attach(tp_driver_core_t *core, const tp_driver_attach_request_t *
     }
     core->counters.attach_ok++;
     tp_driver_log(core, TP_LOG_INFO,
-                  "attach %" PRId64 " OK: lease %" PRIu64 " stream %u client %u role %s epoch %" PRIu64, corr,
-                  lease->lease_id, stream->stream_id, req->client_id,
+                  "lease.attached correlation=%" PRId64 " lease=%" PRIu64 " stream=%u client=%u role=%s epoch=%" PRIu64,
+                  corr, lease->lease_id, stream->stream_id, req->client_id,
                   TP_DRIVER_ROLE_PRODUCER == req->role ? "PRODUCER" : "CONSUMER", stream->epoch);
     (void)tp_driver_send_attach_response(core, corr, TP_DRIVER_CODE_OK, lease, stream, NULL);
     if (new_epoch)

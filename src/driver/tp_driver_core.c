@@ -7,10 +7,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/tp_log_private.h"
 #include "common/tp_clock.h"
 #include "driver/tp_driver_core_private.h"
 #include "driver/tp_epoch_gc.h"
 #include "shm/tp_superblock.h"
+
+#define TP_DRIVER_LOG_SUMMARY_NS (UINT64_C(5) * 1000000000)
 
 uint64_t tp_driver_now_ns(const tp_driver_core_t *core)
 {
@@ -35,13 +38,7 @@ void tp_driver_log(tp_driver_core_t *core, tp_log_level_t level, const char *for
     (void)vsnprintf(text, sizeof(text), format, args);
     va_end(args);
     /* One line per event: a client-controlled string must not forge extra log lines. */
-    for (char *p = text; '\0' != *p; p++)
-    {
-        if ('\n' == *p || '\r' == *p)
-        {
-            *p = ' ';
-        }
-    }
+    tp_log_one_line(text);
     core->ctx.log(core->ctx.log_clientd, level, text);
 }
 
@@ -246,6 +243,46 @@ static int tp_driver_announce_due(tp_driver_core_t *core, uint64_t now_ns)
     return work;
 }
 
+/*
+ * At most once per interval, from the duty cycle: malformed messages and keepalives for unknown leases as one WARN
+ * line (a flood costs one line per interval, never one per message), and the lease traffic at DEBUG. Keepalives
+ * themselves are never logged one by one.
+ */
+static int tp_driver_log_summary(tp_driver_core_t *core, uint64_t now_ns)
+{
+    if (now_ns < core->next_summary_ns)
+    {
+        return 0;
+    }
+    core->next_summary_ns = now_ns + TP_DRIVER_LOG_SUMMARY_NS;
+    const tp_driver_counters_t *now = &core->counters;
+    const tp_driver_counters_t *was = &core->summarised;
+    uint64_t malformed = now->malformed_messages - was->malformed_messages;
+    uint64_t unknown_keepalives = now->keepalives_unknown - was->keepalives_unknown;
+    uint64_t keepalives = now->keepalives - was->keepalives;
+    int lines = 0;
+    if (0 != malformed || 0 != unknown_keepalives)
+    {
+        tp_driver_log(core, TP_LOG_WARN,
+                      "messages.ignored malformed=%" PRIu64 " unknown_templates=%" PRIu64 " foreign=%" PRIu64
+                      " keepalives_unknown=%" PRIu64,
+                      malformed, now->unknown_templates - was->unknown_templates,
+                      now->foreign_messages - was->foreign_messages, unknown_keepalives);
+        lines++;
+    }
+    if (0 != keepalives)
+    {
+        tp_driver_log(core, TP_LOG_DEBUG,
+                      "leases active=%zu keepalives=%" PRIu64 " attach_ok=%" PRIu64 " attach_rejected=%" PRIu64
+                      " expired=%" PRIu64,
+                      core->lease_count, keepalives, now->attach_ok - was->attach_ok,
+                      now->attach_rejected - was->attach_rejected, now->leases_expired - was->leases_expired);
+        lines++;
+    }
+    core->summarised = *now;
+    return lines;
+}
+
 int tp_driver_core_do_work(tp_driver_core_t *core, uint64_t now_ns)
 {
     if (TP_DRIVER_TERMINATED == core->state)
@@ -254,6 +291,7 @@ int tp_driver_core_do_work(tp_driver_core_t *core, uint64_t now_ns)
     }
     int work = tp_driver_expire_leases(core, now_ns);
     work += tp_driver_announce_due(core, now_ns);
+    work += tp_driver_log_summary(core, now_ns);
     if (TP_DRIVER_DRAINING == core->state && now_ns >= core->drain_deadline_ns)
     {
         (void)tp_driver_send_shutdown(core, core->shutdown_reason, core->shutdown_message);

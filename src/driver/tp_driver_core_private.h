@@ -88,6 +88,8 @@ struct tp_driver_core_stct
     size_t lease_capacity;
     uint64_t next_lease_id;
     uint64_t drain_deadline_ns;
+    uint64_t next_summary_ns;        /* rate-limited log summaries (tp_driver_core.c) */
+    tp_driver_counters_t summarised; /* counters at the last summary */
     uint8_t shutdown_reason;
     char shutdown_message[TP_DRIVER_ERROR_MESSAGE_MAX + 1];
     char error_message[TP_DRIVER_ERROR_MESSAGE_MAX + 1];

@@ -80,8 +80,11 @@ void tp_driver_lease_invalidate(tp_driver_core_t *core, tp_driver_lease_t *lease
 {
     tp_driver_lease_t copy = *lease;
     tp_driver_lease_remove(core, lease);
-    tp_driver_log(core, TP_LOG_INFO, "lease %" PRIu64 " %s: stream %u client %u role %s", copy.lease_id,
-                  tp_driver_reason_name(reason), copy.stream_id, copy.client_id,
+    tp_driver_log(core, TP_LOG_INFO, "lease.%s lease=%" PRIu64 " stream=%u client=%u role=%s",
+                  TP_DRIVER_REVOKE_DETACHED == reason  ? "detached"
+                  : TP_DRIVER_REVOKE_EXPIRED == reason ? "expired"
+                                                       : "revoked",
+                  copy.lease_id, copy.stream_id, copy.client_id,
                   TP_DRIVER_ROLE_PRODUCER == copy.role ? "PRODUCER" : "CONSUMER");
     /* §4.9: the revoke goes out before the epoch-bumped announce so consumers can correlate the two. */
     (void)tp_driver_send_lease_revoked(core, &copy, reason, tp_driver_reason_name(reason));

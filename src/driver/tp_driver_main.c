@@ -12,6 +12,7 @@
 
 #include "tensorpool/tp_driver.h"
 #include "tensorpool/tp_error.h"
+#include "tensorpool/tp_log.h"
 
 static volatile sig_atomic_t tp_signals = 0;
 
@@ -37,24 +38,12 @@ static void tp_usage(FILE *out, const char *argv0)
             "      --idle NAME          spin, noop, yield, sleep or backoff (driver.idle_strategy)\n"
             "  -v, --verbose            also log debug lines\n"
             "  -q, --quiet              log warnings and errors only\n"
+            "                           (default: info, or TP_LOG_LEVEL=error|warn|info|debug|trace)\n"
             "  -h, --help               this text\n"
             "\n"
             "Exit status: 0 after a graceful shutdown, 1 when the driver could not start or lost its media\n"
             "driver, 2 for a usage or configuration error.\n",
             argv0);
-}
-
-static void tp_log_stderr(void *clientd, tp_log_level_t level, const char *text)
-{
-    (void)clientd;
-    static const char *const names[] = {"ERROR", "WARN", "INFO", "DEBUG"};
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    struct tm tm;
-    gmtime_r(&ts.tv_sec, &tm);
-    fprintf(stderr, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ tp_driver %-5s %s\n", tm.tm_year + 1900, tm.tm_mon + 1,
-            tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000,
-            names[(int)level < 0 || (int)level > 3 ? 0 : (int)level], text);
 }
 
 int main(int argc, char **argv)
@@ -75,7 +64,8 @@ int main(int argc, char **argv)
     const char *idle = NULL;
     bool print_config = false;
     bool embedded = false;
-    tp_log_level_t log_level = TP_LOG_INFO;
+    /* INFO unless TP_LOG_LEVEL says otherwise; -v / -q win over both. */
+    tp_log_level_t log_level = NULL != getenv("TP_LOG_LEVEL") ? tp_log_get_level() : TP_LOG_INFO;
     int opt;
     while (-1 != (opt = getopt_long(argc, argv, "c:p:mvqh", options, NULL)))
     {
@@ -117,7 +107,9 @@ int main(int argc, char **argv)
     }
 
     tp_driver_context_t *ctx = NULL;
-    if (tp_driver_context_init(&ctx) < 0 || tp_driver_context_set_log(ctx, tp_log_stderr, NULL, log_level) < 0)
+    /* No context callback: the driver logs through the process-wide handler (tp_log.h, one line on stderr). */
+    tp_log_set_level(log_level);
+    if (tp_driver_context_init(&ctx) < 0)
     {
         fprintf(stderr, "tp_driver: %s\n", tp_errmsg());
         return 1;

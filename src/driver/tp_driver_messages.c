@@ -346,7 +346,8 @@ static void tp_driver_on_detach(tp_driver_core_t *core, const uint8_t *buffer, s
                  NULL == lease ? "lease %" PRIu64 " is unknown or no longer active"
                                : "lease %" PRIu64 " does not match stream/client/role of the request",
                  lease_id);
-        tp_driver_log(core, TP_LOG_INFO, "detach %" PRId64 " REJECTED: %s (stream %u client %u role %u)", corr, text,
+        tp_driver_log(core, TP_LOG_INFO,
+                      "detach.rejected correlation=%" PRId64 " reason=\"%s\" stream=%u client=%u role=%u", corr, text,
                       stream_id, client_id, role);
         (void)tp_driver_send_detach_response(core, corr, TP_DRIVER_CODE_REJECTED, text);
         return;

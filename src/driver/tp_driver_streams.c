@@ -301,7 +301,7 @@ int tp_driver_stream_new_epoch(tp_driver_core_t *core, tp_driver_stream_t *strea
     {
         core->counters.epochs_bumped++;
     }
-    tp_driver_log(core, TP_LOG_INFO, "stream %u: epoch %" PRIu64 " regions created in %s/epoch-%" PRIu64,
+    tp_driver_log(core, TP_LOG_INFO, "epoch.changed stream=%u epoch=%" PRIu64 " regions=%s/epoch-%" PRIu64,
                   stream->stream_id, epoch, stream->instance_dir, epoch);
     tp_driver_stream_gc(core, stream);
     if (announce)
@@ -331,7 +331,7 @@ void tp_driver_stream_gc(tp_driver_core_t *core, tp_driver_stream_t *stream)
     if (removed > 0)
     {
         core->counters.epoch_dirs_collected += removed;
-        tp_driver_log(core, TP_LOG_INFO, "stream %u: epoch gc removed %zu old epoch dirs", stream->stream_id, removed);
+        tp_driver_log(core, TP_LOG_INFO, "region.collected stream=%u epoch_dirs=%zu", stream->stream_id, removed);
     }
 }
 

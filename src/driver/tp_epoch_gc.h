@@ -1,6 +1,7 @@
 /*
- * Epoch directory garbage collection (driver model spec §17 policies.epoch_gc_*), shared by the driver core and
- * operator tools. Works on one instance directory <base>/<namespace>/<instance>/ holding epoch-<E>/ directories.
+ * Epoch directory garbage collection (driver model spec §17 policies.epoch_gc_*) for the driver core: thin names over
+ * the SHM GC that tp_shm_gc uses too (src/shm/tp_shm_gc.h: one scan, decide and delete implementation). Works on one
+ * instance directory <base>/<namespace>/<instance>/ holding epoch-<E>/ directories.
  *
  * Only ever deletes files named header.ring or payload-<n>.pool (regular files, never symlinks) inside epoch-<n>
  * directories (real directories, never symlinks), then the emptied directory. Anything else is left alone, so a

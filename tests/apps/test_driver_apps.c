@@ -23,6 +23,7 @@
 
 #include "apps_raw_sender.h"
 #include "apps_test_process.h"
+#include "apps_tool_run.h"
 #include "shm_tensorpool_driver/shmAttachRequest.h"
 #include "shm_tensorpool_driver/shmDriverShutdownRequest.h"
 
@@ -331,6 +332,21 @@ static void test_driver_producer_killed_and_replaced(void **state)
     assert_int_equal(sd, 0);
 }
 
+/* True when a line of log starts its record with event and names the lease's stream/client/role. */
+static bool log_has_lease_line(const char *log, const char *event, const char *who)
+{
+    for (const char *p = log; NULL != (p = strstr(p, event)); p++)
+    {
+        const char *end = strchr(p, '\n');
+        const char *hit = strstr(p, who);
+        if (NULL != hit && (NULL == end || hit < end))
+        {
+            return true;
+        }
+    }
+    return false;
+}
+
 /* SIGKILL one of two consumers: its lease expires and is revoked; the producer and the other consumer go on with
  * no epoch change and no gap. */
 static void test_driver_consumer_killed(void **state)
@@ -341,7 +357,7 @@ static void test_driver_consumer_killed(void **state)
     pid_t c2 = spawn_consumer(t, "c2", "502", "100000");
     pid_t producer = spawn_producer(t, "producer", "100000", "1");
     assert_true(driver > 0 && c1 > 0 && c2 > 0 && producer > 0);
-    assert_true(wait_for_text(t, "driver.err", "client 502 role CONSUMER", 30000));
+    assert_true(wait_for_text(t, "driver.err", "client=502 role=CONSUMER", 30000));
     apps_sleep_ms(1000);
     kill(c2, SIGKILL);
     assert_int_equal(apps_process_wait(c2, 5000), 128 + SIGKILL);
@@ -367,19 +383,20 @@ static void test_driver_consumer_killed(void **state)
     path_in(t, "driver.err", path, sizeof(path));
     char *log = apps_file_read(path);
     assert_non_null(log);
-    assert_non_null(strstr(log, "EXPIRED: stream 10 client 502 role CONSUMER"));
-    assert_null(strstr(log, "EXPIRED: stream 10 client 1 role PRODUCER"));
+    assert_true(log_has_lease_line(log, "lease.expired", "stream=10 client=502 role=CONSUMER"));
+    assert_false(log_has_lease_line(log, "lease.expired", "stream=10 client=1 role=PRODUCER"));
+    assert_false(log_has_lease_line(log, "lease.revoked", "stream=10 client=1 role=PRODUCER"));
     free(log);
 }
 
-/* Highest "epoch N" in a log file (0 when none). */
+/* Highest "epoch=N" in a log file (0 when none). */
 static unsigned long long max_epoch_in(const driver_test_t *t, const char *name)
 {
     char path[320];
     path_in(t, name, path, sizeof(path));
     char *text = apps_file_read(path);
     unsigned long long highest = 0;
-    for (const char *p = text; NULL != p && NULL != (p = strstr(p, "epoch ")); p += 6)
+    for (const char *p = text; NULL != p && NULL != (p = strstr(p, "epoch=")); p += 6)
     {
         unsigned long long value = strtoull(p + 6, NULL, 10);
         highest = value > highest ? value : highest;
@@ -397,16 +414,16 @@ static void test_driver_killed_and_restarted(void **state)
     pid_t c1 = spawn_consumer(t, "c1", "401", "900");
     pid_t producer = spawn_producer(t, "producer", "100000", "1");
     assert_true(d1 > 0 && c1 > 0 && producer > 0);
-    assert_true(wait_for_text(t, "d1.err", "client 401 role CONSUMER", 30000));
-    assert_true(wait_for_text(t, "d1.err", "client 1 role PRODUCER", 30000));
+    assert_true(wait_for_text(t, "d1.err", "client=401 role=CONSUMER", 30000));
+    assert_true(wait_for_text(t, "d1.err", "client=1 role=PRODUCER", 30000));
     apps_sleep_ms(1000);
     kill(d1, SIGKILL);
     assert_int_equal(apps_process_wait(d1, 5000), 128 + SIGKILL);
     apps_sleep_ms(500);
     pid_t d2 = spawn_driver(t, "d2");
     /* Both reattach to the new driver within the documented bound (3 announce periods + backoff). */
-    assert_true(wait_for_text(t, "d2.err", "client 401 role CONSUMER", 20000));
-    assert_true(wait_for_text(t, "d2.err", "client 1 role PRODUCER", 20000));
+    assert_true(wait_for_text(t, "d2.err", "client=401 role=CONSUMER", 20000));
+    assert_true(wait_for_text(t, "d2.err", "client=1 role=PRODUCER", 20000));
     int s1 = apps_process_wait(c1, 60000);
     kill(producer, SIGINT);
     int sp = apps_process_wait(producer, 20000);
@@ -450,6 +467,99 @@ static void test_driver_config_errors_and_env(void **state)
     free(text);
 }
 
+/* tp_attach against the real driver: the lease printed with every field, kept alive past its expiry by keepalives,
+ * detached at the end (the driver logs the detach); a stream the driver does not serve is refused with exit 1. */
+static void test_tp_attach(void **state)
+{
+    driver_test_t *t = *state;
+    pid_t driver = spawn_driver(t, "driver");
+    assert_true(driver > 0);
+    assert_true(wait_for_text(t, "driver.err", "driver test-driver started", 30000));
+
+    /* The lease expires 3 s after the response without keepalives (driver defaults): hold it for 4 s. */
+    const char *consumer[] = {TP_ATTACH_BIN, "--json", "-p",         t->aeron_dir, "--stream-id", "10",
+                              "--client-id", "777",    "--duration", "4",          NULL};
+    apps_tool_result_t r = apps_tool_run(t->dir, "attach-consumer", consumer);
+    fprintf(stderr, "%s%s", r.out, r.err);
+    assert_int_equal(0, r.status);
+    assert_int_equal(2, apps_count_occurrences(r.out, "\n"));
+    assert_non_null(strstr(r.out, "{\"event\":\"attached\","));
+    assert_non_null(strstr(r.out, "\"code\":\"OK\",\"role\":\"consumer\",\"client_id\":777,\"lease_id\":"));
+    assert_non_null(strstr(r.out, "\"stream_id\":10,\"epoch\":"));
+    assert_non_null(strstr(r.out, "\"layout_version\":1,\"header_nslots\":16,\"header_slot_bytes\":256"));
+    char uri[400];
+    snprintf(uri, sizeof(uri), "\"header_region_uri\":\"shm:file?path=%s/", t->shm_dir);
+    assert_non_null(strstr(r.out, uri));
+    assert_non_null(strstr(r.out, "\"pools\":[{\"pool_id\":1,\"nslots\":16,\"stride_bytes\":262144,\"region_uri\":"));
+    const char *detached = strstr(r.out, "{\"event\":\"detached\",");
+    assert_non_null(detached);
+    const char *keepalives = strstr(detached, "\"keepalives_sent\":");
+    assert_non_null(keepalives);
+    assert_true(strtoul(keepalives + strlen("\"keepalives_sent\":"), NULL, 10) >= 3);
+    apps_tool_result_free(&r);
+
+    const char *producer[] = {TP_ATTACH_BIN, "-p", t->aeron_dir, "-s", "10", "--role", "producer", "-d", "0.2", NULL};
+    r = apps_tool_run(t->dir, "attach-producer", producer);
+    assert_int_equal(0, r.status);
+    assert_non_null(strstr(r.out, "attached: correlation "));
+    assert_non_null(strstr(r.out, " code OK role producer client "));
+    assert_non_null(strstr(r.out, "  header_region_uri   shm:file?path="));
+    assert_non_null(strstr(r.out, "detached: lease "));
+    apps_tool_result_free(&r);
+
+    /* tp_top sees the driver's side of a lease: a producer lease held by tp_attach while it gathers. */
+    char top_out[320], top_err[320], hold_out[320], hold_err[320];
+    path_in(t, "top.json", top_out, sizeof(top_out));
+    path_in(t, "top.err", top_err, sizeof(top_err));
+    path_in(t, "hold.out", hold_out, sizeof(hold_out));
+    path_in(t, "hold.err", hold_err, sizeof(hold_err));
+    const char *top_argv[] = {TP_TOP_BIN, "-p", t->aeron_dir, "--once", "--json", "--duration", "3", NULL};
+    pid_t top = apps_process_spawn_io(top_argv, NULL, top_out, top_err);
+    assert_true(top > 0);
+    apps_sleep_ms(500);
+    const char *hold[] = {TP_ATTACH_BIN, "-p",          t->aeron_dir, "-s",         "10", "--role",
+                          "producer",    "--client-id", "5",          "--duration", "6",  NULL};
+    pid_t holder = apps_process_spawn_io(hold, NULL, hold_out, hold_err);
+    assert_true(holder > 0);
+    assert_int_equal(0, apps_process_wait(top, 30000));
+    assert_int_equal(0, apps_process_wait(holder, 30000));
+    char *top_json = apps_file_read(top_out);
+    assert_non_null(top_json);
+    fprintf(stderr, "tp_top: %s", top_json);
+    assert_non_null(strstr(top_json, "\"driver\":true"));
+    assert_non_null(strstr(top_json, "\"stream_id\":10,\"producer_id\":5,"));
+    const char *lease = strstr(top_json, "\"producer_lease\":{\"lease_id\":");
+    assert_non_null(lease);
+    const char *age = strstr(lease, "\"state\":\"attached\",\"age_ms\":");
+    assert_non_null(age);
+    long age_ms = strtol(age + strlen("\"state\":\"attached\",\"age_ms\":"), NULL, 10);
+    assert_true(age_ms > 0 && age_ms < 10000); /* granted while tp_top watched: its age is known */
+    free(top_json);
+
+    const char *unknown[] = {TP_ATTACH_BIN, "--json", "-p", t->aeron_dir, "--stream-id", "99", "--timeout", "3", NULL};
+    r = apps_tool_run(t->dir, "attach-unknown", unknown);
+    assert_int_equal(1, r.status);
+    assert_non_null(strstr(r.out, "{\"event\":\"error\",\"what\":\"attach refused\""));
+    assert_non_null(strstr(r.err, "stream 99 is not provisioned"));
+    apps_tool_result_free(&r);
+
+    const char *usage[] = {TP_ATTACH_BIN, "-p", t->aeron_dir, NULL};
+    r = apps_tool_run(t->dir, "attach-usage", usage);
+    assert_int_equal(2, r.status);
+    assert_non_null(strstr(r.err, "--stream-id is required"));
+    apps_tool_result_free(&r);
+
+    kill(driver, SIGINT);
+    assert_int_equal(0, apps_process_wait(driver, 20000));
+    char path[320];
+    path_in(t, "driver.err", path, sizeof(path));
+    char *log = apps_file_read(path);
+    assert_non_null(log);
+    assert_true(log_has_lease_line(log, "lease.detached", "stream=10 client=777 role=CONSUMER"));
+    assert_false(log_has_lease_line(log, "lease.expired", "client=777"));
+    free(log);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -459,6 +569,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_driver_producer_killed_and_replaced, driver_setup, driver_teardown),
         cmocka_unit_test_setup_teardown(test_driver_consumer_killed, driver_setup, driver_teardown),
         cmocka_unit_test_setup_teardown(test_driver_killed_and_restarted, driver_setup, driver_teardown),
+        cmocka_unit_test_setup_teardown(test_tp_attach, driver_setup, driver_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

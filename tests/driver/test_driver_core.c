@@ -745,6 +745,16 @@ static void test_version_and_truncation(void **state)
     assert_int_equal(TP_DRIVER_RUNNING, tp_driver_core_state(f->core));
     assert_int_equal(0, tp_driver_core_lease_count(f->core));
     assert_true(tp_driver_core_counters(f->core)->malformed_messages > 0);
+    /* The whole flood costs one WARN line from the duty cycle, then nothing until the interval has passed. */
+    size_t warns = f->log_warns;
+    tp_driver_core_do_work(f->core, f->now_ns);
+    tp_driver_core_do_work(f->core, f->now_ns + SEC);
+    assert_int_equal(warns + 1, f->log_warns);
+    tp_driver_core_on_message(f->core, d, 3);
+    tp_driver_core_do_work(f->core, f->now_ns + 2 * SEC);
+    assert_int_equal(warns + 1, f->log_warns);
+    tp_driver_core_do_work(f->core, f->now_ns + 6 * SEC);
+    assert_int_equal(warns + 2, f->log_warns);
     /* A foreign schema is skipped silently. */
     uint8_t foreign[64];
     memcpy(foreign, buf, full);

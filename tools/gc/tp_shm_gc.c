@@ -5,11 +5,10 @@
  * and files are removed with unlinkat in the directory they were found in (wire spec §15.21a).
  *
  * A region is collected when
- *   dead:       its owner (superblock pid + start time, see tp_gc_owner.c) is gone and its activity timestamp is
- *               older than --stale-ms, or
- *   superseded: a newer epoch-<E> of the same instance exists and its activity is older than --stale-ms (the
- *               driver's epoch GC rule: an epoch nobody refreshes once a newer one is in use).
- * Anything else (a live owner's fresh region, a file that is not a valid region, an unknown file) stays.
+ *   dead:       its owner (superblock pid + start time, see src/shm/tp_shm_gc_owner.c) is gone and its activity
+ * timestamp is older than --stale-ms, or superseded: a newer epoch-<E> of the same instance exists and its activity is
+ * older than --stale-ms (the driver's epoch GC rule: an epoch nobody refreshes once a newer one is in use). Anything
+ * else (a live owner's fresh region, a file that is not a valid region, an unknown file) stays.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -24,10 +23,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "driver/tp_epoch_gc.h"
+#include "shm/tp_shm_gc.h"
 #include "shm/tp_superblock.h"
 #include "tp_app_options.h"
-#include "tp_gc_owner.h"
 
 #define TP_GC_EXIT_FOUND 1
 #define TP_GC_EXIT_ERROR 2
@@ -92,38 +90,6 @@ static void tp_gc_error(tp_gc_t *gc, const char *path, const char *what, int err
     fprintf(stderr, "tp_shm_gc: %s: %s%s%s\n", path, what, 0 != err ? ": " : "", 0 != err ? strerror(err) : "");
 }
 
-static bool tp_gc_is_region_name(const char *name)
-{
-    if (0 == strcmp(name, "header.ring"))
-    {
-        return true;
-    }
-    unsigned id;
-    int consumed = 0;
-    return 1 == sscanf(name, "payload-%u.pool%n", &id, &consumed) && '\0' == name[consumed] &&
-           0 == strncmp(name, "payload-", 8) && name[8] >= '0' && name[8] <= '9';
-}
-
-/* Reads the superblock of a regular file in dirfd without following symlinks. 0 ok, -1 not a valid region. */
-static int tp_gc_read_superblock(int dirfd, const char *name, tp_superblock_t *sb)
-{
-    int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0)
-    {
-        return -1;
-    }
-    struct stat st;
-    uint8_t bytes[TP_SUPERBLOCK_LENGTH];
-    int rc = -1;
-    if (0 == fstat(fd, &st) && S_ISREG(st.st_mode) && (ssize_t)sizeof(bytes) == pread(fd, bytes, sizeof(bytes), 0) &&
-        0 == tp_superblock_read(bytes, sizeof(bytes), sb) && TP_SUPERBLOCK_MAGIC == sb->magic)
-    {
-        rc = 0;
-    }
-    close(fd);
-    return rc;
-}
-
 static void tp_gc_report(tp_gc_t *gc, const char *path, const tp_superblock_t *sb, const char *verdict,
                          const char *reason, bool deleted)
 {
@@ -143,96 +109,65 @@ static void tp_gc_report(tp_gc_t *gc, const char *path, const tp_superblock_t *s
     }
 }
 
-/* A DIR stream of its own over fd: the duplicate shares the file offset, so rewind (it may have been read). */
-static DIR *tp_gc_list_dir(int fd)
+typedef struct tp_gc_epoch_scan_stct
 {
-    int copy = dup(fd);
-    DIR *dir = copy < 0 ? NULL : fdopendir(copy);
-    if (NULL == dir)
+    tp_gc_t *gc;
+    const char *epoch_path;
+    uint64_t epoch;
+    uint64_t newest_epoch;
+} tp_gc_epoch_scan_t;
+
+/* One region file: the shared rule decides, this tool reports (and with --delete removes). */
+static void tp_gc_region(void *clientd, int epoch_fd, const char *name)
+{
+    tp_gc_epoch_scan_t *scan = clientd;
+    tp_gc_t *gc = scan->gc;
+    char path[4096];
+    if (snprintf(path, sizeof(path), "%s/%s", scan->epoch_path, name) >= (int)sizeof(path))
     {
-        if (copy >= 0)
-        {
-            close(copy);
-        }
-        return NULL;
+        return;
     }
-    rewinddir(dir);
-    return dir;
+    gc->examined++;
+    tp_superblock_t sb;
+    if (0 != tp_shm_gc_read_superblock(epoch_fd, name, &sb))
+    {
+        gc->kept++;
+        fprintf(stderr, "tp_shm_gc: %s: kept: not a valid region (no superblock)\n", path);
+        return;
+    }
+    char reason[256];
+    tp_shm_gc_verdict_t verdict = tp_shm_gc_decide_region(&sb, scan->epoch, scan->newest_epoch, gc->now_mono_ns,
+                                                          gc->stale_ns, reason, sizeof(reason));
+    if (TP_SHM_GC_KEEP == verdict)
+    {
+        gc->kept++;
+        return;
+    }
+    gc->found++;
+    bool deleted = false;
+    if (gc->delete_found)
+    {
+        if (0 == tp_shm_gc_unlink_region(epoch_fd, name))
+        {
+            deleted = true;
+            gc->deleted++;
+        }
+        else
+        {
+            tp_gc_error(gc, path, "cannot delete", errno);
+        }
+    }
+    tp_gc_report(gc, path, &sb, tp_shm_gc_verdict_name(verdict), reason, deleted);
 }
 
 /* One epoch directory: classify (and maybe delete) its region files. newest_epoch is the instance's newest. */
 static void tp_gc_epoch(tp_gc_t *gc, int epoch_fd, const char *epoch_path, uint64_t epoch, uint64_t newest_epoch)
 {
-    DIR *dir = tp_gc_list_dir(epoch_fd);
-    if (NULL == dir)
+    tp_gc_epoch_scan_t scan = {.gc = gc, .epoch_path = epoch_path, .epoch = epoch, .newest_epoch = newest_epoch};
+    if (tp_shm_gc_visit_regions(epoch_fd, tp_gc_region, &scan) < 0)
     {
         tp_gc_error(gc, epoch_path, "cannot list", errno);
-        return;
     }
-    struct dirent *entry;
-    while (NULL != (entry = readdir(dir)))
-    {
-        if (!tp_gc_is_region_name(entry->d_name))
-        {
-            continue;
-        }
-        char path[4096];
-        if (snprintf(path, sizeof(path), "%s/%s", epoch_path, entry->d_name) >= (int)sizeof(path))
-        {
-            continue;
-        }
-        struct stat st;
-        if (0 != fstatat(epoch_fd, entry->d_name, &st, AT_SYMLINK_NOFOLLOW) || !S_ISREG(st.st_mode))
-        {
-            continue; /* a symlink or special file named like a region: never touched */
-        }
-        gc->examined++;
-        tp_superblock_t sb;
-        if (0 != tp_gc_read_superblock(epoch_fd, entry->d_name, &sb))
-        {
-            gc->kept++;
-            fprintf(stderr, "tp_shm_gc: %s: kept: not a valid region (no superblock)\n", path);
-            continue;
-        }
-        uint64_t idle_ns = gc->now_mono_ns > sb.activity_timestamp_ns ? gc->now_mono_ns - sb.activity_timestamp_ns : 0;
-        bool stale = idle_ns > gc->stale_ns;
-        tp_gc_owner_state_t owner = tp_gc_owner_check(sb.pid, sb.start_timestamp_ns);
-        char reason[256];
-        const char *verdict = NULL;
-        if (stale && TP_GC_OWNER_ALIVE != owner)
-        {
-            verdict = "dead";
-            snprintf(reason, sizeof(reason), "owner pid %" PRIu64 " %s, no activity for %.3f s", sb.pid,
-                     tp_gc_owner_state_name(owner), (double)idle_ns / 1e9);
-        }
-        else if (stale && epoch < newest_epoch)
-        {
-            verdict = "superseded";
-            snprintf(reason, sizeof(reason), "epoch %" PRIu64 " superseded by %" PRIu64 ", no activity for %.3f s",
-                     epoch, newest_epoch, (double)idle_ns / 1e9);
-        }
-        if (NULL == verdict)
-        {
-            gc->kept++;
-            continue;
-        }
-        gc->found++;
-        bool deleted = false;
-        if (gc->delete_found)
-        {
-            if (0 == unlinkat(epoch_fd, entry->d_name, 0))
-            {
-                deleted = true;
-                gc->deleted++;
-            }
-            else
-            {
-                tp_gc_error(gc, path, "cannot delete", errno);
-            }
-        }
-        tp_gc_report(gc, path, &sb, verdict, reason, deleted);
-    }
-    closedir(dir);
 }
 
 /* Opens a child directory without following a symlink; -1 if it is not a real directory. */
@@ -241,35 +176,11 @@ static int tp_gc_open_dir_at(int parent_fd, const char *name)
     return openat(parent_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 }
 
-/* Highest epoch-<E> real directory under instance_fd; 0 when none. */
-static uint64_t tp_gc_newest_epoch(int instance_fd)
-{
-    DIR *dir = tp_gc_list_dir(instance_fd);
-    uint64_t newest = 0;
-    if (NULL == dir)
-    {
-        return 0;
-    }
-    struct dirent *entry;
-    while (NULL != (entry = readdir(dir)))
-    {
-        uint64_t epoch;
-        struct stat st;
-        if (tp_epoch_gc_parse_dir_name(entry->d_name, &epoch) &&
-            0 == fstatat(instance_fd, entry->d_name, &st, AT_SYMLINK_NOFOLLOW) && S_ISDIR(st.st_mode) && epoch > newest)
-        {
-            newest = epoch;
-        }
-    }
-    closedir(dir);
-    return newest;
-}
-
 /* A directory: an instance (holds epoch-<E> dirs) or, above max depth, a namespace to descend into. */
 static void tp_gc_dir(tp_gc_t *gc, int dir_fd, const char *dir_path, int depth)
 {
-    uint64_t newest = tp_gc_newest_epoch(dir_fd);
-    DIR *dir = tp_gc_list_dir(dir_fd);
+    uint64_t newest = tp_shm_gc_newest_epoch(dir_fd);
+    DIR *dir = tp_shm_gc_open_listing(dir_fd);
     if (NULL == dir)
     {
         tp_gc_error(gc, dir_path, "cannot list", errno);
@@ -298,7 +209,7 @@ static void tp_gc_dir(tp_gc_t *gc, int dir_fd, const char *dir_path, int depth)
             continue; /* replaced by a symlink since the lstat: not followed */
         }
         uint64_t epoch;
-        if (tp_epoch_gc_parse_dir_name(entry->d_name, &epoch))
+        if (tp_shm_gc_parse_epoch_dir(entry->d_name, &epoch))
         {
             tp_gc_epoch(gc, child_fd, path, epoch, newest);
             close(child_fd);
@@ -311,7 +222,7 @@ static void tp_gc_dir(tp_gc_t *gc, int dir_fd, const char *dir_path, int depth)
         }
         if (depth < TP_GC_MAX_DEPTH)
         {
-            bool is_instance = 0 != tp_gc_newest_epoch(child_fd);
+            bool is_instance = 0 != tp_shm_gc_newest_epoch(child_fd);
             tp_gc_dir(gc, child_fd, path, depth + 1);
             close(child_fd);
             /* An instance dir whose epochs all went is removed too (only if now empty). */

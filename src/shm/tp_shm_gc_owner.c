@@ -9,7 +9,7 @@
  * - The process is a later one (the pid was reused) only if its start, even rounded down to a tick, is after
  *   that bound. Otherwise it is treated as the owner: a suspend may hide a reuse, never fake one.
  */
-#include "tp_gc_owner.h"
+#include "shm/tp_shm_gc_owner.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -19,7 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static uint64_t tp_gc_clock_ns(clockid_t clock)
+static uint64_t tp_shm_gc_clock_ns(clockid_t clock)
 {
     struct timespec ts;
     clock_gettime(clock, &ts);
@@ -27,7 +27,7 @@ static uint64_t tp_gc_clock_ns(clockid_t clock)
 }
 
 /* Reads starttime (field 22) of /proc/<pid>/stat: 0 ok, 1 no such process, -1 unreadable/unparsable. */
-static int tp_gc_owner_read_starttime(uint64_t pid, unsigned long long *ticks)
+static int tp_shm_gc_owner_read_starttime(uint64_t pid, unsigned long long *ticks)
 {
     char path[64];
     snprintf(path, sizeof(path), "/proc/%llu/stat", (unsigned long long)pid);
@@ -65,44 +65,44 @@ static int tp_gc_owner_read_starttime(uint64_t pid, unsigned long long *ticks)
     return 0 != errno || end == p + 1 ? -1 : 0;
 }
 
-tp_gc_owner_state_t tp_gc_owner_check(uint64_t pid, uint64_t start_timestamp_ns)
+tp_shm_gc_owner_t tp_shm_gc_owner_check(uint64_t pid, uint64_t start_timestamp_ns)
 {
     if (0 == pid || pid > (uint64_t)INT32_MAX)
     {
-        return TP_GC_OWNER_INVALID;
+        return TP_SHM_GC_OWNER_INVALID;
     }
     unsigned long long ticks = 0;
-    int rc = tp_gc_owner_read_starttime(pid, &ticks);
+    int rc = tp_shm_gc_owner_read_starttime(pid, &ticks);
     if (1 == rc)
     {
-        return TP_GC_OWNER_GONE;
+        return TP_SHM_GC_OWNER_GONE;
     }
     if (rc < 0)
     {
-        return TP_GC_OWNER_ALIVE; /* exists but cannot be read: not provably gone */
+        return TP_SHM_GC_OWNER_ALIVE; /* exists but cannot be read: not provably gone */
     }
     long hz = sysconf(_SC_CLK_TCK);
     if (hz <= 0)
     {
-        return TP_GC_OWNER_ALIVE;
+        return TP_SHM_GC_OWNER_ALIVE;
     }
     uint64_t process_start_boot_ns = (uint64_t)ticks * (1000000000ULL / (uint64_t)hz);
-    uint64_t boot_now = tp_gc_clock_ns(CLOCK_BOOTTIME);
-    uint64_t mono_now = tp_gc_clock_ns(CLOCK_MONOTONIC);
+    uint64_t boot_now = tp_shm_gc_clock_ns(CLOCK_BOOTTIME);
+    uint64_t mono_now = tp_shm_gc_clock_ns(CLOCK_MONOTONIC);
     uint64_t suspended = boot_now > mono_now ? boot_now - mono_now : 0;
     uint64_t region_created_boot_bound = start_timestamp_ns + suspended;
-    return process_start_boot_ns > region_created_boot_bound ? TP_GC_OWNER_REUSED : TP_GC_OWNER_ALIVE;
+    return process_start_boot_ns > region_created_boot_bound ? TP_SHM_GC_OWNER_REUSED : TP_SHM_GC_OWNER_ALIVE;
 }
 
-const char *tp_gc_owner_state_name(tp_gc_owner_state_t state)
+const char *tp_shm_gc_owner_name(tp_shm_gc_owner_t state)
 {
     switch (state)
     {
-        case TP_GC_OWNER_ALIVE:
+        case TP_SHM_GC_OWNER_ALIVE:
             return "alive";
-        case TP_GC_OWNER_GONE:
+        case TP_SHM_GC_OWNER_GONE:
             return "gone";
-        case TP_GC_OWNER_REUSED:
+        case TP_SHM_GC_OWNER_REUSED:
             return "pid reused (running process started after the region was created)";
         default:
             return "no valid pid";
