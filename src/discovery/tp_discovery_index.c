@@ -25,7 +25,7 @@ static tp_discovery_entry_t *tp_discovery_entry_find(tp_discovery_provider_t *pr
     for (uint32_t i = 0; i < provider->ctx.max_entries; i++)
     {
         tp_discovery_entry_t *e = &provider->entries[i];
-        if (e->live && e->stream_id == stream_id)
+        if (e->live && e->stream_id == stream_id && e->authority == provider->current_authority)
         {
             return e;
         }
@@ -209,6 +209,7 @@ int tp_discovery_on_pool_announce(tp_discovery_provider_t *provider, const uint8
         }
         tp_discovery_meta_clear(e);
         e->live = true;
+        e->authority = provider->current_authority;
         provider->entry_count++;
     }
     else if (s->epoch < e->epoch)

@@ -21,10 +21,19 @@ typedef struct tp_discovery_pool_stct
     char uri[TP_DISCOVERY_URI_MAX];
 } tp_discovery_pool_t;
 
-/* One stream of the configured driver: key (driver_instance_id, stream_id), §6.1. */
+/* A driver whose streams the provider indexes: the authority fields of its results (§5.2, §6.4). */
+typedef struct tp_discovery_authority_stct
+{
+    char instance_id[TP_DISCOVERY_INSTANCE_ID_MAX];
+    char control_channel[TP_CHANNEL_MAX];
+    uint32_t control_stream_id;
+} tp_discovery_authority_t;
+
+/* One stream of one indexed driver: key (driver_instance_id, stream_id), §6.1; the driver by authority index. */
 typedef struct tp_discovery_entry_stct
 {
     bool live;
+    uint32_t authority;
     uint32_t stream_id;
     uint32_t producer_id;
     uint64_t epoch;
@@ -49,9 +58,11 @@ typedef struct tp_discovery_entry_stct
 
 struct tp_discovery_provider_stct
 {
-    tp_discovery_provider_context_t ctx; /* strings below replace the caller's pointers */
-    char driver_instance_id[TP_DISCOVERY_INSTANCE_ID_MAX];
-    char driver_control_channel[TP_CHANNEL_MAX];
+    tp_discovery_provider_context_t ctx;   /* strings below replace the caller's pointers */
+    tp_discovery_authority_t *authorities; /* [0] from the context, the rest added by add_driver */
+    uint32_t authority_count;
+    uint32_t authority_capacity;
+    uint32_t current_authority; /* the driver whose stream the message being fed came from */
     uint64_t expiry_ns;
     tp_discovery_entry_t *entries; /* ctx.max_entries slots, allocated at init */
     size_t entry_count;
