@@ -81,6 +81,9 @@ typedef struct tp_discovery_client_config_stct
     const char *response_channel; /* where responses come back; NULL = request_channel */
     uint32_t response_stream_id;  /* 0 = TP_DISCOVERY_DEFAULT_RESPONSE_STREAM_BASE + pid % 10000 */
     uint32_t client_id;           /* DiscoveryRequest.client_id; 0 = the process id */
+    /* While a query is unanswered its request is offered again this often, same request_id (a provider busy adding
+     * our response publication, or a lost UDP datagram); 0 = 1 s, UINT64_MAX = never. */
+    uint64_t resend_interval_ns;
 } tp_discovery_client_config_t;
 
 /* Filters of one query (§5.1): every one given must match. Strings are copied by query_start. */
@@ -162,7 +165,8 @@ int tp_discovery_client_close(tp_discovery_client_t *dc);
 int tp_discovery_query_start(tp_discovery_client_t *dc, const tp_discovery_filter_t *filter);
 
 /*
- * Resend the request if it could not be offered yet, and deliver responses. Returns the work count, or -1 when
+ * Send the request if it could not be offered yet (or again, every resend_interval_ns while unanswered), and
+ * deliver responses. Returns the work count, or -1 when
  * the request cannot be sent at all (tp_errmsg). Responses arriving after DONE with the same request_id (a second
  * provider answering) are merged into the results with the same de-duplication.
  */

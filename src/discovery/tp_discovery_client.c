@@ -17,7 +17,8 @@
 #include "discovery/tp_discovery_client_private.h"
 
 #define TP_DISCOVERY_POLL_FRAGMENTS 16
-#define TP_DISCOVERY_RETRY_NS       (UINT64_C(250) * 1000000) /* find_stream: re-ask this often */
+#define TP_DISCOVERY_RETRY_NS       (UINT64_C(250) * 1000000)  /* find_stream: re-ask this often */
+#define TP_DISCOVERY_RESEND_NS      (UINT64_C(1000) * 1000000) /* default resend_interval_ns */
 
 struct tp_discovery_client_stct
 {
@@ -30,6 +31,8 @@ struct tp_discovery_client_stct
     uint32_t request_stream_id;
     uint32_t response_stream_id;
     uint32_t client_id;
+    uint64_t resend_interval_ns;
+    uint64_t sent_ns;  /* when the request was last offered */
     uint64_t sequence; /* mixed into request ids */
     uint8_t request[TP_DISCOVERY_REQUEST_MAX];
     size_t request_length;
@@ -93,6 +96,7 @@ int tp_discovery_client_start(tp_discovery_client_t **dc, tp_client_t *client,
                                 ? config->response_stream_id
                                 : TP_DISCOVERY_DEFAULT_RESPONSE_STREAM_BASE + (uint32_t)getpid() % 10000;
     d->client_id = 0 != config->client_id ? config->client_id : (uint32_t)getpid();
+    d->resend_interval_ns = 0 != config->resend_interval_ns ? config->resend_interval_ns : TP_DISCOVERY_RESEND_NS;
     if (tp_discovery_copy_channel(d->request_channel, request_channel, "request_channel") < 0 ||
         tp_discovery_copy_channel(d->response_channel, response_channel, "response_channel") < 0)
     {
@@ -186,6 +190,7 @@ static int tp_discovery_offer_request(tp_discovery_client_t *dc)
     if (result > 0)
     {
         dc->request_unsent = false;
+        dc->sent_ns = tp_client_now_ns(dc->client);
         dc->collector.counters.requests_sent++;
         return 1;
     }
@@ -223,7 +228,9 @@ int tp_discovery_query_start(tp_discovery_client_t *dc, const tp_discovery_filte
 int tp_discovery_query_poll(tp_discovery_client_t *dc)
 {
     int work = 0;
-    if (dc->request_unsent && TP_DISCOVERY_QUERY_PENDING == dc->collector.state)
+    bool resend =
+        UINT64_MAX != dc->resend_interval_ns && tp_client_now_ns(dc->client) - dc->sent_ns >= dc->resend_interval_ns;
+    if ((dc->request_unsent || resend) && TP_DISCOVERY_QUERY_PENDING == dc->collector.state)
     {
         int rc = tp_discovery_offer_request(dc);
         if (rc < 0)
