@@ -99,6 +99,7 @@ int tp_discovery_provider_init(tp_discovery_provider_t **provider, const tp_disc
     p->ctx.driver_instance_id = self->instance_id;
     p->ctx.driver_control_channel = self->control_channel;
     p->expiry_ns = TP_DISCOVERY_ANNOUNCE_PERIODS * ctx->announce_period_ns;
+    p->next_expiry_ns = UINT64_MAX;
     p->entries = calloc(ctx->max_entries, sizeof(*p->entries));
     p->matches = calloc(ctx->max_entries, sizeof(*p->matches));
     uint32_t worst_results = max_results < ctx->max_entries ? max_results : ctx->max_entries;

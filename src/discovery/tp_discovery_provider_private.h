@@ -64,6 +64,7 @@ struct tp_discovery_provider_stct
     uint32_t authority_capacity;
     uint32_t current_authority; /* the driver whose stream the message being fed came from */
     uint64_t expiry_ns;
+    uint64_t next_expiry_ns; /* no entry can expire before this (UINT64_MAX: empty index): do_work scans then only */
     tp_discovery_entry_t *entries; /* ctx.max_entries slots, allocated at init */
     size_t entry_count;
     uint32_t *matches; /* indices of matching entries for one request, sized max_entries */

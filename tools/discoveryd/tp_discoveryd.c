@@ -333,12 +333,13 @@ int tp_discoveryd_start(tp_discoveryd_t **registry, const tp_discoveryd_config_t
 
 int tp_discoveryd_do_work(tp_discoveryd_t *r)
 {
-    int work = aeron_main_do_work(r->aeron);
-    if (work < 0)
+    /* The conductor's own bookkeeping is not work that should keep the agent from idling. */
+    if (aeron_main_do_work(r->aeron) < 0)
     {
         TP_SET_ERR(TP_ERR_AERON, "Aeron client: %s", aeron_errmsg());
         return -1;
     }
+    int work = 0;
     for (size_t i = 0; i < r->input_count; i++)
     {
         tp_discoveryd_input_t *input = &r->inputs[i];

@@ -140,6 +140,8 @@ int main(int argc, char **argv)
             config.channel, config.stream_id);
     tp_idle_strategy_t idle;
     tp_idle_strategy_init(&idle, idle_kind);
+    /* Parked 100 us .. 1 ms when idle, like tp_driver: discovery is a control-plane service. */
+    tp_idle_strategy_set_park_ns(&idle, UINT64_C(100000), UINT64_C(1000000));
     int status = 0;
     uint64_t report_ns = tp_clock_monotonic_ns();
     while (!tp_discoveryd_stop)
