@@ -35,8 +35,9 @@ typedef struct consumer_options_stct
     const char *name;
     const char *tags[TP_DISCOVERY_FILTER_TAGS_MAX];
     size_t tag_count;
-    const char *discovery_channel; /* NULL: the context's channel */
-    uint32_t discovery_stream_id;  /* 0: the control stream (the driver's embedded provider) */
+    const char *discovery_channel;          /* NULL: the context's channel */
+    const char *discovery_response_channel; /* NULL: discovery_channel */
+    uint32_t discovery_stream_id;           /* 0: the control stream (the driver's embedded provider) */
     uint64_t discovery_timeout_ns;
 } consumer_options_t;
 
@@ -64,6 +65,8 @@ static void usage(FILE *out)
             "      --name NAME            data source name, exact\n"
             "      --tag TAG              repeatable; every tag must be on the stream\n"
             "      --discovery-channel URI     provider's request channel (default: --channel)\n"
+            "      --discovery-response-channel URI  where answers come back (default: --discovery-channel;\n"
+            "                             across hosts an endpoint of this host, e.g. aeron:udp?endpoint=ME:40458)\n"
             "      --discovery-stream-id ID    provider's request stream (default: the control stream, where\n"
             "                             tp_driver answers; tp_discoveryd's registry.stream_id for the registry)\n"
             "      --discovery-timeout SECONDS how long to look for the stream (default 10)\n"
@@ -87,6 +90,7 @@ static int parse(int argc, char **argv, consumer_options_t *o)
         OPT_NAME,
         OPT_TAG,
         OPT_DISCOVERY_CHANNEL,
+        OPT_DISCOVERY_RESPONSE_CHANNEL,
         OPT_DISCOVERY_STREAM,
         OPT_DISCOVERY_TIMEOUT
     };
@@ -103,6 +107,7 @@ static int parse(int argc, char **argv, consumer_options_t *o)
         {"name", required_argument, NULL, OPT_NAME},
         {"tag", required_argument, NULL, OPT_TAG},
         {"discovery-channel", required_argument, NULL, OPT_DISCOVERY_CHANNEL},
+        {"discovery-response-channel", required_argument, NULL, OPT_DISCOVERY_RESPONSE_CHANNEL},
         {"discovery-stream-id", required_argument, NULL, OPT_DISCOVERY_STREAM},
         {"discovery-timeout", required_argument, NULL, OPT_DISCOVERY_TIMEOUT},
         {"help", no_argument, NULL, 'h'},
@@ -164,6 +169,9 @@ static int parse(int argc, char **argv, consumer_options_t *o)
             case OPT_DISCOVERY_CHANNEL:
                 o->discovery_channel = optarg;
                 break;
+            case OPT_DISCOVERY_RESPONSE_CHANNEL:
+                o->discovery_response_channel = optarg;
+                break;
             case OPT_DISCOVERY_STREAM:
                 rc = tp_app_size_parse("--discovery-stream-id", optarg, 1, INT32_MAX, &v);
                 o->discovery_stream_id = (uint32_t)v;
@@ -205,6 +213,7 @@ static int find_through_discovery(consumer_options_t *o, tp_discovery_result_t *
     tp_discovery_client_config_t config;
     tp_discovery_client_config_init(&config);
     config.request_channel = o->discovery_channel;
+    config.response_channel = o->discovery_response_channel;
     config.request_stream_id = o->discovery_stream_id;
     tp_discovery_client_t *dc = NULL;
     int rc = tp_discovery_client_start(&dc, client, &config);
