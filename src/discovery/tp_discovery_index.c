@@ -20,14 +20,22 @@ bool tp_discovery_entry_is_live(const tp_discovery_provider_t *provider, const t
     return entry->live && (now_ns < entry->last_announce_ns || now_ns - entry->last_announce_ns < provider->expiry_ns);
 }
 
+void tp_discovery_key_sync(tp_discovery_provider_t *provider, const tp_discovery_entry_t *e)
+{
+    tp_discovery_key_t *k = &provider->keys[e - provider->entries];
+    k->stream_id = e->stream_id;
+    k->authority = e->authority;
+    k->live = e->live ? 1u : 0u;
+}
+
 static tp_discovery_entry_t *tp_discovery_entry_find(tp_discovery_provider_t *provider, uint32_t stream_id)
 {
+    const tp_discovery_key_t *keys = provider->keys;
     for (uint32_t i = 0; i < provider->ctx.max_entries; i++)
     {
-        tp_discovery_entry_t *e = &provider->entries[i];
-        if (e->live && e->stream_id == stream_id && e->authority == provider->current_authority)
+        if (keys[i].live && keys[i].stream_id == stream_id && keys[i].authority == provider->current_authority)
         {
-            return e;
+            return &provider->entries[i];
         }
     }
     return NULL;
@@ -41,6 +49,7 @@ static tp_discovery_entry_t *tp_discovery_entry_live(tp_discovery_provider_t *pr
     if (NULL != e && !tp_discovery_entry_is_live(provider, e, now_ns))
     {
         e->live = false;
+        tp_discovery_key_sync(provider, e);
         provider->entry_count--;
         provider->counters.entries_expired++;
         return NULL;
@@ -52,7 +61,7 @@ static tp_discovery_entry_t *tp_discovery_entry_free_slot(tp_discovery_provider_
 {
     for (uint32_t i = 0; i < provider->ctx.max_entries; i++)
     {
-        if (!provider->entries[i].live)
+        if (!provider->keys[i].live)
         {
             return &provider->entries[i];
         }
@@ -72,14 +81,15 @@ int tp_discovery_index_expire(tp_discovery_provider_t *provider, uint64_t now_ns
     uint64_t next = UINT64_MAX;
     for (uint32_t i = 0; i < provider->ctx.max_entries && provider->entry_count > 0; i++)
     {
-        tp_discovery_entry_t *e = &provider->entries[i];
-        if (!e->live)
+        if (!provider->keys[i].live)
         {
             continue;
         }
+        tp_discovery_entry_t *e = &provider->entries[i];
         if (!tp_discovery_entry_is_live(provider, e, now_ns))
         {
             e->live = false;
+            tp_discovery_key_sync(provider, e);
             provider->entry_count--;
             provider->counters.entries_expired++;
             work++;
@@ -255,6 +265,7 @@ int tp_discovery_on_pool_announce(tp_discovery_provider_t *provider, const uint8
         }
     }
     tp_discovery_take_layout(e, s, now_ns);
+    tp_discovery_key_sync(provider, e);
     provider->counters.announces++;
     return 0;
 }

@@ -102,10 +102,11 @@ int tp_discovery_provider_init(tp_discovery_provider_t **provider, const tp_disc
     p->next_expiry_ns = UINT64_MAX;
     p->entries = calloc(ctx->max_entries, sizeof(*p->entries));
     p->matches = calloc(ctx->max_entries, sizeof(*p->matches));
+    p->keys = calloc(ctx->max_entries, sizeof(*p->keys));
     uint32_t worst_results = max_results < ctx->max_entries ? max_results : ctx->max_entries;
     p->response_capacity = tp_discovery_response_capacity(worst_results);
     p->response = calloc(1, p->response_capacity);
-    if (NULL == p->entries || NULL == p->matches || NULL == p->response)
+    if (NULL == p->entries || NULL == p->matches || NULL == p->keys || NULL == p->response)
     {
         TP_SET_ERR(ENOMEM, "index of %u entries / response buffer of %zu bytes: allocation failed", ctx->max_entries,
                    p->response_capacity);
@@ -122,6 +123,7 @@ int tp_discovery_provider_close(tp_discovery_provider_t *provider)
     {
         free(provider->entries);
         free(provider->matches);
+        free(provider->keys);
         free(provider->authorities);
         free(provider->response);
         free(provider);
