@@ -422,7 +422,12 @@ int main(int argc, char **argv)
     size_t queries = 200;
     uint64_t window_s = 10;
     int opt;
-    while (-1 != (opt = getopt(argc, argv, "d:s:n:w:h")))
+    static const struct option options[] = {
+        {"drivers", required_argument, NULL, 'd'}, {"streams", required_argument, NULL, 's'},
+        {"queries", required_argument, NULL, 'n'}, {"window", required_argument, NULL, 'w'},
+        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
+    };
+    while (-1 != (opt = getopt_long(argc, argv, "d:s:n:w:h", options, NULL)))
     {
         switch (opt)
         {
@@ -440,11 +445,11 @@ int main(int argc, char **argv)
                 break;
             case 'h':
                 printf(
-                    "usage: discovery_bench [-d DRIVERS] [-s STREAMS_PER_DRIVER] [-n QUERIES] [-w SECONDS]\n"
-                    "Runs tp_mediadriver and tp_discoveryd as children, simulates DRIVERS announcing drivers\n"
-                    "(default 100) of STREAMS_PER_DRIVER streams each (default 10) and prints the query round trip\n"
-                    "(QUERIES per row, default 200) against the first driver's streams and against all of them, and\n"
-                    "the registry's CPU over SECONDS (default 10) of all drivers announcing beside an idle window.\n");
+                    "usage: discovery_bench [-d|--drivers N] [-s|--streams N] [-n|--queries N] [-w|--window SECONDS]\n"
+                    "Runs tp_mediadriver and tp_discoveryd as children, simulates N announcing drivers (default\n"
+                    "100) of --streams streams each (default 10) and prints the query round trip (--queries per row,\n"
+                    "default 200) against the first driver's streams and against all of them, and the registry's\n"
+                    "CPU over --window seconds (default 10) of all drivers announcing beside an idle window.\n");
                 return 0;
             default:
                 return 2;
