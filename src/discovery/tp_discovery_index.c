@@ -20,14 +20,22 @@ bool tp_discovery_entry_is_live(const tp_discovery_provider_t *provider, const t
     return entry->live && (now_ns < entry->last_announce_ns || now_ns - entry->last_announce_ns < provider->expiry_ns);
 }
 
+void tp_discovery_key_sync(tp_discovery_provider_t *provider, const tp_discovery_entry_t *e)
+{
+    tp_discovery_key_t *k = &provider->keys[e - provider->entries];
+    k->stream_id = e->stream_id;
+    k->authority = e->authority;
+    k->live = e->live ? 1u : 0u;
+}
+
 static tp_discovery_entry_t *tp_discovery_entry_find(tp_discovery_provider_t *provider, uint32_t stream_id)
 {
+    const tp_discovery_key_t *keys = provider->keys;
     for (uint32_t i = 0; i < provider->ctx.max_entries; i++)
     {
-        tp_discovery_entry_t *e = &provider->entries[i];
-        if (e->live && e->stream_id == stream_id)
+        if (keys[i].live && keys[i].stream_id == stream_id && keys[i].authority == provider->current_authority)
         {
-            return e;
+            return &provider->entries[i];
         }
     }
     return NULL;
@@ -41,6 +49,7 @@ static tp_discovery_entry_t *tp_discovery_entry_live(tp_discovery_provider_t *pr
     if (NULL != e && !tp_discovery_entry_is_live(provider, e, now_ns))
     {
         e->live = false;
+        tp_discovery_key_sync(provider, e);
         provider->entry_count--;
         provider->counters.entries_expired++;
         return NULL;
@@ -52,7 +61,7 @@ static tp_discovery_entry_t *tp_discovery_entry_free_slot(tp_discovery_provider_
 {
     for (uint32_t i = 0; i < provider->ctx.max_entries; i++)
     {
-        if (!provider->entries[i].live)
+        if (!provider->keys[i].live)
         {
             return &provider->entries[i];
         }
@@ -62,18 +71,38 @@ static tp_discovery_entry_t *tp_discovery_entry_free_slot(tp_discovery_provider_
 
 int tp_discovery_index_expire(tp_discovery_provider_t *provider, uint64_t now_ns)
 {
+    /* Refreshes only move deadlines later, so nothing expires before the earliest deadline of the last scan: the
+     * index (max_entries large entries) is walked once per expiry window, not on every duty cycle. */
+    if (now_ns < provider->next_expiry_ns)
+    {
+        return 0;
+    }
     int work = 0;
+    uint64_t next = UINT64_MAX;
     for (uint32_t i = 0; i < provider->ctx.max_entries && provider->entry_count > 0; i++)
     {
+        if (!provider->keys[i].live)
+        {
+            continue;
+        }
         tp_discovery_entry_t *e = &provider->entries[i];
-        if (e->live && !tp_discovery_entry_is_live(provider, e, now_ns))
+        if (!tp_discovery_entry_is_live(provider, e, now_ns))
         {
             e->live = false;
+            tp_discovery_key_sync(provider, e);
             provider->entry_count--;
             provider->counters.entries_expired++;
             work++;
         }
+        else
+        {
+            /* A clock behind the receipt time (a fake clock in tests) checks again one window from now. */
+            uint64_t deadline =
+                now_ns < e->last_announce_ns ? now_ns + provider->expiry_ns : e->last_announce_ns + provider->expiry_ns;
+            next = deadline < next ? deadline : next;
+        }
     }
+    provider->next_expiry_ns = next;
     return work;
 }
 
@@ -209,6 +238,11 @@ int tp_discovery_on_pool_announce(tp_discovery_provider_t *provider, const uint8
         }
         tp_discovery_meta_clear(e);
         e->live = true;
+        e->authority = provider->current_authority;
+        if (UINT64_MAX == provider->next_expiry_ns)
+        {
+            provider->next_expiry_ns = now_ns + provider->expiry_ns;
+        }
         provider->entry_count++;
     }
     else if (s->epoch < e->epoch)
@@ -231,6 +265,7 @@ int tp_discovery_on_pool_announce(tp_discovery_provider_t *provider, const uint8
         }
     }
     tp_discovery_take_layout(e, s, now_ns);
+    tp_discovery_key_sync(provider, e);
     provider->counters.announces++;
     return 0;
 }

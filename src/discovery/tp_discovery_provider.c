@@ -76,23 +76,37 @@ int tp_discovery_provider_init(tp_discovery_provider_t **provider, const tp_disc
     }
     p->ctx = *ctx;
     p->ctx.max_results = max_results;
-    if (0 != tp_discovery_copy_field(p->driver_instance_id, sizeof(p->driver_instance_id), ctx->driver_instance_id,
-                                     "driver_instance_id") ||
-        0 != tp_discovery_copy_field(p->driver_control_channel, sizeof(p->driver_control_channel),
-                                     ctx->driver_control_channel, "driver_control_channel"))
+    p->authority_capacity = 0 == ctx->max_drivers ? 1 : ctx->max_drivers;
+    p->authorities = calloc(p->authority_capacity, sizeof(*p->authorities));
+    if (NULL == p->authorities)
     {
+        TP_SET_ERR(ENOMEM, "%u driver identities: allocation failed", p->authority_capacity);
         free(p);
         return -1;
     }
-    p->ctx.driver_instance_id = p->driver_instance_id;
-    p->ctx.driver_control_channel = p->driver_control_channel;
+    tp_discovery_authority_t *self = &p->authorities[0];
+    if (0 != tp_discovery_copy_field(self->instance_id, sizeof(self->instance_id), ctx->driver_instance_id,
+                                     "driver_instance_id") ||
+        0 != tp_discovery_copy_field(self->control_channel, sizeof(self->control_channel), ctx->driver_control_channel,
+                                     "driver_control_channel"))
+    {
+        free(p->authorities);
+        free(p);
+        return -1;
+    }
+    self->control_stream_id = ctx->driver_control_stream_id;
+    p->authority_count = 1;
+    p->ctx.driver_instance_id = self->instance_id;
+    p->ctx.driver_control_channel = self->control_channel;
     p->expiry_ns = TP_DISCOVERY_ANNOUNCE_PERIODS * ctx->announce_period_ns;
+    p->next_expiry_ns = UINT64_MAX;
     p->entries = calloc(ctx->max_entries, sizeof(*p->entries));
     p->matches = calloc(ctx->max_entries, sizeof(*p->matches));
+    p->keys = calloc(ctx->max_entries, sizeof(*p->keys));
     uint32_t worst_results = max_results < ctx->max_entries ? max_results : ctx->max_entries;
     p->response_capacity = tp_discovery_response_capacity(worst_results);
     p->response = calloc(1, p->response_capacity);
-    if (NULL == p->entries || NULL == p->matches || NULL == p->response)
+    if (NULL == p->entries || NULL == p->matches || NULL == p->keys || NULL == p->response)
     {
         TP_SET_ERR(ENOMEM, "index of %u entries / response buffer of %zu bytes: allocation failed", ctx->max_entries,
                    p->response_capacity);
@@ -109,6 +123,8 @@ int tp_discovery_provider_close(tp_discovery_provider_t *provider)
     {
         free(provider->entries);
         free(provider->matches);
+        free(provider->keys);
+        free(provider->authorities);
         free(provider->response);
         free(provider);
     }
@@ -173,6 +189,54 @@ int tp_discovery_provider_on_message(tp_discovery_provider_t *provider, const ui
         provider->counters.malformed_messages++;
     }
     return rc < 0 ? -1 : 0;
+}
+
+int tp_discovery_provider_add_driver(tp_discovery_provider_t *provider, const char *instance_id,
+                                     const char *control_channel, uint32_t control_stream_id)
+{
+    if (provider->authority_count == provider->authority_capacity)
+    {
+        TP_SET_ERR(EINVAL, "max_drivers (%u) reached", provider->authority_capacity);
+        return -1;
+    }
+    if (0 == control_stream_id)
+    {
+        TP_SET_ERR(EINVAL, "driver '%s': control stream id must be non-zero (spec 5.2), got 0",
+                   NULL == instance_id ? "" : instance_id);
+        return -1;
+    }
+    tp_discovery_authority_t *a = &provider->authorities[provider->authority_count];
+    if (0 != tp_discovery_copy_field(a->instance_id, sizeof(a->instance_id), instance_id, "driver instance id") ||
+        0 != tp_discovery_copy_field(a->control_channel, sizeof(a->control_channel), control_channel,
+                                     "driver control channel"))
+    {
+        return -1;
+    }
+    for (uint32_t i = 0; i < provider->authority_count; i++)
+    {
+        /* §6.1 keys entries by instance id: two drivers with one id would share (and fight over) entries. */
+        if (0 == strcmp(provider->authorities[i].instance_id, instance_id))
+        {
+            TP_SET_ERR(EINVAL, "driver instance id '%s' given twice", instance_id);
+            return -1;
+        }
+    }
+    a->control_stream_id = control_stream_id;
+    return (int)provider->authority_count++;
+}
+
+int tp_discovery_provider_on_driver_message(tp_discovery_provider_t *provider, uint32_t driver, const uint8_t *buffer,
+                                            size_t length)
+{
+    if (driver >= provider->authority_count)
+    {
+        provider->counters.foreign_messages++;
+        return 0;
+    }
+    provider->current_authority = driver;
+    int rc = tp_discovery_provider_on_message(provider, buffer, length);
+    provider->current_authority = 0;
+    return rc;
 }
 
 int tp_discovery_provider_do_work(tp_discovery_provider_t *provider, uint64_t now_ns)

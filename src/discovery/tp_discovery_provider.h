@@ -46,6 +46,7 @@ typedef struct tp_discovery_provider_context_stct
     uint64_t announce_period_ns;        /* ShmPoolAnnounce period; entries expire after 3 x this */
     uint32_t max_entries;               /* index capacity (streams); announces of new streams beyond it are dropped */
     uint32_t max_results;               /* cap per response, 1..65535; 0 = TP_DISCOVERY_MAX_RESULTS */
+    uint32_t max_drivers;               /* drivers indexed (registry): the context's plus add_driver; 0 = 1 */
     tp_clock_fn clock;                  /* monotonic ns; NULL = CLOCK_MONOTONIC */
     void *clock_clientd;
     tp_sink_t sink; /* target.kind = TP_STREAM_CONTROL, channel/stream_id = the request's response endpoint */
@@ -90,6 +91,19 @@ int tp_discovery_provider_close(tp_discovery_provider_t *provider);
  * consumed (answered, applied or deliberately ignored), -1 when it was malformed (counted). Never allocates.
  */
 int tp_discovery_provider_on_message(tp_discovery_provider_t *provider, const uint8_t *buffer, size_t length);
+
+/*
+ * Registry (several drivers, §8): index another driver's streams as well. Its identity and control endpoint become
+ * the authority fields of its results. Returns the driver's index (>= 1; 0 is the context's driver) for
+ * tp_discovery_provider_on_driver_message, or -1 (max_drivers reached, bad field, same instance id twice).
+ */
+int tp_discovery_provider_add_driver(tp_discovery_provider_t *provider, const char *instance_id,
+                                     const char *control_channel, uint32_t control_stream_id);
+
+/* tp_discovery_provider_on_message for a message received from driver `driver`'s announce / metadata streams:
+ * its ShmPoolAnnounce / DataSourceAnnounce / DataSourceMeta index that driver's streams. */
+int tp_discovery_provider_on_driver_message(tp_discovery_provider_t *provider, uint32_t driver, const uint8_t *buffer,
+                                            size_t length);
 
 /* Timers: drop entries not refreshed by a ShmPoolAnnounce within 3 x announce period. Returns the work count. */
 int tp_discovery_provider_do_work(tp_discovery_provider_t *provider, uint64_t now_ns);

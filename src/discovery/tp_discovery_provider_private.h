@@ -21,10 +21,19 @@ typedef struct tp_discovery_pool_stct
     char uri[TP_DISCOVERY_URI_MAX];
 } tp_discovery_pool_t;
 
-/* One stream of the configured driver: key (driver_instance_id, stream_id), §6.1. */
+/* A driver whose streams the provider indexes: the authority fields of its results (§5.2, §6.4). */
+typedef struct tp_discovery_authority_stct
+{
+    char instance_id[TP_DISCOVERY_INSTANCE_ID_MAX];
+    char control_channel[TP_CHANNEL_MAX];
+    uint32_t control_stream_id;
+} tp_discovery_authority_t;
+
+/* One stream of one indexed driver: key (driver_instance_id, stream_id), §6.1; the driver by authority index. */
 typedef struct tp_discovery_entry_stct
 {
     bool live;
+    uint32_t authority;
     uint32_t stream_id;
     uint32_t producer_id;
     uint64_t epoch;
@@ -47,13 +56,26 @@ typedef struct tp_discovery_entry_stct
     char tags[TP_DISCOVERY_MAX_TAGS][TP_DISCOVERY_TAG_MAX];
 } tp_discovery_entry_t;
 
+/* The lookup fields of entry i, kept apart in a dense array: announces and requests scan these (12 bytes per
+ * slot) instead of striding through the large entries, which carry every URI inline. */
+typedef struct tp_discovery_key_stct
+{
+    uint32_t stream_id;
+    uint32_t authority;
+    uint32_t live;
+} tp_discovery_key_t;
+
 struct tp_discovery_provider_stct
 {
-    tp_discovery_provider_context_t ctx; /* strings below replace the caller's pointers */
-    char driver_instance_id[TP_DISCOVERY_INSTANCE_ID_MAX];
-    char driver_control_channel[TP_CHANNEL_MAX];
+    tp_discovery_provider_context_t ctx;   /* strings below replace the caller's pointers */
+    tp_discovery_authority_t *authorities; /* [0] from the context, the rest added by add_driver */
+    uint32_t authority_count;
+    uint32_t authority_capacity;
+    uint32_t current_authority; /* the driver whose stream the message being fed came from */
     uint64_t expiry_ns;
+    uint64_t next_expiry_ns; /* no entry can expire before this (UINT64_MAX: empty index): do_work scans then only */
     tp_discovery_entry_t *entries; /* ctx.max_entries slots, allocated at init */
+    tp_discovery_key_t *keys;      /* ctx.max_entries, mirrors entries[i].stream_id / authority / live */
     size_t entry_count;
     uint32_t *matches; /* indices of matching entries for one request, sized max_entries */
     uint8_t *response; /* sized for max_results worst-case results, allocated at init */
@@ -72,6 +94,8 @@ int tp_discovery_on_source_announce(tp_discovery_provider_t *provider, const uin
                                     const tp_control_header_t *hdr);
 int tp_discovery_on_source_meta(tp_discovery_provider_t *provider, const uint8_t *buffer, size_t length,
                                 const tp_control_header_t *hdr);
+/* Copy entry e's lookup fields into its key. */
+void tp_discovery_key_sync(tp_discovery_provider_t *provider, const tp_discovery_entry_t *e);
 bool tp_discovery_entry_is_live(const tp_discovery_provider_t *provider, const tp_discovery_entry_t *entry,
                                 uint64_t now_ns);
 int tp_discovery_index_expire(tp_discovery_provider_t *provider, uint64_t now_ns);

@@ -180,6 +180,10 @@ int tp_discovery_on_request(tp_discovery_provider_t *provider, const uint8_t *bu
     size_t over_cap = 0;
     for (uint32_t i = 0; i < provider->ctx.max_entries; i++)
     {
+        if (!provider->keys[i].live)
+        {
+            continue;
+        }
         const tp_discovery_entry_t *e = &provider->entries[i];
         if (!tp_discovery_entry_is_live(provider, e, now_ns) || !tp_discovery_matches(e, &f))
         {

@@ -37,8 +37,8 @@ static bool tp_discovery_put_result(const tp_discovery_provider_t *provider,
     shm_tensorpool_discovery_discoveryResponse_results_set_headerSlotBytes(r, e->header_slot_bytes);
     shm_tensorpool_discovery_discoveryResponse_results_set_maxDims(r, TP_MAX_DIMS);
     shm_tensorpool_discovery_discoveryResponse_results_set_dataSourceId(r, e->data_source_id);
-    shm_tensorpool_discovery_discoveryResponse_results_set_driverControlStreamId(
-        r, provider->ctx.driver_control_stream_id);
+    const tp_discovery_authority_t *authority = &provider->authorities[e->authority];
+    shm_tensorpool_discovery_discoveryResponse_results_set_driverControlStreamId(r, authority->control_stream_id);
     struct shm_tensorpool_discovery_discoveryResponse_results_payloadPools pools;
     if (NULL ==
         shm_tensorpool_discovery_discoveryResponse_results_payloadPools_set_count(r, &pools, (uint16_t)e->pool_count))
@@ -76,8 +76,8 @@ static bool tp_discovery_put_result(const tp_discovery_provider_t *provider,
             return false;
         }
     }
-    const char *instance = provider->driver_instance_id;
-    const char *channel = provider->driver_control_channel;
+    const char *instance = authority->instance_id;
+    const char *channel = authority->control_channel;
     return NULL != shm_tensorpool_discovery_discoveryResponse_results_put_headerRegionUri(r, e->header_uri,
                                                                                           e->header_uri_length) &&
            NULL != shm_tensorpool_discovery_discoveryResponse_results_put_dataSourceName(r, e->name, e->name_length) &&

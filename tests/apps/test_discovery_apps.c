@@ -1,8 +1,9 @@
 /*
  * The discovery provider embedded in tp_driver, end to end as real processes: tp_mediadriver, tp_driver --config
  * with two static streams, two tp_example_producer --driver children with different names and tags, and
- * tp_discovery_query asking with and without filters (table and JSON). A flood of malformed requests on the
- * discovery stream does not stop the driver answering.
+ * tp_discovery_query asking with and without filters (table and JSON), and tp_example_consumer --name finding its
+ * stream and attaching through the driver. A flood of malformed requests on the discovery stream does not stop the
+ * driver answering.
  */
 #include <setjmp.h>
 #include <signal.h>
@@ -417,11 +418,58 @@ static void test_malformed_flood_keeps_answering(void **state)
     t->driver = 0;
 }
 
+/* tp_example_consumer --name through the driver's embedded provider: it finds stream 10 by name and tag, attaches
+ * through the driver the result names and verifies frames. */
+static void test_consumer_by_name(void **state)
+{
+    discovery_test_t *t = *state;
+    wait_for_index(t);
+    char out[320];
+    snprintf(out, sizeof(out), "%s/consumer.txt", t->dir);
+    const char *argv[] = {TP_EXAMPLE_CONSUMER_BIN,
+                          "--driver",
+                          "-p",
+                          t->aeron_dir,
+                          "--shm-dir",
+                          t->shm_dir,
+                          "--name",
+                          "left",
+                          "--tag",
+                          "front",
+                          "--shape",
+                          "16x16",
+                          "--dtype",
+                          "uint8",
+                          "--frames",
+                          "10",
+                          "--duration",
+                          "60",
+                          NULL};
+    pid_t pid = apps_process_spawn(argv, NULL, out);
+    assert_true(pid > 0);
+    int status = apps_process_wait(pid, 90000);
+    char *text = apps_file_read(out);
+    assert_non_null(text);
+    if (0 != status)
+    {
+        fprintf(stderr, "consumer (status %d):\n%s\n", status, text);
+    }
+    assert_int_equal(0, status);
+    assert_non_null(strstr(text, "discovered stream 10 'left'"));
+    assert_non_null(strstr(text, "of driver disc-driver"));
+    tp_app_summary_t summary;
+    assert_true(apps_summary_parse(text, &summary));
+    assert_int_equal(10, summary.received);
+    assert_int_equal(0, summary.bad);
+    free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_query_filters_and_json, discovery_setup, discovery_teardown),
         cmocka_unit_test_setup_teardown(test_query_without_provider, discovery_setup, discovery_teardown),
+        cmocka_unit_test_setup_teardown(test_consumer_by_name, discovery_setup, discovery_teardown),
         cmocka_unit_test_setup_teardown(test_malformed_flood_keeps_answering, discovery_setup, discovery_teardown),
         cmocka_unit_test_setup_teardown(test_discovery_stream_and_disabled, discovery_setup, discovery_teardown),
     };

@@ -178,10 +178,14 @@ static void dt_decode(dt_state_t *st)
         v = shm_tensorpool_discovery_discoveryResponse_results_get_driverControlChannel_as_string_view(&results);
         assert_non_null(v.data);
         dt_copy_view(x->control, sizeof(x->control), v.data, v.length);
-        /* Authority fields always set (§5.2), layout constants (v1.x), pool_nslots == header_nslots (v1.0). */
-        assert_string_equal(DT_INSTANCE, x->instance);
-        assert_string_equal(DT_CONTROL, x->control);
-        assert_int_equal(DT_CONTROL_ID, x->control_stream_id);
+        /* Authority fields always set (§5.2), layout constants (v1.x), pool_nslots == header_nslots (v1.0). The
+         * second driver exists in test_two_drivers only, which checks its fields itself. */
+        if (0 != strcmp("driver-b", x->instance))
+        {
+            assert_string_equal(DT_INSTANCE, x->instance);
+            assert_string_equal(DT_CONTROL, x->control);
+            assert_int_equal(DT_CONTROL_ID, x->control_stream_id);
+        }
         assert_int_equal(256, x->header_slot_bytes);
         assert_int_equal(8, x->max_dims);
         for (size_t p = 0; p < x->pool_count; p++)
@@ -1027,9 +1031,82 @@ static void test_cap_beyond_1000_error(void **state)
     assert_int_equal(1, tp_discovery_provider_counters(st->provider)->index_full);
 }
 
+/* Registry use: a second driver's announces index its streams under its own authority; the same stream id on two
+ * drivers is two entries; expiry and epochs are per driver; bad add_driver calls are refused. */
+static void test_two_drivers(void **state)
+{
+    dt_state_t *st = *state;
+    tp_discovery_provider_close(st->provider);
+    tp_discovery_provider_context_t ctx;
+    tp_discovery_provider_context_init(&ctx);
+    ctx.driver_instance_id = DT_INSTANCE;
+    ctx.driver_control_channel = DT_CONTROL;
+    ctx.driver_control_stream_id = DT_CONTROL_ID;
+    ctx.announce_period_ns = DT_PERIOD_NS;
+    ctx.max_drivers = 2;
+    ctx.clock = dt_clock;
+    ctx.sink.offer = dt_offer;
+    ctx.sink.clientd = &st->sink;
+    assert_int_equal(0, tp_discovery_provider_init(&st->provider, &ctx));
+    assert_int_equal(-1, tp_discovery_provider_add_driver(st->provider, DT_INSTANCE, "aeron:ipc", 2000)); /* same id */
+    assert_int_equal(-1, tp_discovery_provider_add_driver(st->provider, "driver-b", "aeron:ipc", 0));
+    assert_int_equal(-1, tp_discovery_provider_add_driver(st->provider, "driver-b", "", 2000));
+    assert_int_equal(1, tp_discovery_provider_add_driver(st->provider, "driver-b", "aeron:udp?endpoint=b:1", 2000));
+    assert_int_equal(-1, tp_discovery_provider_add_driver(st->provider, "driver-c", "aeron:ipc", 3000)); /* full */
+
+    size_t length = dt_pool_announce(st->buf, 10, 1, 5, 1, 64, "a");
+    assert_int_equal(0, tp_discovery_provider_on_driver_message(st->provider, 0, st->buf, length));
+    length = dt_pool_announce(st->buf, 10, 2, 7, 1, 64, "b");
+    assert_int_equal(0, tp_discovery_provider_on_driver_message(st->provider, 1, st->buf, length));
+    length = dt_source_announce(st->buf, 10, 2, 7, 1, "cam-b", 5);
+    assert_int_equal(0, tp_discovery_provider_on_driver_message(st->provider, 1, st->buf, length));
+    /* An unknown driver index is not indexed. */
+    length = dt_pool_announce(st->buf, 11, 3, 1, 1, 64, "x");
+    assert_int_equal(0, tp_discovery_provider_on_driver_message(st->provider, 7, st->buf, length));
+    assert_int_equal(2, tp_discovery_provider_entry_count(st->provider));
+
+    dt_request_t q = dt_request(41);
+    assert_true(dt_ask(st, &q));
+    assert_int_equal(shm_tensorpool_discovery_discoveryStatus_OK, st->rsp.status);
+    assert_int_equal(2, st->rsp.count);
+    for (size_t i = 0; i < 2; i++)
+    {
+        const dt_result_t *r = &st->rsp.results[i];
+        assert_int_equal(10, r->stream_id);
+        if (7 == r->epoch)
+        {
+            assert_string_equal("driver-b", r->instance);
+            assert_string_equal("aeron:udp?endpoint=b:1", r->control);
+            assert_int_equal(2000, r->control_stream_id);
+            assert_string_equal("cam-b", r->name);
+        }
+        else
+        {
+            assert_int_equal(5, r->epoch);
+            assert_string_equal(DT_INSTANCE, r->instance);
+            assert_int_equal(DT_CONTROL_ID, r->control_stream_id);
+            assert_string_equal("", r->name); /* driver b's metadata did not touch driver a's stream 10 */
+        }
+    }
+    /* Only driver a keeps announcing: driver b's entry expires after 3 periods. */
+    for (int period = 1; period <= 3; period++)
+    {
+        dt_now += DT_PERIOD_NS;
+        length = dt_pool_announce(st->buf, 10, 1, 5, 1, 64, "a");
+        assert_int_equal(0, tp_discovery_provider_on_driver_message(st->provider, 0, st->buf, length));
+        tp_discovery_provider_do_work(st->provider, dt_now);
+    }
+    assert_int_equal(1, tp_discovery_provider_entry_count(st->provider));
+    q = dt_request(42);
+    assert_true(dt_ask(st, &q));
+    assert_int_equal(1, st->rsp.count);
+    assert_string_equal(DT_INSTANCE, st->rsp.results[0].instance);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_two_drivers, dt_setup, dt_teardown),
         cmocka_unit_test(test_init_rejects_bad_context),
         cmocka_unit_test_setup_teardown(test_empty_index_ok_zero_vs_not_found, dt_setup, dt_teardown),
         cmocka_unit_test_setup_teardown(test_full_result_fields, dt_setup, dt_teardown),

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "tensorpool/tensorpool.h"
+#include "tensorpool/tp_discovery.h"
 #include "tp_app_context.h"
 #include "tp_app_options.h"
 #include "tp_app_pattern.h"
@@ -30,6 +31,14 @@ typedef struct consumer_options_stct
     uint64_t frames;      /* 0 = no limit */
     bool per_consumer_stream;
     bool verbose;
+    /* Find the stream through discovery (--name / --tag) instead of -s. */
+    const char *name;
+    const char *tags[TP_DISCOVERY_FILTER_TAGS_MAX];
+    size_t tag_count;
+    const char *discovery_channel;          /* NULL: the context's channel */
+    const char *discovery_response_channel; /* NULL: discovery_channel */
+    uint32_t discovery_stream_id;           /* 0: the control stream (the driver's embedded provider) */
+    uint64_t discovery_timeout_ns;
 } consumer_options_t;
 
 typedef struct verifier_stct
@@ -42,15 +51,27 @@ typedef struct verifier_stct
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: tp_example_consumer [options]\n" TP_APP_CONTEXT_USAGE
-                 "  -s, --stream-id ID         tensorpool stream id (default 10)\n"
-                 "      --consumer-id ID       unique per consumer (default: the process id)\n"
-                 "      --shape DIMS           the shape frames must have (default 1080x1920)\n"
-                 "  -t, --dtype NAME           the element type frames must have (default uint16)\n"
-                 "  -d, --duration SECONDS     stop after this long (default: until Ctrl-C)\n"
-                 "  -m, --frames N             stop after N received frames\n"
-                 "      --own-stream           ask for a per-consumer descriptor stream\n"
-                 "  -v, --verbose              print the consumer's counters before the summary line\n");
+    fprintf(out,
+            "usage: tp_example_consumer [options]\n" TP_APP_CONTEXT_USAGE
+            "  -s, --stream-id ID         tensorpool stream id (default 10)\n"
+            "      --consumer-id ID       unique per consumer (default: the process id)\n"
+            "      --shape DIMS           the shape frames must have (default 1080x1920)\n"
+            "  -t, --dtype NAME           the element type frames must have (default uint16)\n"
+            "  -d, --duration SECONDS     stop after this long (default: until Ctrl-C)\n"
+            "  -m, --frames N             stop after N received frames\n"
+            "      --own-stream           ask for a per-consumer descriptor stream\n"
+            "  -v, --verbose              print the consumer's counters before the summary line\n"
+            "finding the stream through discovery (instead of -s):\n"
+            "      --name NAME            data source name, exact\n"
+            "      --tag TAG              repeatable; every tag must be on the stream\n"
+            "      --discovery-channel URI     provider's request channel (default: --channel)\n"
+            "      --discovery-response-channel URI  where answers come back (default: --discovery-channel;\n"
+            "                             across hosts an endpoint of this host, e.g. aeron:udp?endpoint=ME:40458)\n"
+            "      --discovery-stream-id ID    provider's request stream (default: the control stream, where\n"
+            "                             tp_driver answers; tp_discoveryd's registry.stream_id for the registry)\n"
+            "      --discovery-timeout SECONDS how long to look for the stream (default 10)\n"
+            "  With --driver the consumer attaches through the driver the result names (its control channel\n"
+            "  and stream); without, it follows the found stream id in standalone mode.\n");
 }
 
 static int parse(int argc, char **argv, consumer_options_t *o)
@@ -60,11 +81,18 @@ static int parse(int argc, char **argv, consumer_options_t *o)
     o->shape = (tp_app_shape_t){.dtype = TP_DTYPE_UINT16, .ndims = 2, .dims = {1080, 1920}};
     o->stream_id = 10;
     o->consumer_id = 0;
+    o->discovery_timeout_ns = UINT64_C(10000000000);
     enum
     {
         OPT_CONSUMER_ID = 1000,
         OPT_SHAPE,
-        OPT_OWN_STREAM
+        OPT_OWN_STREAM,
+        OPT_NAME,
+        OPT_TAG,
+        OPT_DISCOVERY_CHANNEL,
+        OPT_DISCOVERY_RESPONSE_CHANNEL,
+        OPT_DISCOVERY_STREAM,
+        OPT_DISCOVERY_TIMEOUT
     };
     static const struct option long_options[] = {
         TP_APP_CONTEXT_LONG_OPTIONS,
@@ -76,6 +104,12 @@ static int parse(int argc, char **argv, consumer_options_t *o)
         {"frames", required_argument, NULL, 'm'},
         {"own-stream", no_argument, NULL, OPT_OWN_STREAM},
         {"verbose", no_argument, NULL, 'v'},
+        {"name", required_argument, NULL, OPT_NAME},
+        {"tag", required_argument, NULL, OPT_TAG},
+        {"discovery-channel", required_argument, NULL, OPT_DISCOVERY_CHANNEL},
+        {"discovery-response-channel", required_argument, NULL, OPT_DISCOVERY_RESPONSE_CHANNEL},
+        {"discovery-stream-id", required_argument, NULL, OPT_DISCOVERY_STREAM},
+        {"discovery-timeout", required_argument, NULL, OPT_DISCOVERY_TIMEOUT},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -121,6 +155,30 @@ static int parse(int argc, char **argv, consumer_options_t *o)
             case 'v':
                 o->verbose = true;
                 break;
+            case OPT_NAME:
+                o->name = optarg;
+                break;
+            case OPT_TAG:
+                if (o->tag_count == TP_DISCOVERY_FILTER_TAGS_MAX)
+                {
+                    fprintf(stderr, "--tag: at most %d tags\n", TP_DISCOVERY_FILTER_TAGS_MAX);
+                    return -1;
+                }
+                o->tags[o->tag_count++] = optarg;
+                break;
+            case OPT_DISCOVERY_CHANNEL:
+                o->discovery_channel = optarg;
+                break;
+            case OPT_DISCOVERY_RESPONSE_CHANNEL:
+                o->discovery_response_channel = optarg;
+                break;
+            case OPT_DISCOVERY_STREAM:
+                rc = tp_app_size_parse("--discovery-stream-id", optarg, 1, INT32_MAX, &v);
+                o->discovery_stream_id = (uint32_t)v;
+                break;
+            case OPT_DISCOVERY_TIMEOUT:
+                rc = tp_app_seconds_parse("--discovery-timeout", optarg, false, &o->discovery_timeout_ns);
+                break;
             case 'h':
                 usage(stdout);
                 exit(EXIT_SUCCESS);
@@ -137,6 +195,52 @@ static int parse(int argc, char **argv, consumer_options_t *o)
     {
         fprintf(stderr, "unexpected argument '%s'\n", argv[optind]);
         return -1;
+    }
+    return 0;
+}
+
+/*
+ * --name / --tag: ask the discovery provider for the stream, then point the options at it: its stream id, and with
+ * --driver the driver the result names (§7: the driver's lease names the regions; nothing is mapped from here).
+ */
+static int find_through_discovery(consumer_options_t *o, tp_discovery_result_t *found)
+{
+    tp_client_t *client = NULL;
+    if (tp_app_client_start(&o->context, "tp_example_consumer", &client) < 0)
+    {
+        return -1;
+    }
+    tp_discovery_client_config_t config;
+    tp_discovery_client_config_init(&config);
+    config.request_channel = o->discovery_channel;
+    config.response_channel = o->discovery_response_channel;
+    config.request_stream_id = o->discovery_stream_id;
+    tp_discovery_client_t *dc = NULL;
+    int rc = tp_discovery_client_start(&dc, client, &config);
+    if (0 == rc)
+    {
+        rc = tp_discovery_find_stream(dc, o->name, o->tags, o->tag_count, o->discovery_timeout_ns, found);
+    }
+    if (rc < 0)
+    {
+        fprintf(stderr, "tp_example_consumer: discovery: %s\n", tp_errmsg());
+    }
+    tp_discovery_client_close(dc);
+    tp_client_close(client);
+    if (rc < 0)
+    {
+        return -1;
+    }
+    printf("tp_example_consumer: discovered stream %" PRIu32 " '%s' epoch %" PRIu64 " of driver %s (%s stream %" PRIu32
+           ")\n",
+           found->stream_id, found->data_source_name, found->epoch, found->driver_instance_id,
+           found->driver_control_channel, found->driver_control_stream_id);
+    fflush(stdout);
+    o->stream_id = found->stream_id;
+    if (o->context.shm_driver)
+    {
+        o->context.channel = found->driver_control_channel;
+        o->context.control_stream_id = found->driver_control_stream_id;
     }
     return 0;
 }
@@ -172,6 +276,12 @@ int main(int argc, char **argv)
         return 2;
     }
     tp_app_signals_install();
+
+    tp_discovery_result_t found;
+    if ((NULL != o.name || o.tag_count > 0) && find_through_discovery(&o, &found) < 0)
+    {
+        return 1;
+    }
 
     tp_client_t *client = NULL;
     tp_consumer_t *consumer = NULL;
