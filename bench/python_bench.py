@@ -8,7 +8,8 @@ One command (from the repository root, after building build/):
 It starts its own tp_mediadriver and a tp_example_producer streaming as fast as it can (--rate 0) under
 /dev/shm/tp-pybench-*, then, one after the other on that stream: tp_example_consumer (which verifies every payload
 byte), and this process's Python consumer in three modes: "seq" (iterate, read frame.seq), "view" (build the
-zero-copy frame.array and check frame.is_intact()), "copy" (frame.copy(): copy + check). Each consumer takes
+zero-copy frame.array and check frame.is_intact()), "copy" (frame.copy(): copy + check), then the C consumer
+again (the spread between its two rows is the machine's noise). Each consumer takes
 --frames frames; frames/s is counted from its first frame; CPU us/frame is its user+system CPU time divided by the
 frames it received (the C consumer's from its rusage). A consumer slower than the producer is lapped: its losses
 show as drops, and its frames/s is then its own capacity. Everything is removed at the end.
@@ -33,7 +34,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--build-dir", default=os.path.join(ROOT, "build"), help="CMake build tree (default build/)")
     p.add_argument("--frames", type=int, default=20000, help="frames per consumer for 64 B frames (default 20000)")
-    p.add_argument("--big-frames", type=int, default=2000, help="frames per consumer for 1 MiB (default 2000)")
+    p.add_argument("--big-frames", type=int, default=1000, help="frames per consumer for 1 MiB (default 1000)")
     args = p.parse_args()
 
     b = args.build_dir
@@ -68,12 +69,15 @@ def main():
         for label, shape, dtype, frames in (("64 B", "64", "uint8", args.frames),
                                             ("1 MiB", "512x1024", "uint16", args.big_frames)):  # fmt: skip
             producer = spawn([producer_bin, "--shm-dir", shm_dir, "--shape", shape, "--dtype", dtype, "--rate", "0",
-                              "--slots", "256"], stdout=subprocess.DEVNULL)  # fmt: skip
-            rows.append((label, "C tp_example_consumer (verifies bytes)",
-                         *c_consumer(consumer_bin, aeron_dir, shm_dir, shape, dtype, frames, spawn)))  # fmt: skip
+                              "--slots", "64"], stdout=subprocess.DEVNULL)  # fmt: skip
+            time.sleep(2.0)  # past the first lap of the ring, whose page faults slow the producer down
+            c_label = "C tp_example_consumer (verifies bytes)"
+            rows.append((label, c_label, *c_consumer(consumer_bin, aeron_dir, shm_dir, shape, dtype, frames, spawn)))
             with tensorpool.Client(aeron_dir=aeron_dir, shm_base_dir=shm_dir) as client:
                 for mode in ("seq", "view", "copy"):
                     rows.append((label, f"Python {mode}", *py_consumer(client, mode, frames)))
+            # The C consumer once more: the spread between its two rows is this machine's noise.
+            rows.append((label, c_label, *c_consumer(consumer_bin, aeron_dir, shm_dir, shape, dtype, frames, spawn)))
             producer.send_signal(signal.SIGINT)
             producer.wait(30)
     finally:
@@ -90,6 +94,10 @@ def main():
           f"{'drops late':>11}")  # fmt: skip
     for label, who, n, rate, cpu_us, gap, late in rows:
         print(f"{label:6} {who:40} {n:8d} {rate:10.0f} {cpu_us:13.2f} {gap:10d} {late:11d}")
+    print()
+    print("binding cost per frame, no transport (us per call, best of 3):")
+    for nbytes, costs in _binding_costs:
+        print(f"  {nbytes:8d} B frame: " + ", ".join(f"{k} {v:.2f}" for k, v in costs.items()))
     return 0
 
 
@@ -138,8 +146,42 @@ def py_consumer(client, mode, frames):
     wall = time.monotonic() - start
     cpu = time.process_time() - cpu0
     gap, late = consumer.drops_gap, consumer.drops_late
+    if "view" == mode:
+        _binding_costs.append((frame.nbytes, binding_costs(consumer, frame)))
     consumer.close()
     return n, n / wall if wall > 0 else 0.0, cpu / max(n, 1) * 1e6, gap, late
+
+
+_binding_costs = []
+
+
+def binding_costs(consumer, frame, loops=20000):
+    """The binding's own per-frame costs, without any transport: microseconds per call, best of 3."""
+    from tensorpool.frame import Frame
+
+    c, generation = frame._c, frame._generation
+
+    def best(fn, n):
+        times = []
+        for _ in range(3):
+            t = time.perf_counter()
+            for _ in range(n):
+                fn()
+            times.append(time.perf_counter() - t)
+        return min(times) / n * 1e6
+
+    def copy():
+        try:
+            frame.copy()
+        except Exception:
+            pass
+
+    return {
+        "Frame object": best(lambda: Frame(c, consumer, generation), loops),
+        "+ .array view": best(lambda: Frame(c, consumer, generation).array, loops),
+        "is_intact()": best(frame.is_intact, loops),
+        "copy()": best(copy, max(10, loops // 100 if frame.nbytes > 65536 else loops)),
+    }
 
 
 if __name__ == "__main__":

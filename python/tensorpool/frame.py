@@ -92,7 +92,9 @@ class Frame:
             t = self._c.tensor
             n = t.ndims
             shape, strides = tuple(t.dims[:n]), tuple(t.strides[:n])
-            self._array = array_at(self._c.payload, shape, dtypes.to_numpy(t.dtype), strides, True, self._consumer)
+            c = self._c
+            self._array = array_at(c.payload, c.payload_length, shape, dtypes.to_numpy(t.dtype), strides, True,
+                                   self._consumer)  # fmt: skip
         return self._array
 
     # ---- the two promises: zero copy, never a torn frame ----

@@ -184,7 +184,7 @@ class Producer:
         c = _lib.ProducerClaim()
         rc = _claim(self._handle, nbytes, ctypes.byref(desc), ctypes.byref(c))
         self._check_status(rc, nbytes)
-        arr = array_at(c.payload, shape, dt, tuple(strides), False, None)
+        arr = array_at(c.payload, nbytes, shape, dt, tuple(strides), False, None)
         try:
             yield arr
         except BaseException:

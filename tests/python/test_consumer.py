@@ -178,3 +178,23 @@ def test_producer_restart_while_iterating(env):
             assert consumer.counters["maps"] >= 2
     finally:
         restarter.join()
+
+
+def test_array_keeps_its_consumer_alive(env):
+    import gc
+    import weakref
+
+    client, producer, consumer = _python_stream(env)
+    with client:
+        sent = np.arange(64, dtype=np.uint8)
+        frame = _receive(producer, consumer, producer.offer(sent))
+        arr = frame.array
+        alive = weakref.ref(consumer)
+        del frame, consumer
+        gc.collect()
+        # The consumer object (and so its mapping) lives as long as a view into it does.
+        assert alive() is not None and not alive().closed
+        assert np.array_equal(arr, sent)
+        del arr
+        gc.collect()
+        assert alive() is None
