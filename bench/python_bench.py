@@ -18,7 +18,6 @@ show as drops, and its frames/s is then its own capacity. Everything is removed 
 import argparse
 import os
 import re
-import resource
 import shutil
 import signal
 import subprocess

@@ -8,7 +8,6 @@ objects the struct points into are kept in _live until then.
 
 import ctypes
 
-from . import dtypes
 
 
 class _DLDevice(ctypes.Structure):

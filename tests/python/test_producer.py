@@ -7,8 +7,6 @@ import time
 import pytest
 from conftest import np, pattern
 
-import tensorpool
-
 
 def _summary(text):
     m = re.search(r"received=(\d+) verified=(\d+) bad=(\d+) drops_gap=(\d+) drops_late=(\d+)", text)
