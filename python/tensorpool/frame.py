@@ -116,11 +116,17 @@ class Frame:
         return out
 
     # ---- DLPack (CPU only) ----
-    def __dlpack__(self, stream=None):
+    def __dlpack__(self, stream=None, max_version=None, dl_device=None, copy=None):
+        """A DLPack capsule over the payload (no copy). Newer importers' keywords are accepted; the capsule is the
+        unversioned (0.x) kind, which the DLPack protocol lets a producer return whatever max_version asks."""
         from ._dlpack import to_capsule
 
         if stream is not None:
             raise BufferError("tensorpool frames live in host memory: stream must be None")
+        if copy:
+            raise BufferError("tensorpool exports frames without a copy only (use frame.copy())")
+        if dl_device is not None and tuple(dl_device) != (1, 0):
+            raise BufferError(f"tensorpool frames live on the CPU (1, 0), not {dl_device}")
         if not self.is_valid():
             raise BufferError(f"frame seq {self.seq}: its mapping is gone (consumer remapped or closed)")
         return to_capsule(self)
