@@ -85,13 +85,15 @@ class Consumer:
         return self._counters.maps
 
     # ---- polling ----
-    def _poll_once(self):
-        """One duty cycle: poll the consumer (and the client in invoker mode). (work, frames)."""
+    def _poll_once(self, limit=None):
+        """One duty cycle: poll the consumer (and the client in invoker mode), at most `limit` fragments per
+        subscription (None: the consumer's fragment_limit). (work, frames)."""
+        capacity = self._capacity if limit is None else max(1, limit) * _lib.TP_CONSUMER_POLL_SOURCES
         batch = self._batch
-        if batch is None:
+        if batch is None or len(batch) < capacity:
             # Frames reference their slot of the batch, so a batch that handed out frames is never reused.
-            batch = self._batch = (_lib.ConsumerFrame * self._capacity)()
-        work = _poll_frames(self._handle, batch, self._capacity, ctypes.byref(self._count))
+            batch = self._batch = (_lib.ConsumerFrame * capacity)()
+        work = _poll_frames(self._handle, batch, capacity, ctypes.byref(self._count))
         client_work = _do_work(self._client._handle)
         if work < 0 or client_work < 0:
             raise_last("consumer poll: the client has closed (media driver gone?)")
@@ -104,12 +106,9 @@ class Consumer:
 
     def poll(self, handler, limit=None):
         """Poll once and call handler(frame) for each frame accepted; returns how many. limit: fragments per
-        subscription (default: the consumer's fragment_limit)."""
+        subscription for this poll (default: the consumer's fragment_limit)."""
         self._check_open()
-        if limit is not None and limit * _lib.TP_CONSUMER_POLL_SOURCES != self._capacity:
-            self._capacity = max(1, limit) * _lib.TP_CONSUMER_POLL_SOURCES
-            self._batch = None
-        _, frames = self._poll_once()
+        _, frames = self._poll_once(limit)
         for frame in frames:
             handler(frame)
         return len(frames)
@@ -123,7 +122,9 @@ class Consumer:
         while count is None or delivered < count:
             if self._handle is None:
                 return
-            work, frames = self._poll_once()
+            # With a count, never take more descriptors than frames still wanted (like tp_example_consumer).
+            wanted = None if count is None else min(self._capacity // _lib.TP_CONSUMER_POLL_SOURCES, count - delivered)
+            work, frames = self._poll_once(wanted)
             if frames:
                 for frame in frames:
                     yield frame

@@ -16,4 +16,5 @@ if missing:
 
 import pytest  # noqa: E402
 
-sys.exit(pytest.main(["-q", "-p", "no:cacheprovider", *sys.argv[1:]]))
+# A hang dumps every thread's stack (faulthandler) well before the ctest timeout kills the run.
+sys.exit(pytest.main(["-v", "-p", "no:cacheprovider", "-o", "faulthandler_timeout=120", *sys.argv[1:]]))
