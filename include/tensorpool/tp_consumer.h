@@ -125,6 +125,17 @@ int tp_consumer_start(tp_consumer_t **consumer, tp_client_t *client, const tp_co
  */
 int tp_consumer_poll(tp_consumer_t *consumer, tp_consumer_frame_handler_t on_frame, void *clientd, int fragment_limit);
 
+/*
+ * For language bindings, where a callback per frame into an interpreter costs more than the frame: poll exactly like
+ * tp_consumer_poll() but copy every accepted frame into frames[] instead of calling a handler. Each subscription is
+ * polled for at most capacity / TP_CONSUMER_POLL_SOURCES fragments (at least 1); a fragment yields at most one
+ * frame, so every frame the poll accepts fits and none is lost. *count receives the number written. The copies stay
+ * valid as a handler's frame does (see "Frame views" above: until the next poll or close). Returns the work count,
+ * or -1 when the client has closed or capacity < TP_CONSUMER_POLL_SOURCES (tp_errmsg()).
+ */
+#define TP_CONSUMER_POLL_SOURCES 6 /* subscriptions one poll reads: 4 shared + 2 per-consumer */
+int tp_consumer_poll_frames(tp_consumer_t *consumer, tp_consumer_frame_t *frames, size_t capacity, size_t *count);
+
 bool tp_consumer_is_mapped(const tp_consumer_t *consumer);
 /* Driver mode: the lease state (TP_LEASE_UNATTACHED in standalone mode). */
 tp_lease_state_t tp_consumer_lease_state(const tp_consumer_t *consumer);

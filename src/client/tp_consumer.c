@@ -794,6 +794,45 @@ int tp_consumer_poll(tp_consumer_t *consumer, tp_consumer_frame_handler_t on_fra
     return work;
 }
 
+_Static_assert(TP_CONSUMER_SHARED_SUBS + TP_CONSUMER_OWN_SUBS == TP_CONSUMER_POLL_SOURCES,
+               "tp_consumer_poll_frames bounds frames per poll by the number of subscriptions");
+
+typedef struct tp_consumer_frame_batch_stct
+{
+    tp_consumer_frame_t *frames;
+    size_t capacity;
+    size_t count;
+} tp_consumer_frame_batch_t;
+
+static void tp_consumer_collect_frame(void *clientd, const tp_consumer_frame_t *frame)
+{
+    tp_consumer_frame_batch_t *batch = (tp_consumer_frame_batch_t *)clientd;
+    /* Cannot overflow: the fragment limit below bounds the frames one poll accepts by the capacity. */
+    if (batch->count < batch->capacity)
+    {
+        batch->frames[batch->count++] = *frame;
+    }
+}
+
+int tp_consumer_poll_frames(tp_consumer_t *consumer, tp_consumer_frame_t *frames, size_t capacity, size_t *count)
+{
+    *count = 0;
+    if (capacity < TP_CONSUMER_POLL_SOURCES)
+    {
+        TP_SET_ERR(EINVAL, "tp_consumer_poll_frames: capacity %zu below %d", capacity, TP_CONSUMER_POLL_SOURCES);
+        return -1;
+    }
+    tp_consumer_frame_batch_t batch = {.frames = frames, .capacity = capacity, .count = 0};
+    size_t limit = capacity / TP_CONSUMER_POLL_SOURCES;
+    int work =
+        tp_consumer_poll(consumer, tp_consumer_collect_frame, &batch, limit > INT32_MAX ? INT32_MAX : (int)limit);
+    /* The batch lives on this stack: no later delivery (e.g. during a detach in close) may reach it. */
+    consumer->on_frame = consumer->config.on_frame;
+    consumer->on_frame_clientd = consumer->config.clientd;
+    *count = batch.count;
+    return work;
+}
+
 tp_lease_state_t tp_consumer_lease_state(const tp_consumer_t *consumer)
 {
     return NULL == consumer->driver ? TP_LEASE_UNATTACHED : tp_driver_client_state(consumer->driver);

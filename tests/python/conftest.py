@@ -1,0 +1,146 @@
+"""Fixtures for the Python binding tests: a real media driver per test with its own AERON_DIR and SHM base dir
+under /dev/shm (removed in teardown), the C example programs as real processes, and the test pattern.
+
+ctest runs these with TENSORPOOL_LIBRARY, PYTHONPATH and the program paths below set (tests/python/CMakeLists.txt).
+"""
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+import pytest
+
+np = pytest.importorskip("numpy", reason="python3-numpy is not installed (scripts/setup.sh installs it)")
+
+MEDIADRIVER = os.environ.get("TP_MEDIADRIVER_BIN", "")
+EXAMPLE_PRODUCER = os.environ.get("TP_EXAMPLE_PRODUCER_BIN", "")
+EXAMPLE_CONSUMER = os.environ.get("TP_EXAMPLE_CONSUMER_BIN", "")
+
+
+def _require(path, what):
+    if not path or not os.access(path, os.X_OK):
+        pytest.skip(f"{what} not found (set by ctest; got {path!r})")
+
+
+# ---- the test pattern (tools/examples/tp_app_pattern.c): word i of frame seq is base(seq) + i * K ----
+_MASK = (1 << 64) - 1
+_STEP = 0x9E3779B97F4A7C15
+
+
+def _pattern_base(seq):
+    z = (seq + 0x632BE59BD9B4E019) & _MASK
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK
+    return z ^ (z >> 31)
+
+
+def pattern(seq, nbytes):
+    """The nbytes of frame seq's pattern, as a uint8 array."""
+    words = (nbytes + 7) // 8
+    w = np.arange(words, dtype=np.uint64) * np.uint64(_STEP) + np.uint64(_pattern_base(seq))
+    return w.view(np.uint8)[:nbytes]
+
+
+class Env:
+    """A media driver child and the directories of one test."""
+
+    def __init__(self):
+        _require(MEDIADRIVER, "tp_mediadriver")
+        self.dir = tempfile.mkdtemp(prefix="tp-pytest-", dir="/dev/shm")
+        self.aeron_dir = os.path.join(self.dir, "aeron")
+        self.shm_dir = os.path.join(self.dir, "shm")
+        self.env = dict(os.environ)
+        self.env.update(
+            AERON_DIR=self.aeron_dir,
+            AERON_DIR_DELETE_ON_SHUTDOWN="true",
+            AERON_IPC_TERM_BUFFER_LENGTH="1m",
+            AERON_THREADING_MODE="SHARED",
+        )
+        # The C programs are not python: they must not inherit a libasan preload meant for the interpreter.
+        self.env.pop("LD_PRELOAD", None)
+        self.children = []
+        self.driver = self.spawn([MEDIADRIVER], "driver")
+        deadline = time.monotonic() + 10
+        while not os.path.exists(os.path.join(self.aeron_dir, "cnc.dat")):
+            assert time.monotonic() < deadline, "the media driver did not create its cnc.dat"
+            assert self.driver.poll() is None, f"the media driver exited: {self.output('driver')}"
+            time.sleep(0.02)
+
+    def spawn(self, argv, name):
+        out = open(os.path.join(self.dir, name + ".txt"), "wb")
+        p = subprocess.Popen(argv, env=self.env, stdout=out, stderr=subprocess.STDOUT)
+        out.close()
+        self.children.append(p)
+        return p
+
+    def output(self, name):
+        with open(os.path.join(self.dir, name + ".txt"), "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+    def client(self, **kwargs):
+        import tensorpool
+
+        kwargs.setdefault("aeron_dir", self.aeron_dir)
+        kwargs.setdefault("shm_base_dir", self.shm_dir)
+        return tensorpool.Client(**kwargs)
+
+    def c_producer(self, *args, name="producer"):
+        _require(EXAMPLE_PRODUCER, "tp_example_producer")
+        return self.spawn([EXAMPLE_PRODUCER, "--shm-dir", self.shm_dir, *args], name)
+
+    def c_consumer(self, *args, name="consumer"):
+        _require(EXAMPLE_CONSUMER, "tp_example_consumer")
+        return self.spawn([EXAMPLE_CONSUMER, "-p", self.aeron_dir, "--shm-dir", self.shm_dir, *args], name)
+
+    def close(self):
+        for p in reversed(self.children):
+            if p.poll() is None:
+                p.send_signal(signal.SIGINT)  # every program shuts down cleanly on Ctrl-C
+                try:
+                    p.wait(20)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+                    p.wait()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+@pytest.fixture
+def env():
+    e = Env()
+    try:
+        yield e
+    finally:
+        e.close()
+
+
+def mapping_of(address):
+    """(start, end, path) of the mapping of this process that holds address (from /proc/self/maps)."""
+    with open("/proc/self/maps") as f:
+        for line in f:
+            parts = line.split(None, 5)
+            start, end = (int(x, 16) for x in parts[0].split("-"))
+            if start <= address < end:
+                return start, end, parts[5].strip() if len(parts) > 5 else ""
+    return None
+
+
+def drive(predicate, objects, timeout=20.0):
+    """Poll producers/consumers of this process (one thread) until predicate() holds; fails on timeout."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        for o in objects:
+            if hasattr(o, "frames"):
+                o.poll(lambda frame: None)
+            else:
+                o.poll()
+        time.sleep(0.001)
+
+
+@pytest.fixture(scope="session")
+def python():
+    return sys.executable
