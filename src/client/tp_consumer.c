@@ -540,13 +540,22 @@ int tp_consumer_add_async(tp_async_add_consumer_t **async, tp_client_t *client, 
         }
     }
     const uint32_t pub_streams[TP_CONSUMER_PUBS] = {ctx->control_stream_id, ctx->qos_stream_id};
+    const tp_stream_kind_t pub_kinds[TP_CONSUMER_PUBS] = {TP_STREAM_CONTROL, TP_STREAM_QOS};
     for (int i = 0; i < TP_CONSUMER_PUBS; i++)
     {
         c->pubs[i].alias = (i > 0 && pub_streams[0] == pub_streams[i]) ? 0 : -1;
-        if (c->pubs[i].alias < 0 &&
-            aeron_async_add_publication(&c->pubs[i].async, client->aeron, ctx->channel, (int32_t)pub_streams[i]) < 0)
+        if (c->pubs[i].alias >= 0)
         {
-            TP_SET_ERR(TP_ERR_AERON, "could not add a publication on %s stream %u: %s", ctx->channel, pub_streams[i],
+            continue;
+        }
+        char channel[TP_CHANNEL_MAX];
+        if (tp_client_publication_channel(client, pub_kinds[i], ctx->channel, channel, sizeof(channel)) < 0)
+        {
+            goto fail;
+        }
+        if (aeron_async_add_publication(&c->pubs[i].async, client->aeron, channel, (int32_t)pub_streams[i]) < 0)
+        {
+            TP_SET_ERR(TP_ERR_AERON, "could not add a publication on %s stream %u: %s", channel, pub_streams[i],
                        aeron_errmsg());
             goto fail;
         }

@@ -163,6 +163,7 @@ static int tp_producer_create_regions(tp_producer_core_t *core)
         TP_APPEND_ERR("creating the header ring");
         return -1;
     }
+    tp_shm_region_prefault(&core->header);
     if (tp_shm_uri_format(core->header_uri, sizeof(core->header_uri), path, ctx->require_hugepages) < 0)
     {
         TP_APPEND_ERR("formatting the header ring URI");
@@ -186,6 +187,7 @@ static int tp_producer_create_regions(tp_producer_core_t *core)
             TP_APPEND_ERR("creating payload pool %u", (unsigned)pool->pool_id);
             return -1;
         }
+        tp_shm_region_prefault(&pool->region);
         if (0 != tp_shm_region_check_stride(&pool->region, pool->stride_bytes, ctx->require_hugepages) ||
             tp_shm_uri_format(pool->uri, sizeof(pool->uri), path, ctx->require_hugepages) < 0)
         {
