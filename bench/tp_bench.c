@@ -447,6 +447,10 @@ static void bench_on_rate_frame(void *clientd, const tp_consumer_frame_t *frame)
     {
         c->late++;
     }
+    if (0 == c->shared->ack_seq)
+    {
+        tp_store_release_u64(&c->shared->ack_seq, frame->seq + 1); /* the first frame: the descriptor path is up */
+    }
 }
 
 static pid_t bench_consumer_fork(bench_shared_t *shared, uint32_t stream_id, size_t latency_samples)
@@ -708,6 +712,7 @@ typedef struct rate_stct
     uint64_t other;
     uint64_t back_pressured;
     uint64_t commit_errors;
+    uint64_t not_connected;
     bool failed;
 } rate_t;
 
@@ -734,10 +739,21 @@ static rate_t bench_rate(uint32_t size, uint32_t slots, uint64_t frames, uint32_
     r.memcpy_gibs = memcpy_bandwidth(source, size, stride, slots, frames, false);
     r.memcpy_shm_gibs = memcpy_bandwidth(source, size, stride, slots, frames, true);
 
-    /* Warm the slots and the consumer path once, unmeasured. */
-    for (uint32_t i = 0; i < slots; i++)
+    /* Warm the slots and the consumer path once, unmeasured, until the consumer has taken a frame: a mapped
+     * consumer whose descriptor image has not joined yet would make every commit NOT_CONNECTED. */
+    const uint64_t joined_deadline = tp_clock_monotonic_ns() + 20000000000ULL;
+    uint64_t warmed = 0;
+    for (uint32_t i = 0; i < slots || 0 == tp_load_acquire_u64(&shared->ack_seq); i++, warmed++)
     {
         tp_producer_offer(producer, &desc, source, size, tp_clock_monotonic_ns());
+        tp_producer_poll(producer, 0);
+        tp_client_do_work(client);
+        if (tp_clock_monotonic_ns() > joined_deadline)
+        {
+            bench_fail("rate %u B: the consumer took no frame within 20 s of mapping", size);
+            r.failed = true;
+            break;
+        }
     }
     uint64_t offer_ns = UINT64_MAX;
     uint64_t claim_ns = UINT64_MAX;
@@ -749,6 +765,7 @@ static rate_t bench_rate(uint32_t size, uint32_t slots, uint64_t frames, uint32_
             source[0] = (uint8_t)i;
             int rc = tp_producer_offer(producer, &desc, source, size, i);
             r.back_pressured += TP_PRODUCER_BACK_PRESSURE == rc ? 1 : 0;
+            r.not_connected += TP_PRODUCER_NOT_CONNECTED == rc ? 1 : 0;
             r.commit_errors += rc < 0 && TP_PRODUCER_BACK_PRESSURE != rc ? 1 : 0;
             if (0 == (i & 63))
             {
@@ -767,6 +784,7 @@ static rate_t bench_rate(uint32_t size, uint32_t slots, uint64_t frames, uint32_
             claim.payload[0] = (uint8_t)i; /* the application's fill is not part of the path */
             int rc = tp_producer_commit(producer, &claim, &desc, i);
             r.back_pressured += TP_PRODUCER_BACK_PRESSURE == rc ? 1 : 0;
+            r.not_connected += TP_PRODUCER_NOT_CONNECTED == rc ? 1 : 0;
             r.commit_errors += rc < 0 && TP_PRODUCER_BACK_PRESSURE != rc ? 1 : 0;
             if (0 == (i & 63))
             {
@@ -787,7 +805,9 @@ static rate_t bench_rate(uint32_t size, uint32_t slots, uint64_t frames, uint32_
     }
     r.failed = !bench_consumer_finish(shared, consumer, "rate");
 
-    r.frames = 4 * frames + slots;
+    /* Frames from the first one the consumer took (seq ack_seq - 1) on: earlier ones had no subscriber yet. */
+    const uint64_t first_taken = tp_load_acquire_u64(&shared->ack_seq);
+    r.frames = 4 * frames + warmed - (first_taken > 0 ? first_taken - 1 : 0);
     r.accepted = shared->consumer_accepted;
     r.late = shared->consumer_late;
     r.gap = shared->consumer_gap;
@@ -799,8 +819,9 @@ static rate_t bench_rate(uint32_t size, uint32_t slots, uint64_t frames, uint32_
     }
     if (!r.failed && 0 == r.accepted)
     {
-        bench_fail("rate %u B: the consumer accepted no frame (late %" PRIu64 ", gap %" PRIu64 ", other %" PRIu64 ")",
-                   size, r.late, r.gap, r.other);
+        bench_fail("rate %u B: the consumer accepted no frame (late %" PRIu64 ", gap %" PRIu64 ", other %" PRIu64
+                   ", commits NOT_CONNECTED %" PRIu64 ", refused %" PRIu64 ")",
+                   size, r.late, r.gap, r.other, r.not_connected, r.back_pressured);
         r.failed = true;
     }
     r.offer_fps = (double)frames / ((double)offer_ns / 1e9);

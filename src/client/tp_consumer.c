@@ -747,7 +747,9 @@ int tp_consumer_poll(tp_consumer_t *consumer, tp_consumer_frame_handler_t on_fra
             c->join_time_applied = true;
         }
     }
-    size_t limit = fragment_limit > 0 ? (size_t)fragment_limit : 10;
+    /* Descriptors in batches (fewer duty cycles and control polls per frame when a backlog builds up). */
+    size_t limit = fragment_limit > 0 ? (size_t)fragment_limit : TP_CONSUMER_CONTROL_FRAGMENT_LIMIT;
+    size_t descriptor_limit = fragment_limit > 0 ? (size_t)fragment_limit : TP_CONSUMER_DESCRIPTOR_FRAGMENT_LIMIT;
     int work = 0;
     if (NULL != c->driver)
     {
@@ -769,12 +771,12 @@ int tp_consumer_poll(tp_consumer_t *consumer, tp_consumer_frame_handler_t on_fra
         tp_consumer_sub_t *sub = &c->subs[order[i]];
         if (sub->alias < 0)
         {
-            work += tp_consumer_poll_sub(sub, limit);
+            work += tp_consumer_poll_sub(sub, TP_STREAM_DESCRIPTOR - 1 == order[i] ? descriptor_limit : limit);
         }
     }
     for (int i = 0; i < TP_CONSUMER_OWN_SUBS; i++)
     {
-        work += tp_consumer_poll_sub(&c->own[i], limit);
+        work += tp_consumer_poll_sub(&c->own[i], descriptor_limit);
     }
     if (c->config_changed)
     {
