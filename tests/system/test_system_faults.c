@@ -36,6 +36,7 @@ typedef struct shared_stct
     char shm_dir[256];
     volatile int32_t consumer_mapped;
     volatile int32_t stop;
+    volatile int32_t producer_finished; /* 1: measured, publications kept open until stop; -1: failed */
     volatile uint64_t ack_seq;          /* consumer: last seq seen + 1 */
     volatile uint64_t measure_from_seq; /* producer: first measured seq (UINT64_MAX while warming up) */
     volatile uint64_t producer_faults;
@@ -135,6 +136,7 @@ static int run_producer(void *arg)
     if (tp_producer_start(&producer, client, &config) < 0)
     {
         fprintf(stderr, "producer: %s\n", tp_errmsg());
+        tp_store_release_i32(&shared->producer_finished, -1);
         return 1;
     }
     tp_tensor_desc_t desc;
@@ -163,6 +165,7 @@ static int run_producer(void *arg)
             if (TP_PRODUCER_OK != tp_producer_claim(producer, FRAME_BYTES, &desc, &claim))
             {
                 fprintf(stderr, "claim: %s\n", tp_errmsg());
+                tp_store_release_i32(&shared->producer_finished, -1);
                 return 1;
             }
             if (UINT64_MAX == measure_from && sent >= WARMUP_FRAMES && tp_clock_monotonic_ns() >= warm_until)
@@ -176,6 +179,7 @@ static int run_producer(void *arg)
             if (rc < 0 && TP_PRODUCER_BACK_PRESSURE != rc)
             {
                 fprintf(stderr, "commit returned %d: %s\n", rc, tp_errmsg());
+                tp_store_release_i32(&shared->producer_finished, -1);
                 return 1;
             }
             sent++;
@@ -190,6 +194,12 @@ static int run_producer(void *arg)
     }
     /* Let the consumer see the last frames before it is stopped. */
     while (tp_load_acquire_u64(&shared->ack_seq) < sent && tp_clock_monotonic_ns() < deadline)
+    {
+        int work = tp_producer_poll(producer, 0);
+        tp_client_idle(client, work + tp_client_do_work(client));
+    }
+    tp_store_release_i32(&shared->producer_finished, 1);
+    while (0 == tp_load_acquire_i32(&shared->stop) && tp_clock_monotonic_ns() < deadline)
     {
         int work = tp_producer_poll(producer, 0);
         tp_client_idle(client, work + tp_client_do_work(client));
@@ -236,7 +246,11 @@ static void test_steady_state_has_no_minor_faults(void **state)
 
     pid_t consumer = st_spawn(run_consumer, NULL);
     pid_t producer = st_spawn(run_producer, NULL);
-    int producer_rc = st_wait(producer, 90000);
+    const uint64_t deadline = tp_clock_monotonic_ns() + 90ULL * 1000000000ULL;
+    while (0 == tp_load_acquire_i32(&shared->producer_finished) && tp_clock_monotonic_ns() < deadline)
+    {
+        usleep(10000);
+    }
 
     /* Logs of 3 terms + 4 KiB: descriptor 1 MiB terms (and the shared control stream, which keeps the driver's
      * 1 MiB here), QoS and metadata 256 KiB terms. */
@@ -251,6 +265,7 @@ static void test_steady_state_has_no_minor_faults(void **state)
     }
 
     tp_store_release_i32(&shared->stop, 1);
+    int producer_rc = st_wait(producer, 30000);
     int consumer_rc = st_wait(consumer, 30000);
     st_driver_stop(&driver);
     assert_int_equal(0, producer_rc);
