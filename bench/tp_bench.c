@@ -845,6 +845,7 @@ typedef struct pingpong_shared_stct
     volatile uint64_t pong_faults;
     volatile uint64_t pong_fault_rounds;
     volatile uint64_t measure_from; /* ping: first measured round (UINT64_MAX: warming up) */
+    volatile int32_t ping_failed;   /* ping -> pong: report your counters */
 } pingpong_shared_t;
 
 typedef struct pingpong_side_stct
@@ -889,6 +890,21 @@ static void pingpong_on_pong(void *clientd, const tp_consumer_frame_t *frame)
     (void)frame;
     pingpong_side_t *side = clientd;
     side->received++;
+}
+
+/* On a failure: what each side's producer and consumer counted, so a lost round can be told apart. */
+static void pingpong_report(const char *side, tp_producer_t *producer, tp_consumer_t *consumer, uint64_t received)
+{
+    const tp_producer_counters_t *p = tp_producer_counters(producer);
+    const tp_consumer_counters_t *c = tp_consumer_counters(consumer);
+    fprintf(stderr,
+            "tp_bench: %s side: received %" PRIu64 "; producer committed %" PRIu64 " queued %" PRIu64
+            " re-offered %" PRIu64 " dropped-reused %" PRIu64 " not-connected %" PRIu64 "; consumer accepted %" PRIu64
+            " gap %" PRIu64 " late %" PRIu64 " invalid %" PRIu64 " unmapped %" PRIu64 " wrong-epoch %" PRIu64
+            " stale-unmaps %" PRIu64 "\n",
+            side, received, p->frames_committed, p->descriptors_queued, p->descriptors_reoffered,
+            p->descriptors_dropped_reused, p->descriptors_not_connected, c->frames_accepted, c->drops_gap,
+            c->drops_late, c->drops_invalid, c->drops_unmapped, c->descriptors_wrong_epoch, c->producer_stale_unmaps);
 }
 
 typedef struct pingpong_stct
@@ -948,6 +964,10 @@ static pingpong_t bench_pingpong(size_t rounds, uint32_t size)
             {
                 tp_store_release_i32(&shared->pong_ready, 1);
             }
+        }
+        if (0 != tp_load_acquire_i32(&shared->ping_failed))
+        {
+            pingpong_report("pong", side.producer, consumer, side.received);
         }
         if (side.commit_errors > 0)
         {
@@ -1035,6 +1055,11 @@ static pingpong_t bench_pingpong(size_t rounds, uint32_t size)
         }
     }
     const uint64_t ping_faults = bench_minflt() - faults_start;
+    if (result.failed)
+    {
+        pingpong_report("ping", side.producer, consumer, side.received);
+        tp_store_release_i32(&shared->ping_failed, 1);
+    }
     tp_store_release_i32(&shared->stop, 1);
     int status = 0;
     waitpid(pid, &status, 0);

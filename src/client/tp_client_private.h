@@ -47,7 +47,7 @@ struct tp_context_stct
     /* Aeron term lengths the client asks for on the publications it adds (0 = the media driver's default). */
     uint32_t descriptor_term_length; /* shared and per-consumer descriptor streams */
     uint32_t control_term_length;    /* QoS, metadata and per-consumer control streams */
-    bool pre_touch;                  /* Aeron logs and SHM regions populated when mapped */
+    bool pre_touch;                  /* Aeron logs and the CnC populated when mapped (SHM regions always are) */
 
     tp_client_mode_t mode;
     tp_idle_kind_t idle_kind;
