@@ -1139,7 +1139,7 @@ int main(int argc, char **argv)
                                                  {NULL, 0, NULL, 0}};
     static const char usage[] =
         "usage: tp_bench [-n latency-samples] [-p aeron-dir] [-q] [-u] [--term-length BYTES] [--no-pre-touch]\n"
-        "                [--fragment-limit N] [--baseline] [-h|--help]\n"
+        "                [--fragment-limit N] [--baseline] [--only SECTIONS] [-h|--help]\n"
         "  -n N                latency samples and ping-pong rounds (at least 100, default 200000)\n"
         "  -p DIR              run against the media driver in DIR instead of starting one\n"
         "  -q                  quick run (at most 20000 latency samples, shorter rate runs)\n"
