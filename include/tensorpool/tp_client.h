@@ -49,6 +49,8 @@ extern "C"
 
 /* STREAM_ID_CONVENTIONS.md defaults. */
 #define TP_DEFAULT_CHANNEL                        "aeron:ipc"
+#define TP_DEFAULT_DESCRIPTOR_TERM_LENGTH         (UINT32_C(1) << 20)
+#define TP_DEFAULT_CONTROL_TERM_LENGTH            (UINT32_C(256) << 10)
 #define TP_DEFAULT_CONTROL_STREAM_ID              1000
 #define TP_DEFAULT_DESCRIPTOR_STREAM_ID           1100
 #define TP_DEFAULT_QOS_STREAM_ID                  1200
@@ -159,6 +161,28 @@ uint32_t tp_context_get_stream_id(const tp_context_t *ctx, tp_stream_kind_t kind
 int tp_context_set_tether(tp_context_t *ctx, bool tether);
 bool tp_context_get_tether(const tp_context_t *ctx);
 int tp_context_set_untethered_timeouts_ns(tp_context_t *ctx, uint64_t window_limit_ns, uint64_t resting_ns);
+/*
+ * Aeron term length asked for on the publications the client adds (`term-length=` on an aeron:ipc channel that
+ * names none; 0 = the media driver's default, 64 MiB for IPC unless AERON_IPC_TERM_BUFFER_LENGTH says otherwise).
+ * A log holds 3 terms + 4 KiB, so each stream costs 3 x term length of /dev/shm (RAM) once per host. Descriptor
+ * streams (shared and per-consumer): default 1 MiB = 3 MiB per stream, a window of 512 KiB (~5,000 descriptors)
+ * before back pressure. QoS, metadata and per-consumer control streams: default 256 KiB = 772 KiB per stream,
+ * messages up to 32 KiB. The shared control stream keeps the driver's default (other programs publish on it).
+ * Every process publishing on one stream must ask for the same length (Aeron refuses a mismatch). Power of two
+ * in [64 KiB, 1 GiB], or 0.
+ */
+int tp_context_set_descriptor_term_length(tp_context_t *ctx, uint32_t length);
+uint32_t tp_context_get_descriptor_term_length(const tp_context_t *ctx);
+int tp_context_set_control_term_length(tp_context_t *ctx, uint32_t length);
+uint32_t tp_context_get_control_term_length(const tp_context_t *ctx);
+/*
+ * Populate every Aeron log (publications and images) when it is mapped, so the steady state takes no minor page
+ * faults (the Aeron client's pre-touch option; AERON_CLIENT_PRE_TOUCH_MAPPED_MEMORY, when set, gives the default).
+ * Default on; costs page-table entries (2 KiB per MiB mapped) and setup time, not RAM. (SHM regions are always
+ * populated by the producer and consumer that map them.)
+ */
+int tp_context_set_pre_touch(tp_context_t *ctx, bool enabled);
+bool tp_context_get_pre_touch(const tp_context_t *ctx);
 /* Inclusive ranges a producer grants per-consumer streams from (0, 0 disables the kind). */
 int tp_context_set_consumer_descriptor_stream_range(tp_context_t *ctx, uint32_t min, uint32_t max);
 int tp_context_set_consumer_control_stream_range(tp_context_t *ctx, uint32_t min, uint32_t max);

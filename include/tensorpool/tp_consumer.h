@@ -118,11 +118,14 @@ int tp_consumer_start(tp_consumer_t **consumer, tp_client_t *client, const tp_co
 
 /*
  * Poll the descriptor and control streams (shared and per-consumer), QoS and metadata, up to fragment_limit
- * fragments per subscription (<= 0 means 10), feed the core, deliver frames to on_frame / progress to the
- * config's on_progress, and run the periodic duties (hello, QoS, producer liveness, per-consumer
- * subscriptions). on_frame NULL = the config's handler. Returns the work count, or -1 when the client has
- * closed.
+ * fragments per subscription (<= 0: TP_CONSUMER_DESCRIPTOR_FRAGMENT_LIMIT for descriptor streams, so a backlog of
+ * small frames is drained in batches, and TP_CONSUMER_CONTROL_FRAGMENT_LIMIT for the others), feed the core, deliver
+ * frames to on_frame / progress to the config's on_progress, and run the periodic duties (hello, QoS, producer
+ * liveness, per-consumer subscriptions). on_frame NULL = the config's handler. Returns the work count, or -1 when the
+ * client has closed.
  */
+#define TP_CONSUMER_DESCRIPTOR_FRAGMENT_LIMIT 256
+#define TP_CONSUMER_CONTROL_FRAGMENT_LIMIT    10
 int tp_consumer_poll(tp_consumer_t *consumer, tp_consumer_frame_handler_t on_frame, void *clientd, int fragment_limit);
 
 /*

@@ -97,6 +97,46 @@ int tp_client_offer(aeron_publication_t *publication, const uint8_t *buffer, siz
     return -2;
 }
 
+int tp_client_publication_channel(const tp_client_t *client, tp_stream_kind_t kind, const char *channel, char *out,
+                                  size_t capacity)
+{
+    uint32_t term_length = 0;
+    switch (kind)
+    {
+        case TP_STREAM_DESCRIPTOR:
+        case TP_STREAM_CONSUMER_DESCRIPTOR:
+            term_length = client->ctx.descriptor_term_length;
+            break;
+        case TP_STREAM_QOS:
+        case TP_STREAM_METADATA:
+        case TP_STREAM_CONSUMER_CONTROL:
+            term_length = client->ctx.control_term_length;
+            break;
+        default:
+            break;
+    }
+    const bool ipc = 0 == strncmp(channel, "aeron:ipc", 9) && ('\0' == channel[9] || '?' == channel[9]);
+    char sized[TP_CHANNEL_MAX];
+    int n;
+    if (0 == term_length || !ipc || NULL != strstr(channel, "term-length="))
+    {
+        n = snprintf(sized, sizeof(sized), "%s", channel);
+    }
+    else
+    {
+        const char *separator = '?' != channel[9] ? "?" : ('\0' == channel[10] ? "" : "|");
+        n = snprintf(sized, sizeof(sized), "%s%sterm-length=%u", channel, separator, term_length);
+    }
+    if (n < 0 || (size_t)n >= sizeof(sized) || (size_t)n >= capacity)
+    {
+        TP_SET_ERR(TP_ERR_URI, "publication channel for %s with term-length=%u does not fit in %zu bytes", channel,
+                   term_length, capacity);
+        return -1;
+    }
+    /* Then the isolation parameters (untethered timeouts), which every IPC publication of ours carries. */
+    return tp_context_aeron_channel(&client->ctx, sized, false, out, capacity);
+}
+
 static void tp_client_on_aeron_error(void *clientd, int errcode, const char *message)
 {
     tp_client_t *client = clientd;
@@ -127,7 +167,8 @@ int tp_client_start(tp_client_t **client, const tp_context_t *ctx)
     if (aeron_context_set_dir(c->aeron_ctx, c->ctx.aeron_dir) < 0 ||
         aeron_context_set_driver_timeout_ms(c->aeron_ctx, c->ctx.driver_timeout_ms) < 0 ||
         aeron_context_set_error_handler(c->aeron_ctx, tp_client_on_aeron_error, c) < 0 ||
-        aeron_context_set_use_conductor_agent_invoker(c->aeron_ctx, TP_CLIENT_MODE_INVOKER == c->ctx.mode) < 0)
+        aeron_context_set_use_conductor_agent_invoker(c->aeron_ctx, TP_CLIENT_MODE_INVOKER == c->ctx.mode) < 0 ||
+        aeron_context_set_pre_touch_mapped_memory(c->aeron_ctx, c->ctx.pre_touch) < 0)
     {
         TP_SET_ERR(TP_ERR_AERON, "configuring the Aeron context failed: %s", aeron_errmsg());
         goto fail;

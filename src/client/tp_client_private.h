@@ -49,6 +49,11 @@ struct tp_context_stct
     void *log_clientd;
     tp_log_level_t log_level;
 
+    /* Aeron term lengths the client asks for on the publications it adds (0 = the media driver's default). */
+    uint32_t descriptor_term_length; /* shared and per-consumer descriptor streams */
+    uint32_t control_term_length;    /* QoS, metadata and per-consumer control streams */
+    bool pre_touch;                  /* Aeron logs and the CnC populated when mapped (SHM regions always are) */
+
     tp_client_mode_t mode;
     tp_idle_kind_t idle_kind;
     uint64_t start_timeout_ms;
@@ -91,6 +96,15 @@ int tp_client_offer(aeron_publication_t *publication, const uint8_t *buffer, siz
  */
 int tp_context_aeron_channel(const tp_context_t *ctx, const char *channel, bool is_subscription, char *out,
                              size_t capacity);
+/*
+ * The channel a publication of this kind is added on: `channel` plus `term-length=` from the context when the
+ * channel is aeron:ipc and names no term length itself. The shared control stream keeps the plain channel: the
+ * SHM driver and tools publish on it without a term length, and Aeron refuses a shared publication whose
+ * term-length differs from the existing one. The isolation parameters (tp_context_aeron_channel) follow.
+ * Returns 0, or -1 (TP_ERR_URI) when the result does not fit.
+ */
+int tp_client_publication_channel(const tp_client_t *client, tp_stream_kind_t kind, const char *channel, char *out,
+                                  size_t capacity);
 
 /* Drive the client once while a blocking start waits (invoker mode: one Aeron duty cycle; agent mode: nothing). */
 void tp_client_wait_step(tp_client_t *client, int work_count);

@@ -523,7 +523,6 @@ int tp_consumer_add_async(tp_async_add_consumer_t **async, tp_client_t *client, 
     }
 
     const tp_context_t *ctx = &client->ctx;
-    char channel[TP_CHANNEL_MAX];
     for (int i = 0; i < TP_CONSUMER_SHARED_SUBS; i++)
     {
         tp_stream_kind_t kind = (tp_stream_kind_t)(i + 1);
@@ -546,14 +545,22 @@ int tp_consumer_add_async(tp_async_add_consumer_t **async, tp_client_t *client, 
         }
     }
     const uint32_t pub_streams[TP_CONSUMER_PUBS] = {ctx->control_stream_id, ctx->qos_stream_id};
+    const tp_stream_kind_t pub_kinds[TP_CONSUMER_PUBS] = {TP_STREAM_CONTROL, TP_STREAM_QOS};
     for (int i = 0; i < TP_CONSUMER_PUBS; i++)
     {
         c->pubs[i].alias = (i > 0 && pub_streams[0] == pub_streams[i]) ? 0 : -1;
-        if (c->pubs[i].alias < 0 &&
-            (tp_context_aeron_channel(ctx, ctx->channel, false, channel, sizeof(channel)) < 0 ||
-             aeron_async_add_publication(&c->pubs[i].async, client->aeron, channel, (int32_t)pub_streams[i]) < 0))
+        if (c->pubs[i].alias >= 0)
         {
-            TP_SET_ERR(TP_ERR_AERON, "could not add a publication on %s stream %u: %s", ctx->channel, pub_streams[i],
+            continue;
+        }
+        char channel[TP_CHANNEL_MAX];
+        if (tp_client_publication_channel(client, pub_kinds[i], ctx->channel, channel, sizeof(channel)) < 0)
+        {
+            goto fail;
+        }
+        if (aeron_async_add_publication(&c->pubs[i].async, client->aeron, channel, (int32_t)pub_streams[i]) < 0)
+        {
+            TP_SET_ERR(TP_ERR_AERON, "could not add a publication on %s stream %u: %s", channel, pub_streams[i],
                        aeron_errmsg());
             goto fail;
         }
@@ -745,7 +752,9 @@ int tp_consumer_poll(tp_consumer_t *consumer, tp_consumer_frame_handler_t on_fra
             c->join_time_applied = true;
         }
     }
-    size_t limit = fragment_limit > 0 ? (size_t)fragment_limit : 10;
+    /* Descriptors in batches (fewer duty cycles and control polls per frame when a backlog builds up). */
+    size_t limit = fragment_limit > 0 ? (size_t)fragment_limit : TP_CONSUMER_CONTROL_FRAGMENT_LIMIT;
+    size_t descriptor_limit = fragment_limit > 0 ? (size_t)fragment_limit : TP_CONSUMER_DESCRIPTOR_FRAGMENT_LIMIT;
     int work = 0;
     if (NULL != c->driver)
     {
@@ -769,12 +778,12 @@ int tp_consumer_poll(tp_consumer_t *consumer, tp_consumer_frame_handler_t on_fra
         tp_consumer_sub_t *sub = &c->subs[order[i]];
         if (sub->alias < 0)
         {
-            work += tp_consumer_poll_sub(sub, limit);
+            work += tp_consumer_poll_sub(sub, TP_STREAM_DESCRIPTOR - 1 == order[i] ? descriptor_limit : limit);
         }
     }
     for (int i = 0; i < TP_CONSUMER_OWN_SUBS; i++)
     {
-        work += tp_consumer_poll_sub(&c->own[i], limit);
+        work += tp_consumer_poll_sub(&c->own[i], descriptor_limit);
     }
     if (c->config_changed)
     {

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "client/tp_client_private.h"
 
@@ -78,6 +79,11 @@ int tp_context_init(tp_context_t **ctx)
     c->consumer_stale_factor = 4;
     c->freshness_window_ns = UINT64_C(3000000000);
     c->log_level = TP_LOG_INFO;
+    c->descriptor_term_length = TP_DEFAULT_DESCRIPTOR_TERM_LENGTH;
+    c->control_term_length = TP_DEFAULT_CONTROL_TERM_LENGTH;
+    /* Pre-touch on unless the user said otherwise through the Aeron client's own variable. */
+    const char *touch = getenv(AERON_CLIENT_PRE_TOUCH_MAPPED_MEMORY_ENV_VAR);
+    c->pre_touch = NULL == touch || '\0' == touch[0] || 0 == strcasecmp(touch, "true") || 0 == strcmp(touch, "1");
     c->mode = TP_CLIENT_MODE_INVOKER;
     c->idle_kind = TP_IDLE_BACKOFF;
     c->start_timeout_ms = 10000;
@@ -186,6 +192,49 @@ int tp_context_set_channel(tp_context_t *ctx, const char *channel)
 const char *tp_context_get_channel(const tp_context_t *ctx)
 {
     return ctx->channel;
+}
+
+static int tp_context_set_term_length(uint32_t *field, uint32_t length, const char *what)
+{
+    /* Aeron's rule: 0 (the driver's default) or a power of two in [64 KiB, 1 GiB]. */
+    if (0 != length && (length < (UINT32_C(64) << 10) || length > (UINT32_C(1) << 30) || 0 != (length & (length - 1))))
+    {
+        TP_SET_ERR(EINVAL, "%s term length must be 0 or a power of two in [65536, 1073741824], got %u", what, length);
+        return -1;
+    }
+    *field = length;
+    return 0;
+}
+
+int tp_context_set_descriptor_term_length(tp_context_t *ctx, uint32_t length)
+{
+    return tp_context_set_term_length(&ctx->descriptor_term_length, length, "descriptor");
+}
+
+uint32_t tp_context_get_descriptor_term_length(const tp_context_t *ctx)
+{
+    return ctx->descriptor_term_length;
+}
+
+int tp_context_set_control_term_length(tp_context_t *ctx, uint32_t length)
+{
+    return tp_context_set_term_length(&ctx->control_term_length, length, "control");
+}
+
+uint32_t tp_context_get_control_term_length(const tp_context_t *ctx)
+{
+    return ctx->control_term_length;
+}
+
+int tp_context_set_pre_touch(tp_context_t *ctx, bool enabled)
+{
+    ctx->pre_touch = enabled;
+    return 0;
+}
+
+bool tp_context_get_pre_touch(const tp_context_t *ctx)
+{
+    return ctx->pre_touch;
 }
 
 static int tp_context_set_stream(uint32_t *field, uint32_t stream_id, const char *what)

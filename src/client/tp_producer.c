@@ -180,8 +180,13 @@ static int tp_producer_sink_stream(void *clientd, const tp_sink_target_t *target
     }
     aeron_async_add_publication_t *async = NULL;
     char channel[TP_CHANNEL_MAX];
-    if (tp_context_aeron_channel(&p->client->ctx, target->channel, false, channel, sizeof(channel)) < 0 ||
-        aeron_async_add_publication(&async, p->client->aeron, channel, (int32_t)target->stream_id) < 0)
+    if (tp_client_publication_channel(p->client, target->kind, target->channel, channel, sizeof(channel)) < 0)
+    {
+        tp_client_log(p->client, TP_LOG_WARN, "producer %u: declining stream %u for consumer %u: %s",
+                      p->config.producer_id, target->stream_id, target->consumer_id, tp_errmsg());
+        return -1;
+    }
+    if (aeron_async_add_publication(&async, p->client->aeron, channel, (int32_t)target->stream_id) < 0)
     {
         tp_client_log(p->client, TP_LOG_WARN, "producer %u: declining stream %u on %s for consumer %u: %s",
                       p->config.producer_id, target->stream_id, target->channel, target->consumer_id, aeron_errmsg());
@@ -509,11 +514,18 @@ int tp_producer_add_async(tp_async_add_producer_t **async, tp_client_t *client, 
                 break;
             }
         }
-        if (p->pubs[i].alias < 0 &&
-            (tp_context_aeron_channel(ctx, ctx->channel, false, channel, sizeof(channel)) < 0 ||
-             aeron_async_add_publication(&p->pubs[i].async, client->aeron, channel, (int32_t)stream_id) < 0))
+        if (p->pubs[i].alias >= 0)
         {
-            TP_SET_ERR(TP_ERR_AERON, "could not add a publication on %s stream %u: %s", ctx->channel, stream_id,
+            continue;
+        }
+        if (tp_client_publication_channel(client, (tp_stream_kind_t)(i + 1), ctx->channel, channel, sizeof(channel)) <
+            0)
+        {
+            goto fail;
+        }
+        if (aeron_async_add_publication(&p->pubs[i].async, client->aeron, channel, (int32_t)stream_id) < 0)
+        {
+            TP_SET_ERR(TP_ERR_AERON, "could not add a publication on %s stream %u: %s", channel, stream_id,
                        aeron_errmsg());
             goto fail;
         }

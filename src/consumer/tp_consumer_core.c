@@ -289,6 +289,7 @@ static int tp_consumer_send_qos(tp_consumer_core_t *core)
 int tp_consumer_core_do_work(tp_consumer_core_t *core, uint64_t now_ns)
 {
     int work = 0;
+    core->batch = 0;
     bool all = core->send_all;
     core->send_all = false;
     if (all || now_ns >= core->next_hello_ns)

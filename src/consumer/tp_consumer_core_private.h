@@ -48,6 +48,7 @@ struct tp_consumer_core_stct
 
     bool have_seq;
     uint64_t last_seq;
+    uint32_t batch; /* descriptors handled since the last duty cycle: > 1 means a backlog is being drained */
     int last_frame_status;
 
     bool progress_active;

@@ -4,6 +4,7 @@
  */
 #include <string.h>
 
+#include "common/tp_prefetch.h"
 #include "consumer/tp_consumer_core_private.h"
 #include "shm/tp_seqlock.h"
 #include "shm_tensorpool_control/frameDescriptor.h"
@@ -25,6 +26,23 @@ static const uint8_t *tp_consumer_payload(const tp_consumer_core_t *core, uint16
         }
     }
     return NULL;
+}
+
+/* Frames ahead whose slot lines are prefetched while a backlog is drained. */
+#define TP_CONSUMER_LOOKAHEAD 4
+
+static inline void tp_consumer_prefetch_slot(const tp_consumer_core_t *core, uint32_t index)
+{
+    const uint8_t *slot = tp_consumer_slot(core, index);
+    for (size_t off = 0; off < TP_SHM_HEADER_SLOT_BYTES; off += 64)
+    {
+        tp_prefetch_read(slot + off);
+    }
+    for (size_t i = 0; i < core->current.pool_count; i++)
+    {
+        tp_prefetch_read(core->current.pools[i].addr + TP_SHM_SUPERBLOCK_SIZE +
+                         (size_t)index * core->current.slot_pools[i].stride_bytes);
+    }
 }
 
 bool tp_consumer_frame_is_intact(const tp_consumer_frame_t *frame)
@@ -73,6 +91,16 @@ int tp_consumer_on_descriptor(tp_consumer_core_t *core, tp_stream_kind_t source,
         core->counters.drops_invalid++;
         return 0;
     }
+    /* Start the header and payload misses now, together (payload_slot = header_index, §15.5), instead of one
+     * after the other once the header has been decoded. While a backlog is drained (more than one descriptor in
+     * this duty cycle) the producer is ahead: also start those of a frame a few slots on, so the misses of
+     * consecutive frames overlap. Never when caught up: that would pull lines the producer is about to write. */
+    const uint8_t *slot = tp_consumer_slot(core, index);
+    tp_consumer_prefetch_slot(core, index);
+    if (core->batch++ > 0)
+    {
+        tp_consumer_prefetch_slot(core, (index + TP_CONSUMER_LOOKAHEAD) & mask);
+    }
     if (core->have_seq && seq <= core->last_seq)
     {
         core->counters.descriptors_replayed++;
@@ -90,7 +118,6 @@ int tp_consumer_on_descriptor(tp_consumer_core_t *core, tp_stream_kind_t source,
     core->have_seq = true;
     core->last_seq = seq;
 
-    const uint8_t *slot = tp_consumer_slot(core, index);
     const volatile uint64_t *word = (const volatile uint64_t *)slot;
     uint64_t first = tp_seqlock_read_begin(word);
     tp_seqlock_result_t early = tp_seqlock_classify(first, seq);

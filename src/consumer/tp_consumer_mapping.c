@@ -62,6 +62,7 @@ static int tp_consumer_map_region(tp_consumer_core_t *core, tp_shm_region_t *reg
                    tp_superblock_activity_read(region->addr), core->ctx.freshness_window_ns, now_ns);
         return -1;
     }
+    tp_shm_region_prefault(region);
     return 0;
 }
 

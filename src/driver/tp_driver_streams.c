@@ -157,18 +157,7 @@ tp_driver_stream_t *tp_driver_stream_add(tp_driver_core_t *core, uint32_t stream
 /* Touch every page so the first frame does not pay the page faults (policies.prefault_shm). */
 static void tp_driver_prefault(tp_shm_region_t *region)
 {
-#if defined(MADV_POPULATE_WRITE)
-    if (0 == madvise(region->addr, region->mapped_length, MADV_POPULATE_WRITE))
-    {
-        return;
-    }
-#endif
-    size_t page = 0 == region->page_size ? 4096 : region->page_size;
-    volatile uint8_t *p = region->addr;
-    for (size_t off = 0; off < region->mapped_length; off += page)
-    {
-        p[off] = 0; /* a fresh fallocated file is all zeros: writing zero keeps it so */
-    }
+    tp_shm_region_prefault(region);
 }
 
 static int tp_driver_region_create(tp_driver_core_t *core, tp_driver_stream_t *stream, tp_shm_region_t *region,

@@ -10,10 +10,12 @@
 
 #include "common/tp_atomic.h"
 #include "common/tp_error_private.h"
+#include "common/tp_prefault.h"
 #include "mediadriver/tp_ipc_publication.h"
 #include "mediadriver/tp_stream_counter.h"
 
-/* Creates, sizes and maps the log file; reserves its pages unless sparse so a full /dev/shm fails here. */
+/* Creates, sizes and maps the log file; reserves and pre-touches its pages unless sparse (a full /dev/shm fails
+ * here, not with SIGBUS later). */
 static int tp_ipc_publication_map_new_file(tp_ipc_publication_t *publication, size_t length, bool sparse,
                                            bool *storage_full)
 {
@@ -47,6 +49,12 @@ static int tp_ipc_publication_map_new_file(tp_ipc_publication_t *publication, si
         goto fail;
     }
     close(fd);
+    if (!sparse)
+    {
+        /* Like the official driver: a non-sparse log is pre-touched, so the driver's own term cleaning and
+         * position scans never fault on it (each client maps and populates it again for itself). */
+        (void)tp_prefault(mapped, length, 0, true);
+    }
     publication->mapped = mapped;
     publication->mapped_length = length;
     return 0;

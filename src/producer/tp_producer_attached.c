@@ -30,6 +30,7 @@ static int tp_producer_map_granted(tp_shm_region_t *region, const tp_shm_path_po
     {
         return -1;
     }
+    tp_shm_region_prefault(region);
     strcpy(uri_out, text);
     return 0;
 }

@@ -8,6 +8,7 @@
 
 #include "common/tp_clock.h"
 #include "common/tp_error_private.h"
+#include "common/tp_prefetch.h"
 #include "control/tp_control_message.h"
 #include "producer/tp_producer_core_private.h"
 #include "shm/tp_seqlock.h"
@@ -163,6 +164,7 @@ static int tp_producer_create_regions(tp_producer_core_t *core)
         TP_APPEND_ERR("creating the header ring");
         return -1;
     }
+    tp_shm_region_prefault(&core->header);
     if (tp_shm_uri_format(core->header_uri, sizeof(core->header_uri), path, ctx->require_hugepages) < 0)
     {
         TP_APPEND_ERR("formatting the header ring URI");
@@ -186,6 +188,7 @@ static int tp_producer_create_regions(tp_producer_core_t *core)
             TP_APPEND_ERR("creating payload pool %u", (unsigned)pool->pool_id);
             return -1;
         }
+        tp_shm_region_prefault(&pool->region);
         if (0 != tp_shm_region_check_stride(&pool->region, pool->stride_bytes, ctx->require_hugepages) ||
             tp_shm_uri_format(pool->uri, sizeof(pool->uri), path, ctx->require_hugepages) < 0)
         {
@@ -383,6 +386,26 @@ static inline bool tp_producer_claim_matches(const tp_producer_core_t *core, con
            claim->header_index == core->claim_index;
 }
 
+/*
+ * After a commit, take ownership of the lines the next claim and commit will write (its header slot and the first
+ * line of its payload slot in each pool): consumers read them one lap ago, so without this each store would wait
+ * for an invalidation round trip inside the next commit, delaying its descriptor.
+ */
+static void tp_producer_prefetch_next(const tp_producer_core_t *core)
+{
+    const uint32_t index = (uint32_t)(core->next_seq & core->mask);
+    const uint8_t *slot = tp_producer_slot(core, index);
+    for (size_t off = 0; off < TP_SHM_HEADER_SLOT_BYTES; off += 64)
+    {
+        tp_prefetch_write(slot + off);
+    }
+    for (size_t i = 0; i < core->pool_count; i++)
+    {
+        const tp_producer_pool_t *p = &core->pools[i];
+        tp_prefetch_write(p->region.addr + TP_SHM_SUPERBLOCK_SIZE + (size_t)index * p->stride_bytes);
+    }
+}
+
 static void tp_producer_write_header(tp_producer_core_t *core, const tp_tensor_desc_t *desc, uint32_t length,
                                      uint64_t timestamp_ns, uint32_t meta_version)
 {
@@ -435,10 +458,13 @@ int tp_producer_core_claim(tp_producer_core_t *core, uint32_t length, const tp_t
     core->claim_pending_bytes = 0;
 
     tp_seqlock_write_begin(tp_seqlock_word(tp_producer_slot(core, index)), seq);
+    core->claim_has_desc = NULL != desc;
     if (NULL != desc)
     {
-        /* Written early (still uncommitted) so progress followers can validate the layout (§10.2.2). */
+        /* Written early (still uncommitted) so progress followers can validate the layout (§10.2.2), and so a
+         * commit with the same description only stamps the time: the encoding is off the commit path. */
         tp_producer_write_header(core, desc, length, 0, core->meta_version);
+        core->claim_desc = *desc;
     }
 
     const tp_producer_pool_t *p = &core->pools[pool];
@@ -506,7 +532,9 @@ int tp_producer_core_commit(tp_producer_core_t *core, const tp_producer_claim_t 
     {
         return TP_PRODUCER_NO_CLAIM;
     }
-    if (NULL == desc || TP_FRAME_OK != tp_tensor_layout_check(desc, core->claim_length, NULL, NULL))
+    /* The claim's description, unchanged: checked and encoded at claim time, only the stamp is left to write. */
+    const bool same = core->claim_has_desc && NULL != desc && 0 == memcmp(desc, &core->claim_desc, sizeof(*desc));
+    if (!same && (NULL == desc || TP_FRAME_OK != tp_tensor_layout_check(desc, core->claim_length, NULL, NULL)))
     {
         core->counters.drops_bad_tensor++;
         tp_producer_core_abort(core, claim);
@@ -514,14 +542,22 @@ int tp_producer_core_commit(tp_producer_core_t *core, const tp_producer_claim_t 
     }
     uint64_t seq = core->claim_seq;
     uint32_t index = core->claim_index;
-    tp_producer_write_header(core, desc, core->claim_length, timestamp_ns, meta_version);
-    tp_seqlock_write_commit(tp_seqlock_word(tp_producer_slot(core, index)), seq);
+    uint8_t *slot = tp_producer_slot(core, index);
+    if (same)
+    {
+        tp_slot_header_stamp(slot, timestamp_ns, meta_version);
+    }
+    else
+    {
+        tp_producer_write_header(core, desc, core->claim_length, timestamp_ns, meta_version);
+    }
+    tp_seqlock_write_commit(tp_seqlock_word(slot), seq);
     core->claim_active = false;
     core->next_seq = seq + 1;
     core->counters.frames_committed++;
 
-    uint64_t now = tp_producer_now(core);
-    int rc = tp_producer_send_descriptors(core, seq, index, timestamp_ns, meta_version, now);
+    int rc = tp_producer_send_descriptors(core, seq, index, timestamp_ns, meta_version);
+    tp_producer_prefetch_next(core);
     if (core->claim_progress)
     {
         tp_producer_send_progress(core, seq, index, core->claim_length,

@@ -78,6 +78,8 @@ struct tp_producer_core_stct
     uint64_t claim_progress_ns;    /* when the last progress message was sent */
     uint64_t claim_progress_bytes; /* bytes in the last progress message */
     uint64_t claim_pending_bytes;  /* latest value reported, maybe not sent yet */
+    bool claim_has_desc;           /* the claim wrote the header from claim_desc: commit only stamps it */
+    tp_tensor_desc_t claim_desc;
 
     uint32_t meta_version;
     uint8_t *meta_buffer;
@@ -124,7 +126,7 @@ int tp_producer_send_announce(tp_producer_core_t *core, uint64_t now_ns);
 int tp_producer_send_source_announce(tp_producer_core_t *core);
 int tp_producer_send_qos(tp_producer_core_t *core);
 int tp_producer_send_descriptors(tp_producer_core_t *core, uint64_t seq, uint32_t header_index, uint64_t timestamp_ns,
-                                 uint32_t meta_version, uint64_t now_ns);
+                                 uint32_t meta_version);
 /* Re-offer refused descriptors in order, dropping (and counting) those whose slot was reused. Returns the number
  * delivered; stops at the first refusal. */
 int tp_producer_flush_pending(tp_producer_core_t *core);

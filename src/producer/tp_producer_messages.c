@@ -185,8 +185,9 @@ int tp_producer_flush_pending(tp_producer_core_t *core)
 }
 
 int tp_producer_send_descriptors(tp_producer_core_t *core, uint64_t seq, uint32_t header_index, uint64_t timestamp_ns,
-                                 uint32_t meta_version, uint64_t now_ns)
+                                 uint32_t meta_version)
 {
+    uint64_t now_ns = 0; /* read only for a rate-limited consumer: no clock call on the common path */
     uint8_t buf[TP_PRODUCER_SMALL_MESSAGE];
     size_t length = tp_producer_encode_descriptor(core, buf, seq, header_index, timestamp_ns, meta_version);
     if (0 == length)
@@ -215,6 +216,7 @@ int tp_producer_send_descriptors(tp_producer_core_t *core, uint64_t seq, uint32_
         /* max_rate_hz applies to per-consumer descriptor streams only (§5). */
         if (0 != c->max_rate_hz)
         {
+            now_ns = 0 == now_ns ? tp_producer_now(core) : now_ns;
             if (now_ns < c->next_descriptor_ns)
             {
                 core->counters.descriptors_rate_limited++;

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "common/tp_error_private.h"
+#include "common/tp_prefault.h"
 #include "shm/tp_shm_region.h"
 
 #ifndef HUGETLBFS_MAGIC
@@ -251,6 +252,11 @@ fail:
     close(fd);
     memset(region, 0, sizeof(*region));
     return -1;
+}
+
+void tp_shm_region_prefault(tp_shm_region_t *region)
+{
+    (void)tp_prefault(region->addr, region->mapped_length, region->page_size, region->writable);
 }
 
 int tp_shm_region_close(tp_shm_region_t *region)

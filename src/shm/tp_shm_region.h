@@ -76,6 +76,13 @@ int tp_shm_region_map_rw(tp_shm_region_t *region, const tp_shm_path_policy_t *po
 int tp_shm_region_map_mode(tp_shm_region_t *region, const tp_shm_path_policy_t *policy, const tp_shm_uri_t *uri,
                            size_t layout_length, bool writable);
 
+/*
+ * Map every page of the region into this process now (for write when it is writable, else for read), so the
+ * first lap of the ring takes no minor faults on the hot path. Memory is already reserved (posix_fallocate), so
+ * this costs page-table entries and setup time, not RAM. Safe on a zeroed region.
+ */
+void tp_shm_region_prefault(tp_shm_region_t *region);
+
 /* Unmap, and unlink the file if this process created it with unlink_on_close. Safe on a zeroed region. */
 int tp_shm_region_close(tp_shm_region_t *region);
 

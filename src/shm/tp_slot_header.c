@@ -61,6 +61,14 @@ tp_frame_status_t tp_slot_header_encode(uint8_t *slot, size_t slot_length, const
     return TP_FRAME_OK;
 }
 
+void tp_slot_header_stamp(uint8_t *slot, uint64_t timestamp_ns, uint32_t meta_version)
+{
+    struct shm_tensorpool_control_slotHeader codec;
+    shm_tensorpool_control_slotHeader_wrap_for_encode(&codec, (char *)slot, 0, TP_SLOT_HEADER_BYTES);
+    shm_tensorpool_control_slotHeader_set_timestampNs(&codec, timestamp_ns);
+    shm_tensorpool_control_slotHeader_set_metaVersion(&codec, meta_version);
+}
+
 /* Checks the embedded message header and decodes the TensorHeader block into desc. */
 static tp_frame_status_t tp_slot_header_decode_tensor(const char *bytes, tp_tensor_desc_t *desc)
 {

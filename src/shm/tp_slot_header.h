@@ -63,6 +63,12 @@ typedef struct tp_slot_expect_stct
 tp_frame_status_t tp_slot_header_encode(uint8_t *slot, size_t slot_length, const tp_slot_header_fields_t *fields);
 
 /*
+ * Rewrite only timestamp_ns and meta_version of a slot tp_slot_header_encode wrote (commit of a claim whose
+ * description did not change: the rest of the header is already in place).
+ */
+void tp_slot_header_stamp(uint8_t *slot, uint64_t timestamp_ns, uint32_t meta_version);
+
+/*
  * Decode and validate a slot copy. On TP_FRAME_OK the view is filled (seq = seq_commit >> 1 of the copy; the
  * caller still checks it against the descriptor through the seqlock). Otherwise the status names the first
  * rule that failed and the view is unspecified.

@@ -188,6 +188,66 @@ static void test_claim_rules(void **state)
     assert_int_equal(0, s->bad);
 }
 
+typedef struct shape_seen_stct
+{
+    int32_t dims[2];
+    uint64_t timestamp_ns;
+    uint64_t frames;
+} shape_seen_t;
+
+static void on_shape(void *clientd, const tp_consumer_frame_t *f)
+{
+    shape_seen_t *seen = clientd;
+    seen->dims[0] = f->tensor.dims[0];
+    seen->dims[1] = f->tensor.dims[1];
+    seen->timestamp_ns = f->tensor.timestamp_ns;
+    seen->frames++;
+}
+
+/* A claim made with a description writes the header then; commit only stamps it when the description is
+ * unchanged, and rewrites it when the commit's description differs (another object, or the same one edited). */
+static void test_commit_description_changes(void **state)
+{
+    frames_state_t *s = *state;
+    shape_seen_t seen = {0};
+    s->cctx.on_frame = on_shape;
+    s->cctx.handler_clientd = &seen;
+    start_both(s);
+    tp_producer_claim_t claim;
+    tp_tensor_desc_t desc = ct_desc(4, 25);
+    assert_int_equal(TP_PRODUCER_OK, tp_producer_core_claim(s->producer, 100, &desc, &claim));
+    assert_int_equal(TP_PRODUCER_OK, tp_producer_core_commit(s->producer, &claim, &desc, 777, 0));
+    ct_pump_one(&s->to_consumer, s->consumer, 42);
+    assert_int_equal(1, seen.frames);
+    assert_int_equal(4, seen.dims[0]);
+    assert_int_equal(25, seen.dims[1]);
+    assert_int_equal(777, seen.timestamp_ns);
+
+    tp_tensor_desc_t other = ct_desc(10, 10);
+    assert_int_equal(TP_PRODUCER_OK, tp_producer_core_claim(s->producer, 100, &desc, &claim));
+    assert_int_equal(TP_PRODUCER_OK, tp_producer_core_commit(s->producer, &claim, &other, 778, 0));
+    ct_pump_one(&s->to_consumer, s->consumer, 42);
+    assert_int_equal(2, seen.frames);
+    assert_int_equal(10, seen.dims[0]);
+    assert_int_equal(10, seen.dims[1]);
+    assert_int_equal(778, seen.timestamp_ns);
+
+    assert_int_equal(TP_PRODUCER_OK, tp_producer_core_claim(s->producer, 100, &desc, &claim));
+    desc = ct_desc(2, 50); /* the same object, edited between claim and commit */
+    assert_int_equal(TP_PRODUCER_OK, tp_producer_core_commit(s->producer, &claim, &desc, 779, 0));
+    ct_pump_one(&s->to_consumer, s->consumer, 42);
+    assert_int_equal(3, seen.frames);
+    assert_int_equal(2, seen.dims[0]);
+    assert_int_equal(50, seen.dims[1]);
+    assert_int_equal(779, seen.timestamp_ns);
+
+    /* An edited description that no longer fits the claimed length is still refused. */
+    assert_int_equal(TP_PRODUCER_OK, tp_producer_core_claim(s->producer, 100, &desc, &claim));
+    desc = ct_desc(4, 100);
+    assert_int_equal(TP_PRODUCER_BAD_TENSOR, tp_producer_core_commit(s->producer, &claim, &desc, 780, 0));
+    assert_int_equal(0, ct_queue_size(&s->to_consumer));
+}
+
 /*
  * A consumer that falls behind (drains the descriptor queue only every few frames) over a lossy transport. The
  * expected outcome of every descriptor is computed from the producer position at delivery time: a frame is
@@ -495,6 +555,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_refused_descriptors_reoffered, setup, teardown),
         cmocka_unit_test_setup_teardown(test_not_connected_reported, setup, teardown),
         cmocka_unit_test_setup_teardown(test_claim_rules, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_commit_description_changes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_slow_lossy_consumer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_restart_bumps_epoch_and_consumer_remaps, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sink_refusal_reported, setup, teardown),

@@ -14,6 +14,7 @@
 #include "aeron/protocol/tp_control_protocol.h"
 #include "aeron/protocol/tp_mpsc_rb.h"
 #include "aeron_client_private.h"
+#include "common/tp_prefault.h"
 #include "common/tp_atomic.h"
 
 #define AERON_HEARTBEAT_COUNTER_TYPE_ID     11
@@ -204,6 +205,12 @@ int aeron_client_conductor_create(aeron_client_conductor_t **conductor_p, aeron_
         pthread_mutex_destroy(&conductor->lock);
         free(conductor);
         return -1;
+    }
+    if (context->pre_touch_mapped_memory)
+    {
+        /* The command ring, broadcast buffer and counters are touched on the duty cycle (keepalives, counter
+         * scans): with pre-touch, their first use costs no page fault on the application's thread either. */
+        (void)tp_prefault(conductor->cnc.addr, conductor->cnc.length, 0, true);
     }
     tp_cnc_metadata_t *meta = (tp_cnc_metadata_t *)conductor->cnc.addr;
     if (tp_mpsc_rb_init(&conductor->to_driver, tp_cnc_to_driver_buffer(meta), (size_t)meta->to_driver_buffer_length) <
