@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "common/tp_clock.h"
+#include "common/tp_memcpy_nt.h"
 #include "common/tp_error_private.h"
 #include "control/tp_control_message.h"
 #include "producer/tp_producer_core_private.h"
@@ -94,7 +95,7 @@ static void tp_producer_remove_old_epochs(const tp_shm_layout_t *layout)
             {
                 size_t n = strlen(file->d_name);
                 bool ours =
-                    0 == strcmp(file->d_name, "header.ring") ||
+                    0 == strcmp(file->d_name, "header.ring") || 0 == strcmp(file->d_name, "wake.futex") ||
                     (0 == strncmp(file->d_name, "payload-", 8) && n > 5 && 0 == strcmp(file->d_name + n - 5, ".pool"));
                 if (ours)
                 {
@@ -559,7 +560,8 @@ int tp_producer_core_offer(tp_producer_core_t *core, const tp_tensor_desc_t *des
     }
     if (length > 0)
     {
-        memcpy(claim.payload, bytes, length);
+        /* Large frames with streaming stores (ends with an sfence, so the commit's release store follows it). */
+        tp_memcpy_publish(claim.payload, bytes, length);
     }
     return tp_producer_core_commit(core, &claim, desc, timestamp_ns, core->meta_version);
 }
