@@ -65,6 +65,10 @@ typedef struct tp_producer_config_stct
     char instance_id[TP_PRODUCER_NAME_MAX];                 /* default "producer-<producer_id>" when left empty */
     char source_name[TP_PRODUCER_NAME_MAX];                 /* DataSourceAnnounce name; default "" */
     bool require_hugepages;
+    /* Standalone mode: create the optional wake-up word (a file beside the header ring, "wake.futex") and bump it
+     * after every committed frame, so consumers blocked in tp_consumer_wait() wake at once (docs/performance.md).
+     * Costs an atomic increment per frame, and a system call only while a consumer is blocked. Default false. */
+    bool wake_consumers;
     size_t max_consumers; /* tracked consumers (hello senders); default 64 */
 
     /* Progress policy (used only while some consumer supports progress). Defaults 250 us / 64 KiB with floors
