@@ -26,8 +26,11 @@ fail() {
 
 command -v iox-roudi >/dev/null || fail "iox-roudi not found: apt-get install iceoryx libiceoryx-binding-c-dev"
 # RouDi's shared memory and sockets have fixed names: a second RouDi cannot run beside one already running.
-if [ -e /dev/shm/iceoryx_mgmt ] || pgrep -x iox-roudi >/dev/null; then
-    fail "an iox-roudi is already running (/dev/shm/iceoryx_mgmt exists): stop it first"
+if pgrep -x iox-roudi >/dev/null; then
+    fail "an iox-roudi is already running (pid $(pgrep -x iox-roudi | tr '\n' ' ')): stop it first"
+fi
+if [ -e /dev/shm/iceoryx_mgmt ]; then
+    fail "stale RouDi shared memory from a run that did not end cleanly: remove /dev/shm/iceoryx_mgmt and /dev/shm/$(id -un)"
 fi
 
 build="${TP_COMPARE_BUILD_DIR:-$root/build-release-compare}"
@@ -93,7 +96,9 @@ done
 grep -q "RouDi is ready" "$scratch/roudi.log" || { cat "$scratch/roudi.log" >&2; fail "iox-roudi not ready in 10 s"; }
 
 export AERON_DIR="$scratch/aeron"
+# Generous liveness: on a loaded machine a starved client must not be declared dead mid-run.
 AERON_IPC_TERM_BUFFER_LENGTH="${AERON_IPC_TERM_BUFFER_LENGTH:-2m}" AERON_DIR_DELETE_ON_SHUTDOWN=true \
+    AERON_CLIENT_LIVENESS_TIMEOUT="${AERON_CLIENT_LIVENESS_TIMEOUT:-60s}" \
     "$build/src/mediadriver/tp_mediadriver" >"$scratch/driver.log" 2>&1 &
 driver_pid=$!
 for _ in $(seq 100); do

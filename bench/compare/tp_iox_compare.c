@@ -170,7 +170,9 @@ static tp_client_t *tp_end_client(void)
     tp_client_t *client = NULL;
     if (tp_context_init(&ctx) < 0 || tp_context_set_aeron_dir(ctx, opts.aeron_dir) < 0 ||
         tp_context_set_shm_base_dir(ctx, opts.shm_dir) < 0 || tp_context_add_allowed_dir(ctx, opts.shm_dir) < 0 ||
-        tp_context_set_idle_strategy(ctx, "spin") < 0 || tp_client_start(&client, ctx) < 0)
+        tp_context_set_idle_strategy(ctx, "spin") < 0 ||
+        /* A starved machine (the bench runs beside builds) must not turn a slow run into a lost driver. */
+        tp_context_set_driver_timeout_ms(ctx, 60000) < 0 || tp_client_start(&client, ctx) < 0)
     {
         die_tp("client");
     }
