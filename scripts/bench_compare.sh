@@ -98,7 +98,7 @@ grep -q "RouDi is ready" "$scratch/roudi.log" || { cat "$scratch/roudi.log" >&2;
 export AERON_DIR="$scratch/aeron"
 # Generous liveness: on a loaded machine a starved client must not be declared dead mid-run.
 AERON_IPC_TERM_BUFFER_LENGTH="${AERON_IPC_TERM_BUFFER_LENGTH:-2m}" AERON_DIR_DELETE_ON_SHUTDOWN=true \
-    AERON_CLIENT_LIVENESS_TIMEOUT="${AERON_CLIENT_LIVENESS_TIMEOUT:-60s}" \
+    AERON_CLIENT_LIVENESS_TIMEOUT="${AERON_CLIENT_LIVENESS_TIMEOUT:-60s}" AERON_PUBLICATION_UNBLOCK_TIMEOUT=90s \
     "$build/src/mediadriver/tp_mediadriver" >"$scratch/driver.log" 2>&1 &
 driver_pid=$!
 for _ in $(seq 100); do

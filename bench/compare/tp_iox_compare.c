@@ -1084,6 +1084,7 @@ int main(int argc, char **argv)
         {.kind = WL_RATE, .size = 8u << 20, .slots = 16, .iox_queue = 16, .label = "8 MiB, 16 slots"},
         {.kind = WL_RATE, .size = 8u << 20, .slots = 2, .iox_queue = 16, .label = "8 MiB, 2 slots"},
         {.kind = WL_OFFER, .size = 8u << 20, .slots = 16, .iox_queue = 16, .label = "8 MiB offer, 16 slots"},
+        {.kind = WL_OFFER, .size = 8u << 20, .slots = 2, .iox_queue = 16, .label = "8 MiB offer, 2 slots"},
     };
     const size_t count = sizeof(workloads) / sizeof(workloads[0]);
     for (int side = 0; side < 3; side++)

@@ -12,19 +12,21 @@
 #include <string.h>
 
 /*
- * Frames at least this large are copied by tp_memcpy_publish() with streaming stores. Measured on the bench
- * machine (docs/performance.md): below a few MiB the destination ring is usually cache resident and plain
- * stores win; at 8 MiB frames (a 128 MiB ring of 16 slots) streaming stores are faster.
+ * When streaming stores win (measured, docs/performance.md): the destination cannot stay in the cache anyway,
+ * i.e. the ring the frame goes into (stride x slots) is larger than a last-level cache share, and the frame is
+ * large enough that the sfence and the head / tail handling are noise. A cache-resident ring (e.g. 2 slots of
+ * 8 MiB) is much faster with plain stores: there NT stores would push to DRAM what the consumer reads next.
  */
-#define TP_MEMCPY_NT_THRESHOLD (4u << 20)
+#define TP_MEMCPY_NT_MIN_FRAME ((size_t)1 << 20)
+#define TP_MEMCPY_NT_MIN_RING  ((size_t)64 << 20)
 
 /* Copy n bytes with streaming stores, then sfence (x86-64); memcpy on other architectures. */
 void tp_memcpy_nt(void *dst, const void *src, size_t n);
 
-/* The producer's copy-in: streaming stores from TP_MEMCPY_NT_THRESHOLD bytes on, memcpy below. */
-static inline void tp_memcpy_publish(void *dst, const void *src, size_t n)
+/* The producer's copy-in of a frame into a ring of ring_bytes: streaming stores when both thresholds are met. */
+static inline void tp_memcpy_publish(void *dst, const void *src, size_t n, size_t ring_bytes)
 {
-    if (n >= TP_MEMCPY_NT_THRESHOLD)
+    if (n >= TP_MEMCPY_NT_MIN_FRAME && ring_bytes >= TP_MEMCPY_NT_MIN_RING)
     {
         tp_memcpy_nt(dst, src, n);
     }

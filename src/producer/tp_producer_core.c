@@ -560,8 +560,9 @@ int tp_producer_core_offer(tp_producer_core_t *core, const tp_tensor_desc_t *des
     }
     if (length > 0)
     {
-        /* Large frames with streaming stores (ends with an sfence, so the commit's release store follows it). */
-        tp_memcpy_publish(claim.payload, bytes, length);
+        /* Large frames into a ring beyond the cache: streaming stores, ending with an sfence so that the commit's
+         * release store is ordered after them. */
+        tp_memcpy_publish(claim.payload, bytes, length, (size_t)claim.capacity * ((size_t)core->mask + 1));
     }
     return tp_producer_core_commit(core, &claim, desc, timestamp_ns, core->meta_version);
 }

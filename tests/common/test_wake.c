@@ -7,6 +7,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -155,13 +156,32 @@ static void test_memcpy_nt_is_byte_exact(void **state)
             }
         }
     }
-    /* tp_memcpy_publish picks by size; both paths must copy the same bytes. */
+    /* tp_memcpy_publish picks by frame and ring size; both paths must copy the same bytes. */
     memset(dst, 0, cap);
-    tp_memcpy_publish(dst, src, cap);
+    tp_memcpy_publish(dst, src, cap, 1);
     assert_memory_equal(src, dst, cap);
+    memset(dst, 0, cap);
+    tp_memcpy_publish(dst + 3, src, cap - 3, SIZE_MAX); /* cap - 3 < 1 MiB: still plain memcpy */
+    assert_memory_equal(src, dst + 3, cap - 3);
     free(src);
     free(dst);
     free(ref);
+    /* A frame above TP_MEMCPY_NT_MIN_FRAME into a ring above TP_MEMCPY_NT_MIN_RING: the streaming path. */
+    const size_t big = TP_MEMCPY_NT_MIN_FRAME + 37;
+    uint8_t *bsrc = malloc(big);
+    uint8_t *bdst = calloc(1, big + 64);
+    assert_non_null(bsrc);
+    assert_non_null(bdst);
+    for (size_t i = 0; i < big; i++)
+    {
+        bsrc[i] = (uint8_t)(i * 7 + 1);
+    }
+    tp_memcpy_publish(bdst + 5, bsrc, big, TP_MEMCPY_NT_MIN_RING);
+    assert_memory_equal(bsrc, bdst + 5, big);
+    assert_int_equal(0, bdst[4]);
+    assert_int_equal(0, bdst[big + 5]);
+    free(bsrc);
+    free(bdst);
 }
 
 int main(void)
