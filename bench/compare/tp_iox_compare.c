@@ -28,6 +28,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -72,6 +73,7 @@ typedef struct shared_stct
     uint64_t produced;
     uint64_t refused; /* tp: claim failures; iox: loans refused (pool exhausted: back pressure) */
     uint64_t produce_ns;
+    uint64_t produce_cpu_ns; /* the producer process's CPU time over its run: < produce_ns means it was starved */
     uint64_t delivered;
     uint64_t bad; /* ends that disagree in a frame handed over intact: always a failure */
     uint64_t late;
@@ -147,6 +149,14 @@ static void check_deadline(uint64_t deadline, const char *what)
     {
         die("timed out after %.0f s waiting for %s", (double)PEER_TIMEOUT_NS / 1e9, what);
     }
+}
+
+static uint64_t cpu_time_ns(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000000ULL +
+           (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000ULL;
 }
 
 /* The frame pattern both sides write and check: seq in the first 8 bytes, its low byte in every other byte. */
@@ -441,6 +451,7 @@ static void tp_rate_end(shared_t *shared, int end, uint32_t size, uint32_t slots
         memset(source, 0x5A, size); /* faulted in once; each frame rewrites only the ends that are checked */
     }
     const uint64_t duration = (uint64_t)(opts.seconds * 1e9);
+    const uint64_t cpu_start = cpu_time_ns();
     uint64_t start = tp_clock_monotonic_ns();
     uint64_t now = start;
     uint64_t seq = 0;
@@ -486,6 +497,7 @@ static void tp_rate_end(shared_t *shared, int end, uint32_t size, uint32_t slots
     }
     now = tp_clock_monotonic_ns();
     shared->produce_ns = now - start;
+    shared->produce_cpu_ns = cpu_time_ns() - cpu_start;
     shared->produced = seq;
     tp_store_release_i32(&shared->producer_done, 1);
     /* Keep the producer's control duties alive while the consumer drains. */
@@ -680,6 +692,7 @@ static void iox_rate_end(shared_t *shared, int end, uint32_t size, uint64_t queu
     iox_wait_connected(shared, end, pub, NULL);
     usleep(50000); /* as on the tensorpool side */
     const uint64_t duration = (uint64_t)(opts.seconds * 1e9);
+    const uint64_t cpu_start = cpu_time_ns();
     uint64_t start = tp_clock_monotonic_ns();
     uint64_t now = start;
     uint64_t seq = 0;
@@ -712,6 +725,7 @@ static void iox_rate_end(shared_t *shared, int end, uint32_t size, uint64_t queu
     }
     now = tp_clock_monotonic_ns();
     shared->produce_ns = now - start;
+    shared->produce_cpu_ns = cpu_time_ns() - cpu_start;
     shared->produced = seq;
     tp_store_release_i32(&shared->producer_done, 1);
     while (0 == tp_load_acquire_i32(&shared->stop))
@@ -832,6 +846,7 @@ typedef struct workload_stct
     /* per side, per round */
     double fps[3][MAX_ROUNDS];
     double delivered_pct[3][MAX_ROUNDS];
+    double cpu_share[3][MAX_ROUNDS];  /* producer CPU time / wall time of its run */
     double floor_gibs[3][MAX_ROUNDS]; /* memset, memcpy, memcpy_nt */
     uint64_t *rtt[3];
     size_t rtt_count[3];
@@ -963,12 +978,14 @@ static void run_workload(workload_t *w, side_t side, int round)
         }
         w->fps[side][round] = (double)shared->delivered / ((double)shared->produce_ns / 1e9);
         w->delivered_pct[side][round] = 100.0 * (double)shared->delivered / (double)shared->produced;
+        w->cpu_share[side][round] = (double)shared->produce_cpu_ns / (double)shared->produce_ns;
         /* Progress on stderr, so a run that fails later still leaves what it measured. */
         fprintf(stderr,
                 "tp_iox_compare: round %d %s %s: %.0f frames/s delivered (%.2f GiB/s), %.1f%% of %" PRIu64
-                " produced, late %" PRIu64 " lost %" PRIu64 " refused %" PRIu64 "\n",
+                " produced, late %" PRIu64 " lost %" PRIu64 " refused %" PRIu64 ", producer had %.0f%% of a core\n",
                 round + 1, side_names[side], w->label, w->fps[side][round], w->fps[side][round] * w->size / GIB,
-                w->delivered_pct[side][round], shared->produced, shared->late, shared->lost, shared->refused);
+                w->delivered_pct[side][round], shared->produced, shared->late, shared->lost, shared->refused,
+                100.0 * w->cpu_share[side][round]);
     }
     munmap(shared, sizeof(shared_t));
 }
@@ -1178,6 +1195,29 @@ int main(int argc, char **argv)
            "producer writes every byte (tensorpool claim + fill + commit, iceoryx loan + fill + publish; offer rows\n"
            "copy an application buffer with tp_producer_offer). tp / floor: against memset into a ring of\n"
            "tensorpool's footprint (offer rows: the faster of memcpy and memcpy_nt). RTT: all rounds pooled.\n");
+    /* A starved producer measures the machine's load, not the library: say so next to the table. */
+    double lowest_share = 1.0;
+    for (size_t k = 0; k < count; k++)
+    {
+        for (int side = 0; side < 2; side++)
+        {
+            for (int round = 0; round < opts.rounds && WL_RTT != workloads[k].kind; round++)
+            {
+                if (SIDE_IOX == side && WL_OFFER == workloads[k].kind)
+                {
+                    continue;
+                }
+                double share = workloads[k].cpu_share[side][round];
+                lowest_share = share < lowest_share ? share : lowest_share;
+            }
+        }
+    }
+    printf("Producers had at least %.0f%% of a core during their runs.\n", 100.0 * lowest_share);
+    if (lowest_share < 0.8)
+    {
+        printf("WARNING: some producer got less than 80%% of a core (the machine is busy): those rates measure\n"
+               "the scheduler, not the libraries; re-run on a quiet machine (stderr has the per-run shares).\n");
+    }
     print_load("at the end");
     for (int side = 0; side < 3; side++)
     {
