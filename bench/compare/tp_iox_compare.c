@@ -95,6 +95,8 @@ typedef struct options_stct
 static options_t opts = {.rounds = 3, .seconds = 1.0, .rtt_samples = 100000, .pin = true};
 static int run_id;
 
+static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
 static void die(const char *fmt, ...)
 {
     va_list ap;
