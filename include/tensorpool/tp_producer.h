@@ -25,12 +25,13 @@
  * one thread (see tp_client.h for the client's threading modes).
  *
  * Hot path (offer, claim, commit, abort, progress, the descriptor publish inside commit): no allocation, lock or
- * syscall (opt-in exception: with wake_consumers, a FUTEX_WAKE while a consumer is blocked in tp_consumer_wait); they return tp_producer_status_t values (negative on failure). TP_PRODUCER_NOT_CONNECTED (positive):
- * committed, but nobody subscribes to the descriptor stream yet. Aeron back pressure on a descriptor shows up as
- * TP_PRODUCER_BACK_PRESSURE: the frame is committed in SHM and its shared-stream descriptor is queued and
- * re-offered, in order, by the next commit or poll while the slot is intact (descriptors_queued / _reoffered;
- * one whose slot is reused first is a counted gap, descriptors_dropped_reused). Per-consumer descriptor streams
- * are best effort: a refusal there is counted in sink_refusals.
+ * syscall (opt-in exception: with wake_consumers, a FUTEX_WAKE while a consumer is blocked in tp_consumer_wait); they
+ * return tp_producer_status_t values (negative on failure). TP_PRODUCER_NOT_CONNECTED (positive): committed, but nobody
+ * subscribes to the descriptor stream yet. Aeron back pressure on a descriptor shows up as TP_PRODUCER_BACK_PRESSURE:
+ * the frame is committed in SHM and its shared-stream descriptor is queued and re-offered, in order, by the next commit
+ * or poll while the slot is intact (descriptors_queued / _reoffered; one whose slot is reused first is a counted gap,
+ * descriptors_dropped_reused). Per-consumer descriptor streams are best effort: a refusal there is counted in
+ * sink_refusals.
  */
 #ifndef TENSORPOOL_TP_PRODUCER_H
 #define TENSORPOOL_TP_PRODUCER_H
