@@ -898,6 +898,10 @@ int tp_consumer_wait(tp_consumer_t *consumer, uint64_t timeout_ns)
             return 1; /* no poll has read the word yet: poll once before blocking on it */
         }
     }
+    if (tp_wake_is_open(&c->wake) && tp_wake_is_closed(&c->wake))
+    {
+        tp_wake_close(&c->wake); /* the producer went away: sleep until its next epoch is mapped */
+    }
     if (!tp_wake_is_open(&c->wake))
     {
         tp_consumer_sleep_ns(fallback_ns);

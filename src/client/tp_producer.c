@@ -902,7 +902,7 @@ int tp_producer_close(tp_producer_t *producer)
     {
         return 0;
     }
-    tp_wake_close(&producer->wake); /* before the core removes the epoch directory */
+    tp_wake_close(&producer->wake); /* wakes blocked consumers; before the core removes the epoch directory */
     int rc = tp_producer_core_close(producer->core);
     producer->core = NULL;
     tp_producer_release(producer);

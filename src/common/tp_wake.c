@@ -70,11 +70,14 @@ void tp_wake_close(tp_wake_t *wake)
 {
     if (NULL != wake->page)
     {
-        munmap((void *)wake->page, wake->length);
         if (wake->owner)
         {
+            /* Blocked consumers return to their poll now, not at their timeout, and stop waiting on this word. */
+            __atomic_store_n(&wake->page->closed, 1, __ATOMIC_RELEASE);
+            tp_wake_signal(wake);
             unlink(wake->path);
         }
+        munmap((void *)wake->page, wake->length);
     }
     memset(wake, 0, sizeof(*wake));
 }

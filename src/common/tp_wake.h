@@ -22,7 +22,8 @@
 typedef struct tp_wake_page_stct
 {
     volatile uint32_t sequence; /* bumped by the producer after each frame */
-    uint8_t pad0[60];
+    volatile int32_t closed;    /* set by the producer as it goes away (its epoch ends) */
+    uint8_t pad0[56];
     volatile int32_t waiters; /* consumers inside tp_wake_wait */
     uint8_t pad1[60];
 } tp_wake_page_t;
@@ -41,8 +42,15 @@ int tp_wake_create(tp_wake_t *wake, const char *path);
 /* Consumer: map an existing file. 0 / -1 (TP_SET_ERR; ENOENT when the producer did not opt in). */
 int tp_wake_open(tp_wake_t *wake, const char *path);
 
-/* Unmap; the creator also removes the file. Safe on a zeroed or closed tp_wake_t. */
+/* Unmap; the creator first marks the word closed and wakes every waiter, then removes the file. Safe on a zeroed
+ * or closed tp_wake_t. */
 void tp_wake_close(tp_wake_t *wake);
+
+/* True once the creator closed the word: nobody will bump it again (a new epoch has a new file). */
+static inline bool tp_wake_is_closed(const tp_wake_t *wake)
+{
+    return 0 != __atomic_load_n(&wake->page->closed, __ATOMIC_ACQUIRE);
+}
 
 static inline bool tp_wake_is_open(const tp_wake_t *wake)
 {

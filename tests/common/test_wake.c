@@ -126,6 +126,22 @@ static void test_blocked_waiter_in_another_process_is_woken(void **state)
     tp_wake_close(&owner);
 }
 
+static void test_owner_close_marks_the_word_closed_and_wakes(void **state)
+{
+    (void)state;
+    tp_wake_t owner;
+    tp_wake_t peer;
+    assert_int_equal(0, tp_wake_create(&owner, path));
+    assert_int_equal(0, tp_wake_open(&peer, path));
+    uint32_t seen = tp_wake_sequence(&peer);
+    assert_false(tp_wake_is_closed(&peer));
+    tp_wake_close(&owner);
+    /* The peer's mapping outlives the file: it sees the close and the last bump, so it does not block. */
+    assert_true(tp_wake_is_closed(&peer));
+    assert_int_equal(1, tp_wake_wait(&peer, seen, 60ULL * 1000000000ULL));
+    tp_wake_close(&peer);
+}
+
 static void test_memcpy_nt_is_byte_exact(void **state)
 {
     (void)state;
@@ -190,6 +206,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_create_open_close, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wait_sees_a_bump_made_before_it, setup, teardown),
         cmocka_unit_test_setup_teardown(test_blocked_waiter_in_another_process_is_woken, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_owner_close_marks_the_word_closed_and_wakes, setup, teardown),
         cmocka_unit_test(test_memcpy_nt_is_byte_exact),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

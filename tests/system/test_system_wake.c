@@ -2,7 +2,8 @@
  * Waiting without spinning: a consumer that calls tp_consumer_wait() whenever its poll found nothing gets every
  * frame of a paced producer. With the producer's wake-up word (wake_consumers) each wait ends because a frame was
  * published, never by its (long) timeout, and the word file lives in the epoch directory and goes with it; without
- * the word the wait falls back to short sleeps and the frames still arrive.
+ * the word the wait falls back to short sleeps and the frames still arrive. A producer restart (new epoch) in the
+ * middle: the consumer reopens the new epoch's word and is woken by it as before.
  */
 #include <limits.h>
 #include <setjmp.h>
@@ -22,7 +23,7 @@
 #include "system_test_util.h"
 
 #define STREAM_ID 77
-#define FRAMES    40
+#define FRAMES    40 /* per epoch; two epochs */
 
 typedef struct shared_stct
 {
@@ -31,17 +32,38 @@ typedef struct shared_stct
     char wake_path[PATH_MAX];
     bool wake;
     volatile int consumer_ready;
+    volatile uint64_t consumer_epoch; /* the epoch the consumer has mapped */
+    uint64_t woken_second_epoch;
     volatile int consumer_done;
     volatile int producer_done;
     int wake_file_existed;
     int wake_file_left;
     uint64_t verified;
     uint64_t bad;
-    uint64_t woken;     /* waits that ended because the producer published */
-    uint64_t timed_out; /* waits that ended otherwise */
+    uint64_t woken;         /* waits that ended because the producer published */
+    uint64_t timed_out;     /* waits that ended otherwise (wake mode: the sleeps between two epochs) */
+    uint64_t full_timeouts; /* waits that ran out their whole timeout while frames flowed: no wake-up came */
+    volatile int sending;   /* producer: between the first and the last frame of an epoch */
 } shared_t;
 
 static shared_t *shared;
+
+/* Hellos every 2 s (a consumer is stale after 4 of them): a consumer may block up to WAIT_NS in tp_consumer_wait()
+ * and stay known to the producer, as the API asks (timeout below the hello cadence). */
+#define WAIT_NS 1000000000ULL
+
+static tp_client_t *wake_client(void)
+{
+    tp_context_t *ctx = st_context(shared->aeron_dir, shared->shm_dir, TP_CLIENT_MODE_INVOKER);
+    tp_client_t *client = NULL;
+    if (tp_context_set_hello_interval_ns(ctx, 2000000000ULL) < 0 || tp_client_start(&client, ctx) < 0)
+    {
+        fprintf(stderr, "client: %s\n", tp_errmsg());
+        abort();
+    }
+    tp_context_close(ctx);
+    return client;
+}
 
 static bool is_mapped(void *arg)
 {
@@ -51,7 +73,7 @@ static bool is_mapped(void *arg)
 static int run_consumer(void *arg)
 {
     (void)arg;
-    tp_client_t *client = st_client(shared->aeron_dir, shared->shm_dir, TP_CLIENT_MODE_INVOKER);
+    tp_client_t *client = wake_client();
     tp_consumer_config_t cfg;
     tp_consumer_config_init(&cfg);
     cfg.stream_id = STREAM_ID;
@@ -71,21 +93,29 @@ static int run_consumer(void *arg)
     tp_consumer_wait(consumer, 1000000ULL);
     shared->consumer_ready = 1;
     const uint64_t deadline = tp_clock_monotonic_ns() + 40ULL * 1000000000ULL;
-    while (counts.verified + counts.bad < FRAMES && tp_clock_monotonic_ns() < deadline)
+    uint64_t first_epoch = tp_consumer_epoch(consumer);
+    while (counts.verified + counts.bad < 2 * FRAMES && tp_clock_monotonic_ns() < deadline)
     {
         int work = tp_consumer_poll(consumer, st_frame_count, &counts, 0);
+        shared->consumer_epoch = tp_consumer_epoch(consumer);
         int client_work = tp_client_do_work(client);
         if (work < 0 || client_work < 0)
         {
             return 12;
         }
-        if (0 == work && counts.verified + counts.bad < FRAMES)
+        if (0 == work && counts.verified + counts.bad < 2 * FRAMES)
         {
-            /* 5 s: far longer than the producer's pace, so a timeout means the wake-up did not come. */
-            const uint64_t timeout = shared->wake ? 5ULL * 1000000000ULL : 1000000ULL;
-            if (1 == tp_consumer_wait(consumer, timeout))
+            /* WAIT_NS: 200 frame periods, so a wait that runs it out while frames flow means no wake-up came. */
+            const uint64_t timeout = shared->wake ? WAIT_NS : 1000000ULL;
+            const int sending = shared->sending;
+            const uint64_t wait_start = tp_clock_monotonic_ns();
+            int woken = tp_consumer_wait(consumer, timeout);
+            shared->full_timeouts +=
+                sending && shared->sending && 0 == woken && tp_clock_monotonic_ns() - wait_start >= timeout ? 1 : 0;
+            if (1 == woken)
             {
                 shared->woken++;
+                shared->woken_second_epoch += tp_consumer_epoch(consumer) != first_epoch ? 1 : 0;
             }
             else
             {
@@ -118,10 +148,15 @@ static bool consumer_done(void *arg)
     return 0 != shared->consumer_done;
 }
 
-static int run_producer(void *arg)
+static bool consumer_on_epoch(void *arg)
 {
-    (void)arg;
-    tp_client_t *client = st_client(shared->aeron_dir, shared->shm_dir, TP_CLIENT_MODE_INVOKER);
+    tp_producer_t *producer = arg;
+    return shared->consumer_epoch == tp_producer_epoch(producer) && tp_producer_consumer_count(producer) >= 1;
+}
+
+/* One producer lifetime (one epoch): start, wait for the consumer to map it, FRAMES paced frames, close. */
+static int produce_epoch(tp_client_t *client, bool first)
+{
     tp_producer_config_t cfg;
     tp_producer_config_init(&cfg);
     cfg.stream_id = STREAM_ID;
@@ -140,12 +175,13 @@ static int run_producer(void *arg)
     snprintf(shared->wake_path, sizeof(shared->wake_path), "%.*s/%s", (int)(strrchr(header, '/') - header), header,
              TP_WAKE_FILE_NAME);
     struct stat st;
-    shared->wake_file_existed = 0 == stat(shared->wake_path, &st);
-    if (!st_poll_producer_until(client, producer, consumer_ready, producer, 15000))
+    shared->wake_file_existed += 0 == stat(shared->wake_path, &st) ? 1 : 0;
+    if (!st_poll_producer_until(client, producer, first ? consumer_ready : consumer_on_epoch, producer, 15000))
     {
         return 21;
     }
     static uint8_t scratch[8192];
+    shared->sending = 1;
     for (uint64_t i = 0; i < FRAMES; i++)
     {
         uint64_t seq = tp_producer_next_seq(producer);
@@ -159,12 +195,32 @@ static int run_producer(void *arg)
         /* Paced: between frames the consumer has nothing to do and waits. */
         st_pump(client, producer, NULL, NULL, NULL, 5);
     }
-    bool ok = st_poll_producer_until(client, producer, consumer_done, NULL, 60000);
+    shared->sending = 0;
+    /* Let the last frame be taken before the epoch goes away. */
+    st_pump(client, producer, NULL, NULL, NULL, 50);
     tp_producer_close(producer);
-    shared->wake_file_left = 0 == stat(shared->wake_path, &st);
+    shared->wake_file_left += 0 == stat(shared->wake_path, &st) ? 1 : 0;
+    return 0;
+}
+
+static int run_producer(void *arg)
+{
+    (void)arg;
+    tp_client_t *client = wake_client();
+    int rc = produce_epoch(client, true);
+    if (0 == rc)
+    {
+        rc = produce_epoch(client, false); /* the same instance again: a new epoch, a new word */
+    }
+    const uint64_t deadline = tp_clock_monotonic_ns() + 60ULL * 1000000000ULL;
+    while (0 == rc && !consumer_done(NULL) && tp_clock_monotonic_ns() < deadline)
+    {
+        tp_client_do_work(client);
+        usleep(1000);
+    }
     shared->producer_done = 1;
     tp_client_close(client);
-    return ok ? 0 : 23;
+    return 0 == rc && consumer_done(NULL) ? 0 : (0 != rc ? rc : 23);
 }
 
 static void run(bool wake)
@@ -181,20 +237,23 @@ static void run(bool wake)
     int consumer_rc = st_wait(consumer, 30000);
     st_driver_stop(&driver);
     st_remove_tree(shared->shm_dir);
-    fprintf(stderr, "wake=%d: verified=%llu bad=%llu woken=%llu timed_out=%llu\n", (int)wake,
-            (unsigned long long)shared->verified, (unsigned long long)shared->bad, (unsigned long long)shared->woken,
-            (unsigned long long)shared->timed_out);
+    fprintf(stderr, "wake=%d: verified=%llu bad=%llu woken=%llu (second epoch %llu) timed_out=%llu full=%llu\n",
+            (int)wake, (unsigned long long)shared->verified, (unsigned long long)shared->bad,
+            (unsigned long long)shared->woken, (unsigned long long)shared->woken_second_epoch,
+            (unsigned long long)shared->timed_out, (unsigned long long)shared->full_timeouts);
     assert_int_equal(0, producer_rc);
     assert_int_equal(0, consumer_rc);
-    assert_int_equal(FRAMES, shared->verified);
+    assert_int_equal(2 * FRAMES, shared->verified);
     assert_int_equal(0, shared->bad);
-    assert_int_equal(wake ? 1 : 0, shared->wake_file_existed);
+    assert_int_equal(wake ? 2 : 0, shared->wake_file_existed);
     assert_int_equal(0, shared->wake_file_left);
     if (wake)
     {
-        /* Every wait ended with a frame: the producer's bump woke it, the 5 s timeout never did. */
-        assert_true(shared->woken > 0);
-        assert_int_equal(0, shared->timed_out);
+        /* While frames flow, waits end with a frame, never by running out their timeout; between epochs they end
+         * at the old word's close, then short sleeps until the new epoch is mapped; the new word wakes too. */
+        assert_true(shared->woken >= FRAMES);
+        assert_true(shared->woken_second_epoch >= FRAMES / 2);
+        assert_int_equal(0, shared->full_timeouts);
     }
     else
     {
