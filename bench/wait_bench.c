@@ -14,6 +14,7 @@
  */
 #include <errno.h>
 #include <ftw.h>
+#include <sched.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -24,6 +25,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -53,17 +55,19 @@ typedef struct shared_stct
     volatile int32_t ready;
     volatile int32_t stop;
     volatile int32_t failed;
-    uint64_t warmup_seq; /* frames below this seq are not measured */
-    uint64_t cpu_ns;     /* consumer user + system time over the measured window */
-    uint64_t window_ns;  /* wall time of that window */
-    uint64_t received;   /* measured frames */
-    uint64_t wakes;      /* tp_consumer_wait() calls that returned 1 */
-    uint64_t waits;      /* tp_consumer_wait() calls */
-    uint64_t lost;       /* gap + late drops, frames not intact */
+    uint64_t warmup_seq;     /* frames below this seq are not measured */
+    uint64_t cpu_ns;         /* consumer user + system time over the measured window */
+    uint64_t window_ns;      /* wall time of that window */
+    uint64_t received;       /* measured frames */
+    uint64_t wakes;          /* tp_consumer_wait() calls that returned 1 */
+    uint64_t waits;          /* tp_consumer_wait() calls */
+    uint64_t lost;           /* gap + late + unmapped drops, frames not intact */
+    uint64_t lost_detail[4]; /* gap, late, unmapped, not intact after the read */
     uint64_t samples[MAX_SAMPLES];
 } shared_t;
 
 static char aeron_dir[PATH_MAX];
+static uint64_t consumer_slice_ns; /* -l: ask the scheduler (EEVDF, Linux >= 6.12) for a short slice */
 static char shm_dir[PATH_MAX];
 
 static void bench_die(const char *what)
@@ -166,6 +170,7 @@ static void on_frame(void *clientd, const tp_consumer_frame_t *frame)
     if (!tp_consumer_frame_is_intact(frame))
     {
         s->shared->lost++;
+        s->shared->lost_detail[3]++;
         return;
     }
     if (frame->seq < s->shared->warmup_seq)
@@ -184,8 +189,41 @@ static void on_frame(void *clientd, const tp_consumer_frame_t *frame)
     }
 }
 
+/* A short requested slice gives a waking task an earlier virtual deadline, so it preempts sooner (SCHED_OTHER,
+ * unprivileged). Older kernels ignore or refuse it: then the run says so and goes on. */
+/* struct sched_attr of <linux/sched/types.h> (SCHED_ATTR_SIZE_VER0), which clashes with glibc's <sched.h>. */
+typedef struct bench_sched_attr_stct
+{
+    uint32_t size;
+    uint32_t sched_policy;
+    uint64_t sched_flags;
+    int32_t sched_nice;
+    uint32_t sched_priority;
+    uint64_t sched_runtime;
+    uint64_t sched_deadline;
+    uint64_t sched_period;
+} bench_sched_attr_t;
+
+static void request_slice(uint64_t slice_ns)
+{
+    bench_sched_attr_t attr;
+    memset(&attr, 0, sizeof(attr));
+    attr.size = sizeof(attr);
+    attr.sched_policy = SCHED_OTHER;
+    attr.sched_runtime = slice_ns;
+    if (0 != syscall(SYS_sched_setattr, 0, &attr, 0))
+    {
+        fprintf(stderr, "wait_bench: sched_setattr(slice %llu ns) refused: %s\n", (unsigned long long)slice_ns,
+                strerror(errno));
+    }
+}
+
 static void run_consumer(shared_t *shared, wait_mode_t mode, uint32_t stream_id)
 {
+    if (0 != consumer_slice_ns)
+    {
+        request_slice(consumer_slice_ns);
+    }
     tp_client_t *client = bench_client(MODE_BACKOFF == mode ? "backoff" : "spin");
     tp_consumer_config_t config;
     tp_consumer_config_init(&config);
@@ -237,6 +275,14 @@ static void run_consumer(shared_t *shared, wait_mode_t mode, uint32_t stream_id)
     }
     const tp_consumer_counters_t *c = tp_consumer_counters(consumer);
     shared->lost += c->drops_gap + c->drops_late + c->drops_unmapped;
+    if (0 != shared->lost)
+    {
+        fprintf(stderr,
+                "wait_bench: %s consumer lost frames: gap %" PRIu64 " late %" PRIu64 " unmapped %" PRIu64 " (%" PRIu64
+                " stale-producer unmaps) not intact %" PRIu64 "\n",
+                mode_names[mode], c->drops_gap, c->drops_late, c->drops_unmapped, c->producer_stale_unmaps,
+                shared->lost_detail[3]);
+    }
     tp_consumer_close(consumer);
     tp_client_close(client);
 }
@@ -392,7 +438,8 @@ int main(int argc, char **argv)
         "  -d SECONDS per mode (default 10)\n"
         "  -s BYTES   frame size (default 4096)\n"
         "  -m MODE    spin, backoff, wake or sleep; repeatable (default: all four)\n"
-        "  -p DIR     use the media driver in DIR instead of starting one\n";
+        "  -p DIR     use the media driver in DIR instead of starting one\n"
+        "  -l US      consumer asks the scheduler for a US microsecond slice (sched_setattr, EEVDF kernels)\n";
     static const struct option long_options[] = {{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
     double rate_hz = 100.0;
     double seconds = 10.0;
@@ -401,7 +448,7 @@ int main(int argc, char **argv)
     bool any_mode = false;
     const char *driver_dir = NULL;
     int opt;
-    while (-1 != (opt = getopt_long(argc, argv, "r:d:s:m:p:h", long_options, NULL)))
+    while (-1 != (opt = getopt_long(argc, argv, "r:d:s:m:p:l:h", long_options, NULL)))
     {
         switch (opt)
         {
@@ -434,6 +481,9 @@ int main(int argc, char **argv)
             }
             case 'p':
                 driver_dir = optarg;
+                break;
+            case 'l':
+                consumer_slice_ns = 1000ULL * strtoull(optarg, NULL, 10);
                 break;
             case 'h':
                 fputs(usage, stdout);
@@ -473,8 +523,9 @@ int main(int argc, char **argv)
     }
     pid_t driver = NULL == driver_dir ? driver_start() : 0;
 
-    printf("wait_bench: %u B frames at %.0f Hz, %.1f s per mode, consumer CPU over the measured window\n", size,
-           rate_hz, seconds);
+    printf("wait_bench: %u B frames at %.0f Hz, %.1f s per mode, consumer CPU over the measured window, requested "
+           "slice %llu us (0: default)\n",
+           size, rate_hz, seconds, (unsigned long long)(consumer_slice_ns / 1000));
     printf("| wait mode | consumer CPU %% | latency p50 | p99 | p99.9 | max | frames | lost | waits woken |\n");
     printf("|---|---|---|---|---|---|---|---|---|\n");
     uint32_t stream_id = 50;
