@@ -3,7 +3,7 @@
 # builds a Release tree in build-release-compare/, starts iox-roudi (with a mempool config sized for the
 # frames) and our tp_mediadriver in a scratch dir under /dev/shm, runs tp_iox_compare, prints its table and
 # removes everything it started or created. Arguments go to tp_iox_compare, e.g.
-#   ./scripts/bench_compare.sh              3 rounds (about 2 minutes)
+#   ./scripts/bench_compare.sh              3 rounds (a few minutes; tp_iox_compare --help lists the options)
 #   ./scripts/bench_compare.sh -q           quick: 2 short rounds
 #   ./scripts/bench_compare.sh -r 5 -t 2    5 rounds of 2 s rate runs
 # Needs Debian's iceoryx packages: apt-get install iceoryx libiceoryx-binding-c-dev.
