@@ -139,6 +139,17 @@ int tp_consumer_poll(tp_consumer_t *consumer, tp_consumer_frame_handler_t on_fra
 #define TP_CONSUMER_POLL_SOURCES 6 /* subscriptions one poll reads: 4 shared + 2 per-consumer */
 int tp_consumer_poll_frames(tp_consumer_t *consumer, tp_consumer_frame_t *frames, size_t capacity, size_t *count);
 
+/*
+ * Wait for the next frame without spinning (docs/performance.md): call it instead of tp_client_idle() when a poll
+ * found nothing to do. If the producer publishes the optional wake-up word (tp_producer_config_t.wake_consumers,
+ * standalone mode), the thread blocks in the kernel until the producer's next commit or timeout_ns, whichever
+ * comes first; otherwise it sleeps min(timeout_ns, 1 ms). Returns 1 when the producer published something since
+ * the last poll began, 0 otherwise. Keep timeout_ns below the hello / QoS intervals (e.g. 10-100 ms): the
+ * consumer's periodic duties run in poll. The first call after a (re)map opens the word (a few system calls);
+ * later calls make one only to block. Not a hot-path call.
+ */
+int tp_consumer_wait(tp_consumer_t *consumer, uint64_t timeout_ns);
+
 bool tp_consumer_is_mapped(const tp_consumer_t *consumer);
 /* Driver mode: the lease state (TP_LEASE_UNATTACHED in standalone mode). */
 tp_lease_state_t tp_consumer_lease_state(const tp_consumer_t *consumer);

@@ -185,6 +185,8 @@ bool tp_consumer_core_is_mapped(const tp_consumer_core_t *core);
  * the next acceptable ShmPoolAnnounce maps again. No-op when unmapped. */
 void tp_consumer_core_unmap(tp_consumer_core_t *core);
 uint64_t tp_consumer_core_epoch(const tp_consumer_core_t *core);
+/* The header region URI of the current mapping ("" when unmapped). */
+const char *tp_consumer_core_header_uri(const tp_consumer_core_t *core);
 const tp_consumer_counters_t *tp_consumer_core_counters(const tp_consumer_core_t *core);
 const tp_consumer_assignment_t *tp_consumer_core_assignment(const tp_consumer_core_t *core);
 /* The last rejected announce/region, with the reason ("" when none). */

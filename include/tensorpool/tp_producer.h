@@ -25,12 +25,13 @@
  * one thread (see tp_client.h for the client's threading modes).
  *
  * Hot path (offer, claim, commit, abort, progress, the descriptor publish inside commit): no allocation, lock or
- * syscall; they return tp_producer_status_t values (negative on failure). TP_PRODUCER_NOT_CONNECTED (positive):
- * committed, but nobody subscribes to the descriptor stream yet. Aeron back pressure on a descriptor shows up as
- * TP_PRODUCER_BACK_PRESSURE: the frame is committed in SHM and its shared-stream descriptor is queued and
- * re-offered, in order, by the next commit or poll while the slot is intact (descriptors_queued / _reoffered;
- * one whose slot is reused first is a counted gap, descriptors_dropped_reused). Per-consumer descriptor streams
- * are best effort: a refusal there is counted in sink_refusals.
+ * syscall (opt-in exception: with wake_consumers, a FUTEX_WAKE while a consumer is blocked in tp_consumer_wait); they
+ * return tp_producer_status_t values (negative on failure). TP_PRODUCER_NOT_CONNECTED (positive): committed, but nobody
+ * subscribes to the descriptor stream yet. Aeron back pressure on a descriptor shows up as TP_PRODUCER_BACK_PRESSURE:
+ * the frame is committed in SHM and its shared-stream descriptor is queued and re-offered, in order, by the next commit
+ * or poll while the slot is intact (descriptors_queued / _reoffered; one whose slot is reused first is a counted gap,
+ * descriptors_dropped_reused). Per-consumer descriptor streams are best effort: a refusal there is counted in
+ * sink_refusals.
  */
 #ifndef TENSORPOOL_TP_PRODUCER_H
 #define TENSORPOOL_TP_PRODUCER_H
@@ -65,6 +66,10 @@ typedef struct tp_producer_config_stct
     char instance_id[TP_PRODUCER_NAME_MAX];                 /* default "producer-<producer_id>" when left empty */
     char source_name[TP_PRODUCER_NAME_MAX];                 /* DataSourceAnnounce name; default "" */
     bool require_hugepages;
+    /* Standalone mode: create the optional wake-up word (a file beside the header ring, "wake.futex") and bump it
+     * after every committed frame, so consumers blocked in tp_consumer_wait() wake at once (docs/performance.md).
+     * Costs an atomic increment per frame, and a system call only while a consumer is blocked. Default false. */
+    bool wake_consumers;
     size_t max_consumers; /* tracked consumers (hello senders); default 64 */
 
     /* Progress policy (used only while some consumer supports progress). Defaults 250 us / 64 KiB with floors

@@ -3,15 +3,19 @@
  * on Aeron publications, and the join time for the MONOTONIC announce rule taken from image availability.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "client/tp_client_private.h"
 #include "client/tp_log_watch.h"
 #include "client/tp_driver_client.h"
 #include "common/tp_atomic.h"
+#include "common/tp_wake.h"
 #include "control/tp_control_message.h"
+#include "shm/tp_shm_uri.h"
 #include "shm_tensorpool_control/shmPoolAnnounce.h"
 #include "tensorpool/tp_consumer.h"
 
@@ -61,6 +65,11 @@ struct tp_consumer_stct
     uint64_t driver_epoch;      /* highest epoch reported to the driver client */
     uint8_t announce_buffer[8192];
     tp_log_watch_t log_watch; /* rate-limited operator records from the core's counters */
+
+    /* Optional wake-up word of the mapped producer (opened by the first tp_consumer_wait() of each epoch). */
+    tp_wake_t wake;
+    uint64_t wake_epoch;
+    uint32_t wake_seen; /* the word as read at the start of the last poll */
 };
 
 struct tp_async_add_consumer_stct
@@ -752,6 +761,11 @@ int tp_consumer_poll(tp_consumer_t *consumer, tp_consumer_frame_handler_t on_fra
             c->join_time_applied = true;
         }
     }
+    if (tp_wake_is_open(&c->wake))
+    {
+        /* Before any descriptor is read: a frame published after this load moves the word past it. */
+        c->wake_seen = tp_wake_sequence(&c->wake);
+    }
     /* Descriptors in batches (fewer duty cycles and control polls per frame when a backlog builds up). */
     size_t limit = fragment_limit > 0 ? (size_t)fragment_limit : TP_CONSUMER_CONTROL_FRAGMENT_LIMIT;
     size_t descriptor_limit = fragment_limit > 0 ? (size_t)fragment_limit : TP_CONSUMER_DESCRIPTOR_FRAGMENT_LIMIT;
@@ -895,12 +909,71 @@ tp_consumer_core_t *tp_consumer_core(tp_consumer_t *consumer)
     return consumer->core;
 }
 
+static void tp_consumer_sleep_ns(uint64_t ns)
+{
+    struct timespec ts = {.tv_sec = (time_t)(ns / 1000000000ULL), .tv_nsec = (long)(ns % 1000000000ULL)};
+    nanosleep(&ts, NULL);
+}
+
+/* Open the wake word beside the mapped header ring; absent (producer did not opt in, driver mode) is no error. */
+static void tp_consumer_wake_open(tp_consumer_t *c)
+{
+    tp_shm_uri_t uri;
+    char path[PATH_MAX];
+    if (0 != tp_shm_uri_parse(&uri, tp_consumer_core_header_uri(c->core)))
+    {
+        return;
+    }
+    const char *slash = strrchr(uri.path, '/');
+    if (NULL == slash || snprintf(path, sizeof(path), "%.*s/%s", (int)(slash - uri.path), uri.path,
+                                  TP_WAKE_FILE_NAME) >= (int)sizeof(path))
+    {
+        return;
+    }
+    /* Beside the header ring of a validated announce; tp_wake_open refuses a symlink or a non-regular file. */
+    if (0 == tp_wake_open(&c->wake, path))
+    {
+        c->wake_seen = tp_wake_sequence(&c->wake);
+    }
+}
+
+int tp_consumer_wait(tp_consumer_t *consumer, uint64_t timeout_ns)
+{
+    tp_consumer_t *c = consumer;
+    const uint64_t fallback_ns = timeout_ns < 1000000ULL ? timeout_ns : 1000000ULL;
+    const uint64_t epoch = tp_consumer_core_epoch(c->core);
+    if (epoch != c->wake_epoch)
+    {
+        tp_wake_close(&c->wake);
+        c->wake_epoch = epoch;
+        if (0 != epoch)
+        {
+            tp_consumer_wake_open(c);
+        }
+        if (tp_wake_is_open(&c->wake))
+        {
+            return 1; /* no poll has read the word yet: poll once before blocking on it */
+        }
+    }
+    if (tp_wake_is_open(&c->wake) && tp_wake_is_closed(&c->wake))
+    {
+        tp_wake_close(&c->wake); /* the producer went away: sleep until its next epoch is mapped */
+    }
+    if (!tp_wake_is_open(&c->wake))
+    {
+        tp_consumer_sleep_ns(fallback_ns);
+        return 0;
+    }
+    return tp_wake_wait(&c->wake, c->wake_seen, timeout_ns);
+}
+
 int tp_consumer_close(tp_consumer_t *consumer)
 {
     if (NULL == consumer)
     {
         return 0;
     }
+    tp_wake_close(&consumer->wake);
     tp_consumer_release(consumer);
     return 0;
 }

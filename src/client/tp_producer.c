@@ -3,6 +3,7 @@
  * the subscriptions that feed it ConsumerHello / QosConsumer.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include "client/tp_client_private.h"
 #include "client/tp_log_watch.h"
 #include "client/tp_driver_client.h"
+#include "common/tp_wake.h"
 #include "tensorpool/tp_producer.h"
 
 #define TP_PRODUCER_SHARED_PUBS 4 /* descriptor, control, QoS, metadata: index = kind - 1 */
@@ -62,7 +64,12 @@ struct tp_producer_stct
     uint64_t last_epoch;
     tp_producer_counters_t idle_counters;
     tp_log_watch_t log_watch; /* rate-limited operator records from the core's counters */
+
+    /* Optional wake-up word (config.wake_consumers, standalone mode): bumped after every published frame. */
+    tp_wake_t wake;
 };
+
+static int tp_producer_wake_create(tp_producer_t *p);
 
 struct tp_async_add_producer_stct
 {
@@ -650,6 +657,13 @@ int tp_producer_add_poll(tp_producer_t **producer, tp_async_add_producer_t *asyn
     tp_client_log(p->client, TP_LOG_INFO, "producer %u: stream %u epoch %llu, header ring %s", p->config.producer_id,
                   p->config.stream_id, (unsigned long long)tp_producer_core_epoch(p->core),
                   tp_producer_core_header_path(p->core));
+    if (p->config.wake_consumers && tp_producer_wake_create(p) < 0)
+    {
+        TP_APPEND_ERR("producer %u of stream %u: wake_consumers", p->config.producer_id, p->config.stream_id);
+        tp_producer_core_close(p->core);
+        p->core = NULL;
+        goto fail;
+    }
     free(async);
     *producer = p;
     return 1;
@@ -699,6 +713,31 @@ int tp_producer_start(tp_producer_t **producer, tp_client_t *client, const tp_pr
     }
 }
 
+/* The wake word lives beside the header ring, in the epoch directory (removed with it at close). */
+static int tp_producer_wake_create(tp_producer_t *p)
+{
+    char path[PATH_MAX];
+    const char *header = tp_producer_core_header_path(p->core);
+    const char *slash = strrchr(header, '/');
+    if (NULL == slash ||
+        snprintf(path, sizeof(path), "%.*s/%s", (int)(slash - header), header, TP_WAKE_FILE_NAME) >= (int)sizeof(path))
+    {
+        TP_SET_ERR(ENAMETOOLONG, "no room for the wake file beside header ring %s", header);
+        return -1;
+    }
+    return tp_wake_create(&p->wake, path);
+}
+
+/* After a frame is out (committed, descriptor published or queued): wake blocked consumers, if any. */
+static inline int tp_producer_wake(tp_producer_t *p, int rc)
+{
+    if ((rc >= 0 || TP_PRODUCER_BACK_PRESSURE == rc) && tp_wake_is_open(&p->wake))
+    {
+        tp_wake_signal(&p->wake);
+    }
+    return rc;
+}
+
 int tp_producer_offer(tp_producer_t *producer, const tp_tensor_desc_t *desc, const void *bytes, uint32_t length,
                       uint64_t timestamp_ns)
 {
@@ -706,7 +745,7 @@ int tp_producer_offer(tp_producer_t *producer, const tp_tensor_desc_t *desc, con
     {
         return TP_PRODUCER_NOT_ATTACHED;
     }
-    return tp_producer_core_offer(producer->core, desc, bytes, length, timestamp_ns);
+    return tp_producer_wake(producer, tp_producer_core_offer(producer->core, desc, bytes, length, timestamp_ns));
 }
 
 int tp_producer_claim(tp_producer_t *producer, uint32_t length, const tp_tensor_desc_t *desc,
@@ -735,8 +774,8 @@ int tp_producer_commit(tp_producer_t *producer, const tp_producer_claim_t *claim
     {
         return TP_PRODUCER_NOT_ATTACHED;
     }
-    return tp_producer_core_commit(producer->core, claim, desc, timestamp_ns,
-                                   tp_producer_core_meta_version(producer->core));
+    return tp_producer_wake(producer, tp_producer_core_commit(producer->core, claim, desc, timestamp_ns,
+                                                              tp_producer_core_meta_version(producer->core)));
 }
 
 int tp_producer_abort(tp_producer_t *producer, const tp_producer_claim_t *claim)
@@ -885,6 +924,7 @@ int tp_producer_close(tp_producer_t *producer)
     {
         return 0;
     }
+    tp_wake_close(&producer->wake); /* wakes blocked consumers; before the core removes the epoch directory */
     int rc = tp_producer_core_close(producer->core);
     producer->core = NULL;
     tp_producer_release(producer);

@@ -329,6 +329,11 @@ uint64_t tp_consumer_core_epoch(const tp_consumer_core_t *core)
     return core->mapped ? core->current.epoch : 0;
 }
 
+const char *tp_consumer_core_header_uri(const tp_consumer_core_t *core)
+{
+    return core->mapped ? core->current.header_uri : "";
+}
+
 const tp_consumer_counters_t *tp_consumer_core_counters(const tp_consumer_core_t *core)
 {
     return &core->counters;

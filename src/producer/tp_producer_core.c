@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "common/tp_clock.h"
+#include "common/tp_memcpy_nt.h"
 #include "common/tp_error_private.h"
 #include "common/tp_prefetch.h"
 #include "control/tp_control_message.h"
@@ -95,7 +96,7 @@ static void tp_producer_remove_old_epochs(const tp_shm_layout_t *layout)
             {
                 size_t n = strlen(file->d_name);
                 bool ours =
-                    0 == strcmp(file->d_name, "header.ring") ||
+                    0 == strcmp(file->d_name, "header.ring") || 0 == strcmp(file->d_name, "wake.futex") ||
                     (0 == strncmp(file->d_name, "payload-", 8) && n > 5 && 0 == strcmp(file->d_name + n - 5, ".pool"));
                 if (ours)
                 {
@@ -595,7 +596,9 @@ int tp_producer_core_offer(tp_producer_core_t *core, const tp_tensor_desc_t *des
     }
     if (length > 0)
     {
-        memcpy(claim.payload, bytes, length);
+        /* Large frames into a ring beyond the cache: streaming stores, ending with an sfence so that the commit's
+         * release store is ordered after them. */
+        tp_memcpy_publish(claim.payload, bytes, length, (size_t)claim.capacity * ((size_t)core->mask + 1));
     }
     return tp_producer_core_commit(core, &claim, desc, timestamp_ns, core->meta_version);
 }
