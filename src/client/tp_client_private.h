@@ -96,6 +96,14 @@ int tp_client_offer(aeron_publication_t *publication, const uint8_t *buffer, siz
  */
 int tp_context_aeron_channel(const tp_context_t *ctx, const char *channel, bool is_subscription, char *out,
                              size_t capacity);
+
+/*
+ * The channel for a subscription of a service or observer (SHM driver, registry, tp_top, tp_attach, discovery
+ * responses) on a shared IPC stream: tether=false appended unless the channel names tether itself, so a stopped or
+ * dead reader of that kind never holds back the stream's publishers either (docs/isolation.md). Other media are
+ * copied unchanged. Returns 0, or -1 (TP_ERR_URI) when out is too small.
+ */
+int tp_aeron_channel_untethered(const char *channel, char *out, size_t capacity);
 /*
  * The channel a publication of this kind is added on: `channel` plus `term-length=` from the context when the
  * channel is aeron:ipc and names no term length itself. The shared control stream keeps the plain channel: the

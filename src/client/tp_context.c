@@ -309,6 +309,24 @@ static bool tp_context_channel_append(char *out, size_t capacity, const char *ke
     return n > 0 && (size_t)n < capacity - used;
 }
 
+int tp_aeron_channel_untethered(const char *channel, char *out, size_t capacity)
+{
+    const int n = snprintf(out, capacity, "%s", channel);
+    if (n < 0 || (size_t)n >= capacity)
+    {
+        TP_SET_ERR(TP_ERR_URI, "channel \"%s\" is longer than %zu bytes", channel, capacity - 1);
+        return -1;
+    }
+    const bool ipc = 0 == strncmp(channel, "aeron:ipc", 9) && ('\0' == channel[9] || '?' == channel[9]);
+    if (ipc && !tp_context_channel_has_key(channel, "tether") &&
+        !tp_context_channel_append(out, capacity, "tether", "false"))
+    {
+        TP_SET_ERR(TP_ERR_URI, "channel \"%s\" with tether=false is longer than %zu bytes", channel, capacity - 1);
+        return -1;
+    }
+    return 0;
+}
+
 int tp_context_aeron_channel(const tp_context_t *ctx, const char *channel, bool is_subscription, char *out,
                              size_t capacity)
 {

@@ -17,6 +17,7 @@
 #include "common/tp_log_private.h"
 #include "driver/tp_driver_private.h"
 #include "shm_tensorpool_driver/shutdownReason.h"
+#include "client/tp_client_private.h"
 
 #define TP_DRIVER_FRAGMENT_LIMIT    16
 #define TP_DRIVER_START_TIMEOUT_NS  (UINT64_C(10) * 1000000000)
@@ -150,7 +151,12 @@ int tp_driver_await_subscription(tp_driver_t *driver, const char *channel, uint3
                                  aeron_subscription_t **subscription)
 {
     aeron_async_add_subscription_t *async = NULL;
-    if (aeron_async_add_subscription(&async, driver->aeron, channel, (int32_t)stream_id, NULL, NULL, NULL, NULL) < 0)
+    char untethered[TP_CHANNEL_MAX];
+    if (tp_aeron_channel_untethered(channel, untethered, sizeof(untethered)) < 0)
+    {
+        return -1;
+    }
+    if (aeron_async_add_subscription(&async, driver->aeron, untethered, (int32_t)stream_id, NULL, NULL, NULL, NULL) < 0)
     {
         TP_SET_ERR(TP_ERR_AERON, "adding subscription %s stream %" PRIu32 ": %s", channel, stream_id, aeron_errmsg());
         return -1;

@@ -17,6 +17,7 @@
 
 #include "client/tp_driver_client.h"
 #include "tp_app_options.h"
+#include "client/tp_client_private.h"
 
 #define TP_ATTACH_EXIT_UNHEALTHY 1
 #define TP_ATTACH_EXIT_ERROR     2
@@ -340,8 +341,11 @@ int main(int argc, char **argv)
     }
     aeron_async_add_publication_t *async_pub = NULL;
     aeron_async_add_subscription_t *async_sub = NULL;
-    if (aeron_async_add_publication(&async_pub, aeron, channel, (int32_t)control_stream) < 0 ||
-        aeron_async_add_subscription(&async_sub, aeron, channel, (int32_t)control_stream, NULL, NULL, NULL, NULL) < 0)
+    char untethered[TP_CHANNEL_MAX];
+    if (tp_aeron_channel_untethered(channel, untethered, sizeof(untethered)) < 0 ||
+        aeron_async_add_publication(&async_pub, aeron, channel, (int32_t)control_stream) < 0 ||
+        aeron_async_add_subscription(&async_sub, aeron, untethered, (int32_t)control_stream, NULL, NULL, NULL, NULL) <
+            0)
     {
         tp_attach_aeron_error("cannot add the control publication/subscription");
         goto done;

@@ -14,6 +14,7 @@
 #include "common/tp_clock.h"
 #include "common/tp_error_private.h"
 #include "tp_discoveryd.h"
+#include "client/tp_client_private.h"
 
 #define TP_DISCOVERYD_PUBLICATIONS 64
 #define TP_DISCOVERYD_FRAGMENTS    32
@@ -236,7 +237,12 @@ static int tp_discoveryd_subscribe(tp_discoveryd_t *r, const char *channel, uint
     }
     r->input_count++;
     aeron_async_add_subscription_t *async = NULL;
-    if (aeron_async_add_subscription(&async, r->aeron, channel, (int32_t)stream_id, NULL, NULL, NULL, NULL) < 0)
+    char untethered[TP_CHANNEL_MAX];
+    if (tp_aeron_channel_untethered(channel, untethered, sizeof(untethered)) < 0)
+    {
+        return -1;
+    }
+    if (aeron_async_add_subscription(&async, r->aeron, untethered, (int32_t)stream_id, NULL, NULL, NULL, NULL) < 0)
     {
         TP_SET_ERR(TP_ERR_AERON, "subscribing to %s stream %u: %s", channel, stream_id, aeron_errmsg());
         return -1;

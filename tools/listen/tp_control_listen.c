@@ -9,6 +9,7 @@
 #include "tensorpool/tp_client.h"
 #include "tp_aeron_tool_util.h"
 #include "tp_listen_decode.h"
+#include "client/tp_client_private.h"
 
 #define TP_LISTEN_MAX_STREAMS 4
 #define TP_LISTEN_EXIT_NONE   1
@@ -201,7 +202,14 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < stream_count; i++)
     {
         streams[i].state = &state;
-        streams[i].subscription = tp_tool_add_subscription(aeron, channel, streams[i].stream_id, NULL, NULL);
+        /* An observer must never hold back the producers it watches: untethered on IPC. */
+        char untethered[TP_CHANNEL_MAX];
+        if (tp_aeron_channel_untethered(channel, untethered, sizeof(untethered)) < 0)
+        {
+            fprintf(stderr, "tp_control_listen: %s\n", tp_errmsg());
+            goto cleanup;
+        }
+        streams[i].subscription = tp_tool_add_subscription(aeron, untethered, streams[i].stream_id, NULL, NULL);
         if (NULL == streams[i].subscription)
         {
             goto cleanup;

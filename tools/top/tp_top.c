@@ -21,6 +21,7 @@
 
 #include "tp_app_options.h"
 #include "tp_top_model.h"
+#include "client/tp_client_private.h"
 
 #define TP_TOP_EXIT_UNHEALTHY 1
 #define TP_TOP_EXIT_ERROR     2
@@ -396,7 +397,9 @@ int main(int argc, char **argv)
             continue; /* one subscription per stream id: a message must not be counted twice */
         }
         aeron_async_add_subscription_t *async = NULL;
-        if (aeron_async_add_subscription(&async, aeron, channel, (int32_t)stream_ids[i], NULL, NULL, NULL, NULL) < 0)
+        char untethered[TP_CHANNEL_MAX];
+        if (tp_aeron_channel_untethered(channel, untethered, sizeof(untethered)) < 0 ||
+            aeron_async_add_subscription(&async, aeron, untethered, (int32_t)stream_ids[i], NULL, NULL, NULL, NULL) < 0)
         {
             tp_top_aeron_error("cannot subscribe");
             goto done;
