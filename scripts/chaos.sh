@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Crash matrix: a running system (tp_mediadriver, a producer and two consumers of tests/reliability/tp_chaos_peer,
 # and in "driver" blocks the SHM driver tp_driver owning the regions) is hit, once per iteration, by SIGKILL or by
-# SIGSTOP + SIGCONT of one process picked at random, at a random moment. The producer pauses inside every frame
+# SIGSTOP + SIGCONT of one process picked at random, at a random moment, or (direct mode, one iteration in five) by
+# the truncation of the live payload pool file under every mapping of it. The producer pauses inside every frame
 # (--pause-ns: after the claim, with half its payload torn, and again before the commit), so most kills of it land
 # between claim and commit with a half-written payload. Blocks of 10 iterations alternate standalone ("direct")
 # and driver mode; each block starts a fresh system and ends with a clean shutdown.
@@ -87,6 +88,8 @@ reaped() {
     rc=$?
     if [ $rc -eq 3 ]; then
         fail "$n exited 3: it was handed a bad frame"
+    elif [ $rc -gt 128 ]; then
+        fail "$n died of signal $((rc - 128))"
     elif [ $rc -ne 0 ] && [ ! -s "${log_of[$n]}.err" ]; then
         fail "$n exited $rc without an error message"
     fi
@@ -214,6 +217,8 @@ while [ $it -lt "$iterations" ]; do
     victims=($(procs))
     victim=${victims[$((RANDOM % ${#victims[@]}))]}
     if [ $((RANDOM % 2)) -eq 0 ]; then action=kill; else action=stop; fi
+    # Direct mode, one time in five: a third party truncates the live payload pool under everyone's mapping.
+    if [ "$mode" = direct ] && [ $((RANDOM % 5)) -eq 0 ]; then action=truncate victim=pool; fi
     delay_ms=$((RANDOM % 500))
     stop_ms=$((200 + RANDOM % 2800))
     sleep "$(printf '0.%03d' "$delay_ms")"
@@ -227,6 +232,18 @@ while [ $it -lt "$iterations" ]; do
         kill -KILL "${pid[$victim]}"
         wait "${pid[$victim]}" 2> /dev/null
         unset 'pid[$victim]'
+    elif [ "$action" = truncate ]; then
+        pool=$(ls -t "$dir"/shm/*/*/epoch-*/payload-1.pool 2> /dev/null | head -1)
+        [ -n "$pool" ] && truncate -s 0 "$pool"
+        sleep 0.5
+        # The producer's own mapping of the file it created is not guarded: writing to it raises SIGBUS and the
+        # producer dies (exit 135). That, and nothing else, is expected; the consumers must live on.
+        if [ -n "${pid[prod]:-}" ] && ! alive prod; then
+            wait "${pid[prod]}" 2> /dev/null
+            rc=$?
+            [ $rc -eq 135 ] || [ -s "${log_of[prod]}.err" ] || fail "producer exited $rc after the truncation"
+            unset 'pid[prod]'
+        fi
     else
         kill -STOP "${pid[$victim]}"
         sleep "$((stop_ms / 1000)).$(printf '%03d' $((stop_ms % 1000)))"
