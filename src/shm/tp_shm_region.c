@@ -242,7 +242,7 @@ int tp_shm_region_map_mode(tp_shm_region_t *region, const tp_shm_path_policy_t *
     }
     close(fd);
     /* Someone else's file: if it shrinks under us, a SIGBUS zeroes the mapping instead of killing us. */
-    if (tp_shm_sigbus_guard_add(addr, map_length, writable) < 0)
+    if (tp_shm_sigbus_guard_add(addr, map_length, writable, tp_shm_sigbus_group(region->path)) < 0)
     {
         TP_APPEND_ERR("mapping %s", region->path);
         munmap(addr, map_length);

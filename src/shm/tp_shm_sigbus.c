@@ -14,6 +14,7 @@ typedef struct tp_sigbus_entry_stct
     volatile int64_t start; /* address; 0: free, 1: being filled in */
     volatile int64_t length;
     volatile int32_t writable;
+    volatile int64_t group;
 } tp_sigbus_entry_t;
 
 static tp_sigbus_entry_t tp_sigbus_entries[TP_SHM_SIGBUS_MAX_MAPPINGS];
@@ -21,6 +22,19 @@ static volatile int64_t tp_sigbus_fault_count;
 static struct sigaction tp_sigbus_previous;
 static pthread_once_t tp_sigbus_once = PTHREAD_ONCE_INIT;
 static int tp_sigbus_install_errno;
+
+/* Same address range, same protection, zero pages. Returns false when the entry is free or mmap failed. */
+static bool tp_sigbus_zero(tp_sigbus_entry_t *entry)
+{
+    const uintptr_t start = (uintptr_t)tp_load_acquire_i64(&entry->start);
+    const size_t length = (size_t)tp_load_acquire_i64(&entry->length);
+    if (start <= 1 || 0 == length)
+    {
+        return false;
+    }
+    const int prot = tp_load_acquire_i32(&entry->writable) ? PROT_READ | PROT_WRITE : PROT_READ;
+    return MAP_FAILED != mmap((void *)start, length, prot, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+}
 
 static void tp_sigbus_handler(int signo, siginfo_t *info, void *context)
 {
@@ -31,14 +45,21 @@ static void tp_sigbus_handler(int signo, siginfo_t *info, void *context)
         const size_t length = (size_t)tp_load_acquire_i64(&tp_sigbus_entries[i].length);
         if (start > 1 && fault >= start && fault - start < length)
         {
-            const int prot = tp_load_acquire_i32(&tp_sigbus_entries[i].writable) ? PROT_READ | PROT_WRITE : PROT_READ;
-            /* Same address range, same protection, zero pages: the retried access succeeds. */
-            if (MAP_FAILED != mmap((void *)start, length, prot, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0))
+            if (!tp_sigbus_zero(&tp_sigbus_entries[i]))
             {
-                tp_fetch_add_i64(&tp_sigbus_fault_count, 1);
-                return;
+                break;
             }
-            break;
+            /* The rest of the epoch too, so that nothing read from it can still pass for intact. */
+            const int64_t group = tp_load_acquire_i64(&tp_sigbus_entries[i].group);
+            for (size_t j = 0; j < TP_SHM_SIGBUS_MAX_MAPPINGS; j++)
+            {
+                if (j != i && group == tp_load_acquire_i64(&tp_sigbus_entries[j].group))
+                {
+                    (void)tp_sigbus_zero(&tp_sigbus_entries[j]);
+                }
+            }
+            tp_fetch_add_i64(&tp_sigbus_fault_count, 1);
+            return;
         }
     }
     /* Not ours (or the replacement failed): what would have happened without us. */
@@ -69,7 +90,19 @@ static void tp_sigbus_install(void)
     }
 }
 
-int tp_shm_sigbus_guard_add(void *addr, size_t length, bool writable)
+uint64_t tp_shm_sigbus_group(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    const size_t n = NULL == slash ? 0 : (size_t)(slash - path);
+    uint64_t hash = UINT64_C(1469598103934665603); /* FNV-1a */
+    for (size_t i = 0; i < n; i++)
+    {
+        hash = (hash ^ (uint8_t)path[i]) * UINT64_C(1099511628211);
+    }
+    return hash;
+}
+
+int tp_shm_sigbus_guard_add(void *addr, size_t length, bool writable, uint64_t group)
 {
     pthread_once(&tp_sigbus_once, tp_sigbus_install);
     if (0 != tp_sigbus_install_errno)
@@ -84,6 +117,7 @@ int tp_shm_sigbus_guard_add(void *addr, size_t length, bool writable)
         if (tp_cas_i64(&tp_sigbus_entries[i].start, 0, 1))
         {
             tp_store_release_i32(&tp_sigbus_entries[i].writable, writable ? 1 : 0);
+            tp_store_release_i64(&tp_sigbus_entries[i].group, (int64_t)group);
             tp_store_release_i64(&tp_sigbus_entries[i].length, (int64_t)length);
             tp_store_release_i64(&tp_sigbus_entries[i].start, (int64_t)(uintptr_t)addr);
             return 0;

@@ -100,6 +100,21 @@ static void test_truncated_region_reads_zeros_not_sigbus(void **state)
     tp_shm_uri_t uri;
     make_pool(fx, "shrunk.pool", path, &uri, length);
 
+    /* A sibling region of the same epoch directory, and one elsewhere. */
+    char sibling_path[PATH_MAX];
+    tp_shm_uri_t sibling_uri;
+    make_pool(fx, "sibling.pool", sibling_path, &sibling_uri, length);
+    char other_dir[PATH_MAX];
+    fx_path(fx, other_dir, "other");
+    assert_int_equal(0, mkdir(other_dir, 0700));
+    char other_path[PATH_MAX];
+    tp_shm_uri_t other_uri;
+    make_pool(fx, "other/elsewhere.pool", other_path, &other_uri, length);
+    tp_shm_region_t sibling;
+    tp_shm_region_t other;
+    assert_int_equal(0, tp_shm_region_map(&sibling, &fx->policy, &sibling_uri, length));
+    assert_int_equal(0, tp_shm_region_map(&other, &fx->policy, &other_uri, length));
+
     tp_shm_region_t mapped;
     assert_int_equal(0, tp_shm_region_map(&mapped, &fx->policy, &uri, length));
     tp_superblock_expected_t expected;
@@ -113,6 +128,14 @@ static void test_truncated_region_reads_zeros_not_sigbus(void **state)
     volatile const uint8_t *tail = mapped.addr + length - 1;
     assert_int_equal(0, *tail); /* without the guard: SIGBUS, and this test process dies */
     assert_int_equal(faults + 1, tp_shm_sigbus_faults());
+    /* The whole epoch reads zeros (a frame's seq_commit in the header ring cannot pass for intact any more); a
+     * region of another directory is left alone. */
+    assert_int_equal(0, sibling.addr[length - 1]);
+    assert_int_equal(0, sibling.addr[0]);
+    assert_int_equal(0x5a, other.addr[length - 1]);
+    assert_int_equal(0, tp_superblock_validate(other.addr, other.layout_length, &expected));
+    assert_int_equal(0, tp_shm_region_close(&sibling));
+    assert_int_equal(0, tp_shm_region_close(&other));
     /* The whole mapping is zeros now, so the region fails closed. */
     tp_err_clear();
     assert_int_equal(-1, tp_superblock_validate(mapped.addr, mapped.layout_length, &expected));
@@ -150,7 +173,7 @@ static void test_replaced_region_keeps_old_mapping(void **state)
 static int foreign_sigbus_child(const char *path)
 {
     static uint8_t page[4096] __attribute__((aligned(4096)));
-    if (tp_shm_sigbus_guard_add(page, sizeof(page), false) < 0)
+    if (tp_shm_sigbus_guard_add(page, sizeof(page), false, 1) < 0)
     {
         return 10;
     }
