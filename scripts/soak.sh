@@ -5,7 +5,8 @@
 # verified [frames] frames in total (default 10^7), then prints one line per consumer and a total.
 #   usage: scripts/soak.sh [frames]
 # Environment: TP_BUILD_DIR (default build; the needed targets are built when missing), SOAK_MAX_SECONDS (give up
-# after this long, default frames/2000 + 60). Exit 0 only when nothing bad was handed out and the total was
+# after this long, default frames/2000 + 60), SOAK_RATE (producer frames/s, default 0 = as fast as it can; on a
+# loaded machine a producer spinning flat out starves the consumers it is meant to stress). Exit 0 only when nothing bad was handed out and the total was
 # reached; "bad" is a frame whose slot claimed to be intact after the copy but whose bytes, length or shape were
 # wrong (a torn read), "late" one the seqlock caught being overwritten (discarded, as it must be).
 set -u
@@ -30,16 +31,21 @@ cleanup() {
     rm -rf "$dir"
 }
 trap cleanup EXIT
-trap 'exit 130' INT TERM
+# SIGINT / SIGTERM end the soak early but still stop everything cleanly and print the table (then exit 1).
+interrupted=0
+trap 'interrupted=1' INT TERM
 
-export AERON_DIR="$dir/aeron" AERON_IPC_TERM_BUFFER_LENGTH=1m AERON_DIR_DELETE_ON_SHUTDOWN=true
+export AERON_DIR="$dir/aeron" AERON_IPC_TERM_BUFFER_LENGTH=1m AERON_DIR_DELETE_ON_SHUTDOWN=true \
+    AERON_CLIENT_LIVENESS_TIMEOUT=30s AERON_PUBLICATION_UNBLOCK_TIMEOUT=60s
 "$md" > "$dir/md.log" 2>&1 &
 md_pid=$!
 pids+=("$md_pid")
 for _ in $(seq 100); do [ -e "$AERON_DIR/cnc.dat" ] && break; sleep 0.05; done
 [ -e "$AERON_DIR/cnc.dat" ] || { echo "soak: media driver did not start:"; cat "$dir/md.log"; exit 1; }
 
-common=(-p "$AERON_DIR" --shm-dir "$dir/shm" --bytes 4096 --progress-ms 500)
+# A long media driver timeout: on a loaded machine a starved driver must not end the soak.
+common=(-p "$AERON_DIR" --shm-dir "$dir/shm" --bytes 4096 --progress-ms 500 --driver-timeout-ms 60000)
+rate="${SOAK_RATE:-0}"
 works=(0 2000 50000)
 cons=()
 for i in 0 1 2; do
@@ -47,7 +53,7 @@ for i in 0 1 2; do
     cons+=($!)
     pids+=($!)
 done
-"$peer" producer "${common[@]}" --slots 8 --rate 0 > "$dir/p.log" 2> "$dir/p.err" &
+"$peer" producer "${common[@]}" --slots 8 --rate "$rate" > "$dir/p.log" 2> "$dir/p.err" &
 prod=$!
 pids+=("$prod")
 
@@ -56,6 +62,11 @@ start=$(date +%s)
 status=0
 while true; do
     sleep 1
+    if [ $interrupted = 1 ]; then
+        echo "soak: interrupted"
+        status=1
+        break
+    fi
     total=0
     for i in 0 1 2; do
         line=$(grep -E '^progress ' "$dir/c$i.log" | tail -1)
@@ -106,7 +117,7 @@ for i in 0 1 2; do
         "${l:-?}" "${b:-?}" "$(field "$line" gap)"
     sum_v=$((sum_v + ${v:-0})) sum_b=$((sum_b + ${b:-1})) sum_l=$((sum_l + ${l:-0}))
 done
-echo "soak: producer sent ${sent:-?} frames in $elapsed s; consumers verified $sum_v, discarded $sum_l late, bad (torn) $sum_b"
+echo "soak: producer sent ${sent:-?} frames (rate ${rate/#0/max}) in $elapsed s; consumers verified $sum_v, discarded $sum_l late, bad (torn) $sum_b"
 [ "$sum_b" -eq 0 ] || status=1
 [ "$sum_v" -ge "$frames" ] || status=1
 [ $status -eq 0 ] && echo "soak: PASS" || echo "soak: FAIL"
