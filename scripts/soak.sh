@@ -6,7 +6,8 @@
 #   usage: scripts/soak.sh [frames]
 # Environment: TP_BUILD_DIR (default build; the needed targets are built when missing), SOAK_MAX_SECONDS (give up
 # after this long, default frames/2000 + 60), SOAK_RATE (producer frames/s, default 0 = as fast as it can; on a
-# loaded machine a producer spinning flat out starves the consumers it is meant to stress). Exit 0 only when nothing bad was handed out and the total was
+# loaded machine a producer spinning flat out starves the consumers it is meant to stress), SOAK_CONSUMER_IDLE
+# (idle strategy of the consumers between polls, default spin). Exit 0 only when nothing bad was handed out and the total was
 # reached; "bad" is a frame whose slot claimed to be intact after the copy but whose bytes, length or shape were
 # wrong (a torn read), "late" one the seqlock caught being overwritten (discarded, as it must be).
 set -u
@@ -46,10 +47,12 @@ for _ in $(seq 100); do [ -e "$AERON_DIR/cnc.dat" ] && break; sleep 0.05; done
 # A long media driver timeout: on a loaded machine a starved driver must not end the soak.
 common=(-p "$AERON_DIR" --shm-dir "$dir/shm" --bytes 4096 --progress-ms 500 --driver-timeout-ms 60000)
 rate="${SOAK_RATE:-0}"
+# Consumers spin between polls (they run at the caller's nice level): a parked consumer misses the ring.
+consumer_idle="${SOAK_CONSUMER_IDLE:-spin}"
 works=(0 2000 50000)
 cons=()
 for i in 0 1 2; do
-    "$peer" consumer "${common[@]}" --id $((101 + i)) --work-ns "${works[$i]}" > "$dir/c$i.log" 2> "$dir/c$i.err" &
+    "$peer" consumer "${common[@]}" --idle "$consumer_idle" --id $((101 + i)) --work-ns "${works[$i]}" > "$dir/c$i.log" 2> "$dir/c$i.err" &
     cons+=($!)
     pids+=($!)
 done
