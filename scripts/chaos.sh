@@ -19,6 +19,10 @@
 # SIGSTOP lasts 0.2 s to twice that, so a frozen process sometimes outlives it).
 set -u
 cd "$(dirname "$0")/.."
+if [ "${1:-}" = -h ] || [ "${1:-}" = --help ]; then
+    sed -n '2,/^set -u/p' "$0" | sed -e '/^set -u/d' -e 's/^# \{0,1\}//'
+    exit 0
+fi
 iterations="${1:-20}"
 seed="${2:-1}"
 case "$iterations$seed" in *[!0-9]*) echo "usage: scripts/chaos.sh [iterations] [seed]" >&2; exit 2 ;; esac

@@ -12,6 +12,10 @@
 # wrong (a torn read), "late" one the seqlock caught being overwritten (discarded, as it must be).
 set -u
 cd "$(dirname "$0")/.."
+if [ "${1:-}" = -h ] || [ "${1:-}" = --help ]; then
+    sed -n '2,/^set -u/p' "$0" | sed -e '/^set -u/d' -e 's/^# \{0,1\}//'
+    exit 0
+fi
 frames="${1:-10000000}"
 case "$frames" in '' | *[!0-9]*) echo "usage: scripts/soak.sh [frames]" >&2; exit 2 ;; esac
 [ "$frames" -ge 1 ] || { echo "soak: frames must be >= 1" >&2; exit 2; }
