@@ -155,7 +155,7 @@ base_dir = "$dir/shm"
 permissions_mode = "600"
 [policies]
 announce_period_ms = 200
-lease_keepalive_interval_ms = 200
+lease_keepalive_interval_ms = 1000
 lease_expiry_grace_intervals = 3
 prefault_shm = false
 epoch_gc_enabled = true
