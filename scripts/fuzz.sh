@@ -16,7 +16,7 @@ CC=clang CXX=clang++ cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -D
     > "$build/fuzz-configure.log" 2>&1 || { cat "$build/fuzz-configure.log"; exit 2; }
 
 all_targets=(shm_uri aeron_uri parse_util control_messages driver_config driver_core driver_client discovery_provider
-    control_listen sbe_decode)
+    control_listen shm_headers sbe_decode)
 targets=("${@:-${all_targets[@]}}")
 build_list=()
 for t in "${targets[@]}"; do

@@ -676,6 +676,15 @@ static void tp_driver_client_note_announce(tp_driver_client_t *c, const tp_contr
                                                                        hdr->block_length, hdr->version, length) &&
         shm_tensorpool_control_shmPoolAnnounce_streamId(&msg) == c->config.stream_id)
     {
+        /* A producer's driver announces it as the stream's producer on its lease's epoch. Announces naming another
+         * producer or epoch come from a driver that does not hold our lease (one restarted since we attached, found
+         * by scripts/chaos.sh): they must not keep a dead lease alive. */
+        if (TP_DRIVER_ROLE_PRODUCER == c->config.role &&
+            (shm_tensorpool_control_shmPoolAnnounce_producerId(&msg) != c->config.client_id ||
+             shm_tensorpool_control_shmPoolAnnounce_epoch(&msg) != c->lease.epoch))
+        {
+            return;
+        }
         c->driver_heard_ns = now_ns;
     }
 }

@@ -9,6 +9,7 @@
 #include "common/tp_error_private.h"
 #include "common/tp_prefault.h"
 #include "shm/tp_shm_region.h"
+#include "shm/tp_shm_sigbus.h"
 
 #ifndef HUGETLBFS_MAGIC
 #define HUGETLBFS_MAGIC 0x958458f6
@@ -241,6 +242,14 @@ int tp_shm_region_map_mode(tp_shm_region_t *region, const tp_shm_path_policy_t *
         goto fail;
     }
     close(fd);
+    /* Someone else's file: if it shrinks under us, a SIGBUS zeroes the mapping instead of killing us. */
+    if (tp_shm_sigbus_guard_add(addr, map_length, writable, tp_shm_sigbus_group(region->path)) < 0)
+    {
+        TP_APPEND_ERR("mapping %s", region->path);
+        munmap(addr, map_length);
+        memset(region, 0, sizeof(*region));
+        return -1;
+    }
     region->addr = addr;
     region->mapped_length = map_length;
     region->layout_length = layout_length;
@@ -264,6 +273,7 @@ int tp_shm_region_close(tp_shm_region_t *region)
     int result = 0;
     if (NULL != region->addr)
     {
+        tp_shm_sigbus_guard_remove(region->addr);
         if (munmap(region->addr, region->mapped_length) < 0)
         {
             TP_SET_ERR_ERRNO("munmap %s", region->path);

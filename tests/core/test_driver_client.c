@@ -791,19 +791,26 @@ static void test_own_revoke_reattaches(void **state)
     assert_int_equal(2, tp_driver_client_counters(f->dc)->attaches);
 }
 
-/* A bare ShmPoolAnnounce header + block for stream_id (the driver's periodic beacon). */
-static size_t encode_announce(uint8_t *buffer, size_t capacity, uint32_t stream_id)
+/* A bare ShmPoolAnnounce header + block naming producer_id and epoch (the driver's periodic beacon). */
+static size_t encode_announce_from(uint8_t *buffer, size_t capacity, uint32_t stream_id, uint32_t producer_id,
+                                   uint64_t epoch)
 {
     struct shm_tensorpool_control_messageHeader hdr;
     struct shm_tensorpool_control_shmPoolAnnounce msg;
     assert_non_null(
         shm_tensorpool_control_shmPoolAnnounce_wrap_and_apply_header(&msg, (char *)buffer, 0, capacity, &hdr));
     shm_tensorpool_control_shmPoolAnnounce_set_streamId(&msg, stream_id);
-    shm_tensorpool_control_shmPoolAnnounce_set_epoch(&msg, 3);
+    shm_tensorpool_control_shmPoolAnnounce_set_producerId(&msg, producer_id);
+    shm_tensorpool_control_shmPoolAnnounce_set_epoch(&msg, epoch);
     struct shm_tensorpool_control_shmPoolAnnounce_payloadPools group;
     assert_non_null(shm_tensorpool_control_shmPoolAnnounce_payloadPools_set_count(&msg, &group, 0));
     assert_non_null(shm_tensorpool_control_shmPoolAnnounce_put_headerRegionUri(&msg, "", 0));
     return 8 + shm_tensorpool_control_shmPoolAnnounce_encoded_length(&msg);
+}
+
+static size_t encode_announce(uint8_t *buffer, size_t capacity, uint32_t stream_id)
+{
+    return encode_announce_from(buffer, capacity, stream_id, 0, 3);
 }
 
 /* §10: a driver that stops announcing our stream for 3 periods is gone: the lease is dropped and reattached.
@@ -821,6 +828,29 @@ static void test_driver_silence_drops_lease(void **state)
     tp_driver_client_on_message(f->dc, f->buffer, n, T0 + 4950 * MS);
     tp_driver_client_poll(f->dc, T0 + 5000 * MS);
     assert_int_equal(TP_LEASE_ATTACHED, tp_driver_client_state(f->dc));
+    tp_driver_client_poll(f->dc, T0 + 5001 * MS);
+    assert_int_equal(TP_LEASE_BACKOFF, tp_driver_client_state(f->dc));
+    assert_non_null(strstr(f->last_reason, "driver silent"));
+}
+
+/* A producer's lease lives on announces naming it as producer on the lease's epoch (3). A driver restarted since the
+ * attach announces the stream without it (producerId 0, a new epoch): that is silence for this lease, which is
+ * dropped after 3 periods and reattached, instead of the producer writing into the dead driver's regions forever. */
+static void test_producer_lease_not_kept_alive_by_another_drivers_announces(void **state)
+{
+    fixture_t *f = *state;
+    make_client(f, TP_DRIVER_ROLE_PRODUCER);
+    attach_ok(f, T0);
+    size_t n = encode_announce_from(f->buffer, sizeof(f->buffer), STREAM_ID, CLIENT_ID, 3);
+    tp_driver_client_on_message(f->dc, f->buffer, n, T0 + 2000 * MS);
+    tp_driver_client_poll(f->dc, T0 + 4900 * MS);
+    assert_int_equal(TP_LEASE_ATTACHED, tp_driver_client_state(f->dc));
+    n = encode_announce_from(f->buffer, sizeof(f->buffer), STREAM_ID, 0, 4);
+    tp_driver_client_on_message(f->dc, f->buffer, n, T0 + 4950 * MS);
+    n = encode_announce_from(f->buffer, sizeof(f->buffer), STREAM_ID, CLIENT_ID + 1, 3);
+    tp_driver_client_on_message(f->dc, f->buffer, n, T0 + 4960 * MS);
+    n = encode_announce_from(f->buffer, sizeof(f->buffer), STREAM_ID, CLIENT_ID, 2);
+    tp_driver_client_on_message(f->dc, f->buffer, n, T0 + 4970 * MS);
     tp_driver_client_poll(f->dc, T0 + 5001 * MS);
     assert_int_equal(TP_LEASE_BACKOFF, tp_driver_client_state(f->dc));
     assert_non_null(strstr(f->last_reason, "driver silent"));
@@ -943,6 +973,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_own_revoke_reattaches, setup, teardown),
         cmocka_unit_test_setup_teardown(test_consumer_producer_revoke, setup, teardown),
         cmocka_unit_test_setup_teardown(test_driver_silence_drops_lease, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_producer_lease_not_kept_alive_by_another_drivers_announces, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_driver_shutdown, setup, teardown),
         cmocka_unit_test_setup_teardown(test_detach_on_close, setup, teardown),
         cmocka_unit_test_setup_teardown(test_owner_failure_fails_closed, setup, teardown),

@@ -13,8 +13,12 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <dirent.h>
 #include <ftw.h>
+#include <linux/capability.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1151,6 +1155,86 @@ static void test_mlock_policy(void **state)
     }
 }
 
+/* Raise or lower CAP_IPC_LOCK in the effective set (it stays permitted, so it can come back). */
+static void set_ipc_lock_effective(bool on)
+{
+    struct __user_cap_header_struct header = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+    struct __user_cap_data_struct data[2];
+    memset(data, 0, sizeof(data));
+    if (0 != syscall(SYS_capget, &header, data))
+    {
+        return;
+    }
+    if (on)
+    {
+        data[0].effective |= data[0].permitted & (1u << CAP_IPC_LOCK);
+    }
+    else
+    {
+        data[0].effective &= ~(1u << CAP_IPC_LOCK);
+    }
+    (void)syscall(SYS_capset, &header, data);
+}
+
+static size_t dir_entries(const char *path)
+{
+    DIR *d = opendir(path);
+    if (NULL == d)
+    {
+        return 0;
+    }
+    size_t n = 0;
+    for (struct dirent *e = readdir(d); NULL != e; e = readdir(d))
+    {
+        n += ('.' != e->d_name[0]) ? 1 : 0;
+    }
+    closedir(d);
+    return n;
+}
+
+/* mlock requested past RLIMIT_MEMLOCK (CAP_IPC_LOCK dropped, so root is limited too): the attach fails closed with
+ * INTERNAL_ERROR naming mlock, and no region file of the failed epoch is left behind. */
+static void test_mlock_past_rlimit_fails_closed(void **state)
+{
+    fixture_t *f = *state;
+#if defined(__SANITIZE_ADDRESS__)
+    skip(); /* ASan intercepts mlock() as a no-op that always succeeds */
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+    skip();
+#endif
+#endif
+    f->config.mlock_shm = true;
+    start_core(f);
+    struct rlimit saved;
+    assert_int_equal(0, getrlimit(RLIMIT_MEMLOCK, &saved));
+    struct rlimit tiny = {.rlim_cur = 16 * 1024, .rlim_max = saved.rlim_max};
+    set_ipc_lock_effective(false);
+    assert_int_equal(0, setrlimit(RLIMIT_MEMLOCK, &tiny));
+    attach_resp_t r;
+    attach(f, &r, 1, STATIC_STREAM, 90, 2, 1);
+    assert_int_equal(0, setrlimit(RLIMIT_MEMLOCK, &saved));
+    set_ipc_lock_effective(true);
+    assert_error_response(&r, 4);
+    assert_non_null(strstr(r.error, "mlock"));
+    char dir[PATH_MAX];
+    instance_dir(f, STATIC_STREAM, dir, sizeof(dir));
+    DIR *d = opendir(dir);
+    if (NULL != d)
+    {
+        for (struct dirent *e = readdir(d); NULL != e; e = readdir(d))
+        {
+            if ('.' != e->d_name[0])
+            {
+                char epoch_dir[PATH_MAX + 256];
+                snprintf(epoch_dir, sizeof(epoch_dir), "%s/%s", dir, e->d_name);
+                assert_int_equal(0, dir_entries(epoch_dir));
+            }
+        }
+        closedir(d);
+    }
+}
+
 static void test_bad_layout_and_base_dir(void **state)
 {
     fixture_t *f = *state;
@@ -1203,6 +1287,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_epoch_gc, setup, teardown),
         cmocka_unit_test_setup_teardown(test_driver_gc_after_bumps_and_close, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mlock_policy, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_mlock_past_rlimit_fails_closed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lease_cap, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_layout_and_base_dir, setup, teardown),
     };
