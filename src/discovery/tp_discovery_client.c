@@ -111,15 +111,15 @@ int tp_discovery_client_start(tp_discovery_client_t **dc, tp_client_t *client,
     }
     aeron_async_add_publication_t *async_pub = NULL;
     aeron_async_add_subscription_t *async_sub = NULL;
-    char response_channel[TP_CHANNEL_MAX];
-    if (tp_aeron_channel_untethered(d->response_channel, response_channel, sizeof(response_channel)) < 0)
+    char untethered[TP_CHANNEL_MAX];
+    if (tp_aeron_channel_untethered(d->response_channel, untethered, sizeof(untethered)) < 0)
     {
         tp_discovery_client_close(d);
         return -1;
     }
     if (aeron_async_add_publication(&async_pub, client->aeron, d->request_channel, (int32_t)d->request_stream_id) < 0 ||
-        aeron_async_add_subscription(&async_sub, client->aeron, response_channel, (int32_t)d->response_stream_id, NULL,
-                                     NULL, NULL, NULL) < 0)
+        aeron_async_add_subscription(&async_sub, client->aeron, untethered, (int32_t)d->response_stream_id, NULL, NULL,
+                                     NULL, NULL) < 0)
     {
         TP_SET_ERR(TP_ERR_AERON, "adding discovery streams %s %u / %s %u: %s", d->request_channel, d->request_stream_id,
                    d->response_channel, d->response_stream_id, aeron_errmsg());
