@@ -53,7 +53,9 @@ static tp_test_driver_t bp_driver; /* stopped in teardown too, so a failed asser
 static tp_context_t *bp_context(void)
 {
     tp_context_t *ctx = st_context(shared->aeron_dir, shared->shm_dir, TP_CLIENT_MODE_INVOKER);
-    if (tp_context_set_channel(ctx, BP_CHANNEL) < 0)
+    /* The client asks for its own descriptor term length (1 MiB by default), which would override the driver's
+     * tiny default: ask for the tiny one explicitly. */
+    if (tp_context_set_channel(ctx, BP_CHANNEL) < 0 || tp_context_set_descriptor_term_length(ctx, 64 * 1024) < 0)
     {
         abort();
     }
