@@ -77,7 +77,8 @@ class Client:
         Or, instead of stream_id, name and / or tags: the stream is found first with find_stream(name, tags,
         discovery_timeout, request_channel, request_stream_id) and the consumer opened on its stream id (the result
         is the consumer's `discovered`). The client's mode stays as configured: in driver mode the result must name
-        the driver this client attaches through (its channel and control stream), else TensorPoolError says which.
+        the driver this client attaches through (its channel, compared by media and addressing, not tuning
+        parameters, and its control stream), else TensorPoolError says which.
         """
         from .consumer import Consumer
 
@@ -88,9 +89,9 @@ class Client:
         if not name and not tags:
             raise ValueError("consumer needs a stream_id, or a name or tags to find the stream by")
         found = self.find_stream(name, tags, discovery_timeout, request_channel, request_stream_id)
-        if self.shm_driver and (found.driver_control_channel, found.driver_control_stream_id) != (
-            self.channel,
-            self.control_stream_id,
+        if self.shm_driver and (
+            _channel_identity(found.driver_control_channel) != _channel_identity(self.channel)
+            or found.driver_control_stream_id != self.control_stream_id
         ):
             raise TensorPoolError(
                 f"stream {found.stream_id} ({found.data_source_name!r}) is served by driver "
@@ -174,6 +175,18 @@ class Client:
 
     def __del__(self):
         self.close()
+
+
+# URI parameters that say which stream a channel is (the rest, e.g. term-length or mtu, only tune it).
+_IDENTITY_PARAMS = ("endpoint", "control", "control-mode", "session-id")
+
+
+def _channel_identity(uri):
+    """What of an Aeron channel URI names the stream: its media and addressing parameters, not its tuning (the
+    driver's "aeron:ipc?term-length=4m" and a client's "aeron:ipc" are the same control stream)."""
+    head, _, query = uri.partition("?")
+    params = dict(kv.partition("=")[::2] for kv in query.split("|") if kv)
+    return head.strip(), tuple((k, params[k]) for k in _IDENTITY_PARAMS if k in params)
 
 
 def _path(p):

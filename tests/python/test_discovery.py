@@ -105,3 +105,14 @@ def test_consumer_refuses_a_stream_of_another_driver_channel(env, discovery):
         message = str(e.value)
         assert f"served by driver 'pytest-driver' on aeron:ipc control stream {driver_stream}" in message
         assert f"this client attaches through aeron:ipc control stream {other}" in message
+
+
+def test_channel_identity_ignores_tuning_parameters():
+    from tensorpool.client import _channel_identity as identity
+
+    assert identity("aeron:ipc?term-length=4m") == identity("aeron:ipc")
+    assert identity("aeron:ipc?term-length=4m|session-id=7") != identity("aeron:ipc")
+    udp = "aeron:udp?endpoint=10.0.0.1:40123"
+    assert identity(udp + "|mtu=8k") == identity("aeron:udp?mtu=1408|endpoint=10.0.0.1:40123")
+    assert identity("aeron:udp?endpoint=10.0.0.1:40123") != identity("aeron:udp?endpoint=10.0.0.2:40123")
+    assert identity("aeron:udp?endpoint=10.0.0.1:40123") != identity("aeron:ipc")
