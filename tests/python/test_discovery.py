@@ -3,6 +3,12 @@ name raises with the library's reason, and Client.consumer(name=...) attaches to
 frames verified against the test pattern. A driver-mode client refuses a stream served through another control
 stream than its own."""
 
+import os
+import signal
+import subprocess
+import sys
+import time
+
 import pytest
 from conftest import np, pattern, start_shm_driver
 
@@ -116,3 +122,30 @@ def test_channel_identity_ignores_tuning_parameters():
     assert identity(udp + "|mtu=8k") == identity("aeron:udp?mtu=1408|endpoint=10.0.0.1:40123")
     assert identity("aeron:udp?endpoint=10.0.0.1:40123") != identity("aeron:udp?endpoint=10.0.0.2:40123")
     assert identity("aeron:udp?endpoint=10.0.0.1:40123") != identity("aeron:ipc")
+
+
+def test_ctrl_c_ends_find_stream_without_timeout(env):
+    # No provider and no timeout: only Ctrl-C ends the search, and it is seen between the C calls.
+    script = (
+        "import sys, tensorpool\n"
+        "c = tensorpool.Client(aeron_dir=sys.argv[1], shm_base_dir=sys.argv[2], shm_driver=True)\n"
+        "print('ready', flush=True)\n"
+        "try:\n"
+        "    c.find_stream(name='never', timeout=None)\n"
+        "except KeyboardInterrupt:\n"
+        "    c.close()\n"
+        "    print('interrupted', flush=True)\n"
+    )
+    p = subprocess.Popen([sys.executable, "-c", script, env.aeron_dir, env.shm_dir], env=dict(os.environ),
+                         stdout=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        assert p.stdout.readline().strip() == "ready"
+        time.sleep(1.0)  # inside find_stream
+        p.send_signal(signal.SIGINT)
+        out, _ = p.communicate(timeout=20)
+        assert "interrupted" in out
+        assert p.returncode == 0
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
