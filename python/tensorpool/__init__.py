@@ -13,9 +13,13 @@ package, the install prefix, or the dynamic loader. See docs/python.md.
 
 from .client import Client
 from .consumer import Consumer
+from .discovery import DiscoveredPool, DiscoveredStream
 from .errors import FrameOverwritten, TensorPoolError
 from .frame import Frame
 from .producer import Producer
 
-__all__ = ["Client", "Consumer", "Producer", "Frame", "TensorPoolError", "FrameOverwritten"]
+__all__ = [
+    "Client", "Consumer", "Producer", "Frame", "DiscoveredStream", "DiscoveredPool", "TensorPoolError",
+    "FrameOverwritten",
+]  # fmt: skip
 __version__ = "0.1.0"

@@ -16,6 +16,16 @@ TP_CHANNEL_MAX = 256
 TP_PRODUCER_MAX_POOLS = 8
 TP_PRODUCER_NAME_MAX = 128
 TP_CONSUMER_POLL_SOURCES = 6
+TP_DISCOVERY_ANY_SOURCE_ID = (1 << 64) - 1
+TP_DISCOVERY_RESULT_URI_MAX = 1024
+TP_DISCOVERY_RESULT_NAME_MAX = 256
+TP_DISCOVERY_RESULT_ID_MAX = 256
+TP_DISCOVERY_RESULT_POOLS_MAX = 8
+TP_DISCOVERY_RESULT_TAGS_MAX = 16
+TP_DISCOVERY_RESULT_TAG_MAX = 64
+TP_DISCOVERY_FILTER_TAGS_MAX = 32
+TP_ERR_TIMEOUT = 1010  # tp_error.h
+TP_STREAM_CONTROL = 2  # tp_sink.h
 
 _u8, _u16, _u32, _u64 = ctypes.c_uint8, ctypes.c_uint16, ctypes.c_uint32, ctypes.c_uint64
 _i32, _i64 = ctypes.c_int32, ctypes.c_int64
@@ -152,6 +162,55 @@ class MetaAttribute(ctypes.Structure):
     ]
 
 
+class DiscoveryClientConfig(ctypes.Structure):
+    """tp_discovery_client_config_t (tp_discovery.h)."""
+
+    _fields_ = [
+        ("request_channel", ctypes.c_char_p),
+        ("request_stream_id", _u32),
+        ("response_channel", ctypes.c_char_p),
+        ("response_stream_id", _u32),
+        ("client_id", _u32),
+        ("resend_interval_ns", _u64),
+    ]
+
+
+class DiscoveryResultPool(ctypes.Structure):
+    """tp_discovery_result_pool_t (tp_discovery.h)."""
+
+    _fields_ = [
+        ("pool_id", _u16),
+        ("pool_nslots", _u32),
+        ("stride_bytes", _u32),
+        ("region_uri", ctypes.c_char * (TP_DISCOVERY_RESULT_URI_MAX + 1)),
+    ]
+
+
+class DiscoveryResult(ctypes.Structure):
+    """tp_discovery_result_t (tp_discovery.h)."""
+
+    _fields_ = [
+        ("stream_id", _u32),
+        ("producer_id", _u32),
+        ("epoch", _u64),
+        ("layout_version", _u32),
+        ("header_region_uri", ctypes.c_char * (TP_DISCOVERY_RESULT_URI_MAX + 1)),
+        ("header_nslots", _u32),
+        ("header_slot_bytes", _u16),
+        ("max_dims", _u8),
+        ("pool_count", _u32),
+        ("pools", DiscoveryResultPool * TP_DISCOVERY_RESULT_POOLS_MAX),
+        ("data_source_id", _u64),
+        ("data_source_name", ctypes.c_char * (TP_DISCOVERY_RESULT_NAME_MAX + 1)),
+        ("name_length", _u32),
+        ("tag_count", _u32),
+        ("tags", (ctypes.c_char * (TP_DISCOVERY_RESULT_TAG_MAX + 1)) * TP_DISCOVERY_RESULT_TAGS_MAX),
+        ("driver_instance_id", ctypes.c_char * (TP_DISCOVERY_RESULT_ID_MAX + 1)),
+        ("driver_control_channel", ctypes.c_char * TP_CHANNEL_MAX),
+        ("driver_control_stream_id", _u32),
+    ]
+
+
 def _counters(name, fields):
     return type(name, (ctypes.Structure,), {"_fields_": [(f, _u64) for f in fields]})
 
@@ -276,6 +335,17 @@ _SIGNATURES = {
     "tp_client_idle": (None, [_P, ctypes.c_int]),
     "tp_client_is_closed": (ctypes.c_bool, [_P]),
     "tp_client_close": (ctypes.c_int, [_P]),
+    "tp_client_context": (_P, [_P]),
+    "tp_context_get_channel": (ctypes.c_char_p, [_P]),
+    "tp_context_get_stream_id": (_u32, [_P, _enum]),
+    "tp_context_get_shm_driver": (ctypes.c_bool, [_P]),
+    "tp_discovery_client_config_init": (None, [ctypes.POINTER(DiscoveryClientConfig)]),
+    "tp_discovery_client_start": (ctypes.c_int, [ctypes.POINTER(_P), _P, ctypes.POINTER(DiscoveryClientConfig)]),
+    "tp_discovery_client_close": (ctypes.c_int, [_P]),
+    "tp_discovery_find_stream": (
+        ctypes.c_int,
+        [_P, ctypes.c_char_p, ctypes.POINTER(ctypes.c_char_p), ctypes.c_size_t, _u64, ctypes.POINTER(DiscoveryResult)],
+    ),
     "tp_consumer_config_init": (None, [ctypes.POINTER(ConsumerConfig)]),
     "tp_consumer_start": (ctypes.c_int, [ctypes.POINTER(_P), _P, ctypes.POINTER(ConsumerConfig)]),
     "tp_consumer_poll_frames": (

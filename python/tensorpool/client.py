@@ -70,17 +70,76 @@ class Client:
         finally:
             _L.tp_context_close(ctx)
 
-    def consumer(self, stream_id, **kwargs):
-        """A Consumer of tensorpool stream `stream_id` (see tensorpool.Consumer for the options)."""
+    def consumer(self, stream_id=None, *, name=None, tags=(), discovery_timeout=5.0, request_channel=None,
+                 request_stream_id=0, **kwargs):  # fmt: skip
+        """A Consumer of tensorpool stream `stream_id` (see tensorpool.Consumer for the options).
+
+        Or, instead of stream_id, name and / or tags: the stream is found first with find_stream(name, tags,
+        discovery_timeout, request_channel, request_stream_id) and the consumer opened on its stream id (the result
+        is the consumer's `discovered`). The client's mode stays as configured: in driver mode the result must name
+        the driver this client attaches through (its channel, compared by media and addressing, not tuning
+        parameters, and its control stream), else TensorPoolError says which.
+        """
         from .consumer import Consumer
 
-        return Consumer(self, stream_id, **kwargs)
+        if stream_id is not None:
+            if name or tags:
+                raise ValueError("give stream_id, or name / tags to find the stream by, not both")
+            return Consumer(self, stream_id, **kwargs)
+        if not name and not tags:
+            raise ValueError("consumer needs a stream_id, or a name or tags to find the stream by")
+        found = self.find_stream(name, tags, discovery_timeout, request_channel, request_stream_id)
+        if self.shm_driver and (
+            _channel_identity(found.driver_control_channel) != _channel_identity(self.channel)
+            or found.driver_control_stream_id != self.control_stream_id
+        ):
+            raise TensorPoolError(
+                f"stream {found.stream_id} ({found.data_source_name!r}) is served by driver "
+                f"{found.driver_instance_id!r} on {found.driver_control_channel} control stream "
+                f"{found.driver_control_stream_id}, but this client attaches through {self.channel} control stream "
+                f"{self.control_stream_id}: make a Client(shm_driver=True, channel={found.driver_control_channel!r}, "
+                f"control_stream_id={found.driver_control_stream_id}) for it"
+            )
+        consumer = Consumer(self, found.stream_id, **kwargs)
+        consumer.discovered = found
+        return consumer
+
+    def find_stream(self, name=None, tags=(), timeout=5.0, request_channel=None, request_stream_id=0):
+        """Ask a Discovery Provider for a stream with this name (byte-exact) and / or every one of these tags; returns
+        a tensorpool.DiscoveredStream (the newest epoch when several match).
+
+        The request goes to request_channel (default: the client's channel) on request_stream_id (default 0: the
+        client's control stream, where tp_driver's embedded provider answers; a tp_discoveryd registry listens on its
+        registry.stream_id). Re-asks until a stream matches or `timeout` seconds pass (None: no limit), then raises
+        TensorPoolError with the library's reason; also when the provider answers ERROR. Ctrl-C raises
+        KeyboardInterrupt within half a second.
+        """
+        from .discovery import find_stream
+
+        return find_stream(self, name, tags, timeout, request_channel, request_stream_id)
 
     def producer(self, stream_id, **kwargs):
         """A Producer of tensorpool stream `stream_id` (see tensorpool.Producer for the options)."""
         from .producer import Producer
 
         return Producer(self, stream_id, **kwargs)
+
+    @property
+    def channel(self):
+        """The channel of the shared streams (and, in driver mode, of the driver's control stream)."""
+        self._check_open()
+        return _L.tp_context_get_channel(_L.tp_client_context(self._handle)).decode()
+
+    @property
+    def control_stream_id(self):
+        self._check_open()
+        return _L.tp_context_get_stream_id(_L.tp_client_context(self._handle), _lib.TP_STREAM_CONTROL)
+
+    @property
+    def shm_driver(self):
+        """Driver mode: regions are leased from tp_driver."""
+        self._check_open()
+        return bool(_L.tp_context_get_shm_driver(_L.tp_client_context(self._handle)))
 
     def do_work(self):
         """Invoker mode: one Aeron conductor duty cycle (consumer and producer polls already do this)."""
@@ -116,6 +175,18 @@ class Client:
 
     def __del__(self):
         self.close()
+
+
+# URI parameters that say which stream a channel is (the rest, e.g. term-length or mtu, only tune it).
+_IDENTITY_PARAMS = ("endpoint", "control", "control-mode", "session-id")
+
+
+def _channel_identity(uri):
+    """What of an Aeron channel URI names the stream: its media and addressing parameters, not its tuning (the
+    driver's "aeron:ipc?term-length=4m" and a client's "aeron:ipc" are the same control stream)."""
+    head, _, query = uri.partition("?")
+    params = dict(kv.partition("=")[::2] for kv in query.split("|") if kv)
+    return head.strip(), tuple((k, params[k]) for k in _IDENTITY_PARAMS if k in params)
 
 
 def _path(p):

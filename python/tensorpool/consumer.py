@@ -40,6 +40,7 @@ class Consumer:
             raise ValueError(f"fragment_limit must be >= 1, not {fragment_limit}")
         self._client = client
         self._config = cfg
+        self.discovered = None  # the DiscoveredStream when made by Client.consumer(name=..., tags=...)
         self._capacity = fragment_limit * _lib.TP_CONSUMER_POLL_SOURCES
         self._batch = None
         self._count = ctypes.c_size_t(0)

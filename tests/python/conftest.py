@@ -19,6 +19,7 @@ np = pytest.importorskip("numpy", reason="python3-numpy is not installed (script
 MEDIADRIVER = os.environ.get("TP_MEDIADRIVER_BIN", "")
 EXAMPLE_PRODUCER = os.environ.get("TP_EXAMPLE_PRODUCER_BIN", "")
 EXAMPLE_CONSUMER = os.environ.get("TP_EXAMPLE_CONSUMER_BIN", "")
+SHM_DRIVER = os.environ.get("TP_DRIVER_BIN", "")
 
 
 def _require(path, what):
@@ -106,6 +107,33 @@ class Env:
                     p.kill()
                     p.wait()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def start_shm_driver(env, streams=(("cam", 10),), stride_bytes=262144, instance_id="pytest-driver"):
+    """tp_driver (driver mode; its embedded discovery provider on by default, answering on the control stream) with
+    one stream per (name, stream_id), each 16 header slots and one payload pool of stride_bytes."""
+    _require(SHM_DRIVER, "tp_driver")
+    config = os.path.join(env.dir, "driver.toml")
+    with open(config, "w") as f:
+        f.write(
+            "[driver]\n"
+            f'instance_id = "{instance_id}"\n'
+            f'aeron_dir = "{env.aeron_dir}"\n'
+            'control_channel = "aeron:ipc"\n'
+            'qos_channel = "aeron:ipc"\n'
+            "[shm]\n"
+            f'base_dir = "{env.shm_dir}"\n'
+            "[profiles.cam]\n"
+            "header_nslots = 16\n"
+            f"payload_pools = [ {{ pool_id = 1, stride_bytes = {stride_bytes} }} ]\n"
+        )
+        for name, stream_id in streams:
+            f.write(f"[streams.{name}]\nstream_id = {stream_id}\n" 'profile = "cam"\n')
+    os.makedirs(env.shm_dir, mode=0o700, exist_ok=True)
+    proc = env.spawn([SHM_DRIVER, "--config", config], "shm-driver")
+    time.sleep(0.3)
+    assert proc.poll() is None, env.output("shm-driver")
+    return proc
 
 
 @pytest.fixture

@@ -134,8 +134,12 @@ def test_struct_layouts_match_the_headers():
         "tp_consumer_transport_counters_t": L.ConsumerTransportCounters,
         "tp_producer_counters_t": L.ProducerCounters,
         "tp_producer_transport_counters_t": L.ProducerTransportCounters,
+        "tp_discovery_client_config_t": L.DiscoveryClientConfig,
+        "tp_discovery_result_pool_t": L.DiscoveryResultPool,
+        "tp_discovery_result_t": L.DiscoveryResult,
     }
-    lines = ["#include <stddef.h>", "#include <stdio.h>", '#include "tensorpool/tensorpool.h"', "int main(void) {"]
+    lines = ["#include <stddef.h>", "#include <stdio.h>", '#include "tensorpool/tensorpool.h"',
+             '#include "tensorpool/tp_discovery.h"', "int main(void) {"]  # fmt: skip
     expected = []
     for c_name, py in checks.items():
         for field, _ in py._fields_:
@@ -143,6 +147,22 @@ def test_struct_layouts_match_the_headers():
             expected.append(getattr(py, field).offset)
         lines.append(f'printf("%zu\\n", sizeof({c_name}));')
         expected.append(__import__("ctypes").sizeof(py))
+    constants = {
+        "TP_CHANNEL_MAX": L.TP_CHANNEL_MAX,
+        "TP_DISCOVERY_RESULT_URI_MAX": L.TP_DISCOVERY_RESULT_URI_MAX,
+        "TP_DISCOVERY_RESULT_NAME_MAX": L.TP_DISCOVERY_RESULT_NAME_MAX,
+        "TP_DISCOVERY_RESULT_ID_MAX": L.TP_DISCOVERY_RESULT_ID_MAX,
+        "TP_DISCOVERY_RESULT_POOLS_MAX": L.TP_DISCOVERY_RESULT_POOLS_MAX,
+        "TP_DISCOVERY_RESULT_TAGS_MAX": L.TP_DISCOVERY_RESULT_TAGS_MAX,
+        "TP_DISCOVERY_RESULT_TAG_MAX": L.TP_DISCOVERY_RESULT_TAG_MAX,
+        "TP_DISCOVERY_FILTER_TAGS_MAX": L.TP_DISCOVERY_FILTER_TAGS_MAX,
+        "TP_DISCOVERY_ANY_SOURCE_ID": L.TP_DISCOVERY_ANY_SOURCE_ID,
+        "TP_ERR_TIMEOUT": L.TP_ERR_TIMEOUT,
+        "TP_STREAM_CONTROL": L.TP_STREAM_CONTROL,
+    }
+    for c_name, value in constants.items():
+        lines.append(f'printf("%llu\\n", (unsigned long long)({c_name}));')
+        expected.append(value)
     lines.append("return 0; }")
     d = tempfile.mkdtemp(prefix="tp-pytest-layout-")
     try:

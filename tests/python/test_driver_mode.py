@@ -1,42 +1,16 @@
 """Driver mode: the SHM driver (tp_driver) owns the regions and leases them. A C producer to a Python consumer and a
 Python producer to the C consumer, every frame verified, leases ATTACHED."""
 
-import os
 import re
 import time
 
 import pytest
-from conftest import np, pattern
-
-DRIVER = os.environ.get("TP_DRIVER_BIN", "")
+from conftest import np, pattern, start_shm_driver
 
 
 @pytest.fixture
 def driver(env):
-    if not DRIVER or not os.access(DRIVER, os.X_OK):
-        pytest.skip(f"tp_driver not found (set by ctest; got {DRIVER!r})")
-    config = os.path.join(env.dir, "driver.toml")
-    with open(config, "w") as f:
-        f.write(
-            "[driver]\n"
-            'instance_id = "pytest-driver"\n'
-            f'aeron_dir = "{env.aeron_dir}"\n'
-            'control_channel = "aeron:ipc"\n'
-            'qos_channel = "aeron:ipc"\n'
-            "[shm]\n"
-            f'base_dir = "{env.shm_dir}"\n'
-            "[profiles.cam]\n"
-            "header_nslots = 16\n"
-            "payload_pools = [ { pool_id = 1, stride_bytes = 262144 } ]\n"
-            "[streams.cam]\n"
-            "stream_id = 10\n"
-            'profile = "cam"\n'
-        )
-    os.makedirs(env.shm_dir, mode=0o700, exist_ok=True)
-    proc = env.spawn([DRIVER, "--config", config], "shm-driver")
-    time.sleep(0.3)
-    assert proc.poll() is None, env.output("shm-driver")
-    return proc
+    return start_shm_driver(env)
 
 
 def test_c_producer_to_python_consumer(env, driver):
