@@ -183,6 +183,17 @@ tp_producer_t *bench_producer_start(tp_client_t *client, uint32_t stream_id, uin
     return tp_producer_start(&producer, client, &config) < 0 ? NULL : producer;
 }
 
+tp_tensor_desc_t bench_desc_bytes(uint32_t size)
+{
+    tp_tensor_desc_t desc;
+    memset(&desc, 0, sizeof(desc));
+    desc.dtype = TP_DTYPE_UINT8;
+    desc.major_order = TP_MAJOR_ORDER_ROW;
+    desc.ndims = 1;
+    desc.dims[0] = (int32_t)size;
+    return desc;
+}
+
 void bench_load_average(char *text, size_t capacity)
 {
     snprintf(text, capacity, "?\n");

@@ -53,6 +53,9 @@ void bench_stop(pid_t *pid);
  * NULL with tp_errmsg() set on failure. */
 tp_producer_t *bench_producer_start(tp_client_t *client, uint32_t stream_id, uint32_t stride, uint32_t slots);
 
+/* A 1-D tensor of size uint8 elements, row major: the frames every benchmark sends. */
+tp_tensor_desc_t bench_desc_bytes(uint32_t size);
+
 /* The first line of /proc/loadavg with its newline into text ("?\n" when unreadable). */
 void bench_load_average(char *text, size_t capacity);
 

@@ -503,17 +503,6 @@ static bool bench_consumer_finish(bench_shared_t *shared, pid_t pid, const char 
     return true;
 }
 
-static tp_tensor_desc_t bench_desc(uint32_t size)
-{
-    tp_tensor_desc_t desc;
-    memset(&desc, 0, sizeof(desc));
-    desc.dtype = TP_DTYPE_UINT8;
-    desc.major_order = TP_MAJOR_ORDER_ROW;
-    desc.ndims = 1;
-    desc.dims[0] = (int32_t)size;
-    return desc;
-}
-
 typedef struct latency_stct
 {
     double p50_ns;
@@ -540,7 +529,7 @@ static latency_t bench_latency(size_t samples)
     tp_producer_t *producer = bench_producer(client, stream_id, 4096, 64);
     bench_wait_mapped(client, producer, shared);
 
-    const tp_tensor_desc_t desc = bench_desc(64);
+    const tp_tensor_desc_t desc = bench_desc_bytes(64);
     /* How much of the latency is the producer's own commit call (header, seqlock, descriptor encode + offer). */
     uint64_t *commit_ns = bench_samples_alloc(samples);
     uint64_t faults_start = 0;
@@ -662,7 +651,7 @@ static rate_t bench_rate(uint32_t size, uint32_t slots, uint64_t frames, uint32_
     tp_client_t *client = bench_client();
     tp_producer_t *producer = bench_producer(client, stream_id, stride, slots);
     bench_wait_mapped(client, producer, shared);
-    const tp_tensor_desc_t desc = bench_desc(size);
+    const tp_tensor_desc_t desc = bench_desc_bytes(size);
 
     /* The copy limits are measured with the consumer process already spinning, as it does during offer. */
     r.memcpy_gibs = memcpy_bandwidth(source, size, stride, slots, frames, false);
@@ -865,7 +854,7 @@ static pingpong_t bench_pingpong(size_t rounds, uint32_t size)
         bench_pin_to(1, bench_pin);
         tp_client_t *client = bench_client();
         pingpong_side_t side = {.producer = bench_producer(client, pong_stream, 4096, 64),
-                                .desc = bench_desc(size),
+                                .desc = bench_desc_bytes(size),
                                 .rounds = rounds,
                                 .shared = shared};
         tp_consumer_config_t config;
@@ -910,7 +899,7 @@ static pingpong_t bench_pingpong(size_t rounds, uint32_t size)
     }
 
     tp_client_t *client = bench_client();
-    pingpong_side_t side = {.producer = bench_producer(client, ping_stream, 4096, 64), .desc = bench_desc(size)};
+    pingpong_side_t side = {.producer = bench_producer(client, ping_stream, 4096, 64), .desc = bench_desc_bytes(size)};
     tp_consumer_config_t config;
     tp_consumer_config_init(&config);
     config.stream_id = pong_stream;

@@ -286,12 +286,7 @@ static result_t run_mode(wait_mode_t mode, double rate_hz, double seconds, uint3
             exit(EXIT_FAILURE);
         }
     }
-    tp_tensor_desc_t desc;
-    memset(&desc, 0, sizeof(desc));
-    desc.dtype = TP_DTYPE_UINT8;
-    desc.major_order = TP_MAJOR_ORDER_ROW;
-    desc.ndims = 1;
-    desc.dims[0] = (int32_t)size;
+    const tp_tensor_desc_t desc = bench_desc_bytes(size);
     uint64_t next = tp_clock_monotonic_ns() + period_ns;
     for (uint64_t i = 0; i < frames; i++)
     {

@@ -186,17 +186,6 @@ static tp_consumer_t *tp_end_consumer(tp_client_t *client, uint32_t stream_id)
     return consumer;
 }
 
-static tp_tensor_desc_t tp_desc(uint32_t size)
-{
-    tp_tensor_desc_t desc;
-    memset(&desc, 0, sizeof(desc));
-    desc.dtype = TP_DTYPE_UINT8;
-    desc.major_order = TP_MAJOR_ORDER_ROW;
-    desc.ndims = 1;
-    desc.dims[0] = (int32_t)size;
-    return desc;
-}
-
 typedef struct tp_rx_stct
 {
     shared_t *shared;
@@ -274,7 +263,7 @@ static void tp_rtt_end(shared_t *shared, int end, size_t samples)
     tp_client_t *client = tp_end_client();
     tp_producer_t *producer = tp_end_producer(client, 0 == end ? a : b, 4096, 64);
     tp_consumer_t *consumer = tp_end_consumer(client, 0 == end ? b : a);
-    const tp_tensor_desc_t desc = tp_desc(64);
+    const tp_tensor_desc_t desc = bench_desc_bytes(64);
     tp_rx_t rx = {.shared = shared, .size = 64};
     uint64_t deadline = tp_clock_monotonic_ns() + PEER_TIMEOUT_NS;
     while (!tp_consumer_is_mapped(consumer) || 0 == tp_load_acquire_i32(&shared->ready[1 - end]))
@@ -404,7 +393,7 @@ static void tp_rate_end(shared_t *shared, int end, uint32_t size, uint32_t slots
     {
         tp_turn(client, NULL, NULL, NULL, producer);
     }
-    const tp_tensor_desc_t desc = tp_desc(size);
+    const tp_tensor_desc_t desc = bench_desc_bytes(size);
     uint8_t *source = NULL;
     if (offer && (NULL == (source = malloc(size))))
     {

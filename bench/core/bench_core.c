@@ -124,12 +124,7 @@ int main(int argc, char **argv)
     {
         uint32_t size = sizes[k];
         uint64_t n = size >= 65536 ? 2000 : 200000;
-        tp_tensor_desc_t desc;
-        memset(&desc, 0, sizeof(desc));
-        desc.dtype = TP_DTYPE_UINT8;
-        desc.major_order = TP_MAJOR_ORDER_ROW;
-        desc.ndims = 1;
-        desc.dims[0] = (int32_t)size;
+        const tp_tensor_desc_t desc = bench_desc_bytes(size);
 
         uint64_t seen = frames_seen;
         uint64_t t0 = tp_clock_monotonic_ns();
