@@ -12,17 +12,11 @@
  *
  * Figures are percentiles of this run; nothing here asserts a time.
  */
-#include <ftw.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <aeronc.h>
@@ -31,6 +25,8 @@
 #include "shm_tensorpool_control/shmPoolAnnounce.h"
 #include "tensorpool/tensorpool.h"
 #include "tensorpool/tp_discovery.h"
+
+#include "bench_util.h"
 
 #define BENCH_REQUEST_STREAM   7000
 #define BENCH_ANNOUNCE_BASE    10000
@@ -55,84 +51,6 @@ typedef struct bench_stct
     uint64_t announces_sent;
     uint8_t buffer[4096];
 } bench_t;
-
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static void sleep_ns(uint64_t ns)
-{
-    struct timespec ts = {(time_t)(ns / 1000000000u), (long)(ns % 1000000000u)};
-    nanosleep(&ts, NULL);
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a;
-    uint64_t y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double percentile_us(uint64_t *samples, size_t n, double q)
-{
-    size_t index = (size_t)(q * (double)(n - 1) + 0.5);
-    return (double)samples[index] / 1e3;
-}
-
-static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-    (void)st;
-    (void)type;
-    (void)ftw;
-    return remove(path);
-}
-
-static pid_t spawn(const char *const *argv, const char *const *env, const char *log)
-{
-    pid_t pid = fork();
-    if (0 != pid)
-    {
-        return pid;
-    }
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (NULL != freopen(log, "w", stderr))
-    {
-        setvbuf(stderr, NULL, _IONBF, 0);
-    }
-    for (size_t i = 0; NULL != env && NULL != env[i]; i++)
-    {
-        putenv((char *)env[i]);
-    }
-    execv(argv[0], (char *const *)argv);
-    _exit(127);
-}
-
-/* utime + stime of a process in ns, from /proc/<pid>/stat. */
-static uint64_t process_cpu_ns(pid_t pid)
-{
-    char path[64];
-    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-    FILE *f = fopen(path, "r");
-    if (NULL == f)
-    {
-        return 0;
-    }
-    char text[1024];
-    size_t n = fread(text, 1, sizeof(text) - 1, f);
-    fclose(f);
-    text[n] = '\0';
-    const char *p = strrchr(text, ')');
-    unsigned long long utime = 0;
-    unsigned long long stime = 0;
-    if (NULL == p || 2 != sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime, &stime))
-    {
-        return 0;
-    }
-    return (utime + stime) * (1000000000ULL / (unsigned long long)sysconf(_SC_CLK_TCK));
-}
 
 static int write_config(const bench_t *b)
 {
@@ -167,7 +85,7 @@ static size_t encode_pool_announce(uint8_t *buf, size_t capacity, uint32_t drive
     shm_tensorpool_control_shmPoolAnnounce_set_streamId(&msg, stream_id);
     shm_tensorpool_control_shmPoolAnnounce_set_producerId(&msg, stream_id);
     shm_tensorpool_control_shmPoolAnnounce_set_epoch(&msg, 1);
-    shm_tensorpool_control_shmPoolAnnounce_set_announceTimestampNs(&msg, now_ns());
+    shm_tensorpool_control_shmPoolAnnounce_set_announceTimestampNs(&msg, bench_now_ns());
     shm_tensorpool_control_shmPoolAnnounce_set_announceClockDomain(&msg, shm_tensorpool_control_clockDomain_MONOTONIC);
     shm_tensorpool_control_shmPoolAnnounce_set_layoutVersion(&msg, 1);
     shm_tensorpool_control_shmPoolAnnounce_set_headerNslots(&msg, 64);
@@ -233,7 +151,7 @@ static void offer(bench_t *b, uint32_t driver, size_t length)
 /* Once per period: every announcing driver announces each of its streams (layout + name). */
 static int announce_if_due(bench_t *b)
 {
-    uint64_t now = now_ns();
+    uint64_t now = bench_now_ns();
     if (now < b->next_announce_ns)
     {
         return 0;
@@ -254,13 +172,13 @@ static int announce_if_due(bench_t *b)
 /* Keep announcing while waiting up to timeout_ns. */
 static void pump(bench_t *b, uint64_t timeout_ns)
 {
-    uint64_t end = now_ns() + timeout_ns;
-    while (now_ns() < end)
+    uint64_t end = bench_now_ns() + timeout_ns;
+    while (bench_now_ns() < end)
     {
         int work = announce_if_due(b) + tp_client_do_work(b->client);
         if (0 == work)
         {
-            sleep_ns(200000);
+            bench_sleep_ns(200000);
         }
     }
 }
@@ -268,7 +186,7 @@ static void pump(bench_t *b, uint64_t timeout_ns)
 /* One query round trip; the result count in *count. Returns the round trip in ns, 0 on timeout. */
 static uint64_t round_trip(bench_t *b, const tp_discovery_filter_t *filter, size_t *count)
 {
-    uint64_t start = now_ns();
+    uint64_t start = bench_now_ns();
     if (tp_discovery_query_start(b->dc, filter) < 0)
     {
         fprintf(stderr, "discovery_bench: %s\n", tp_errmsg());
@@ -276,7 +194,7 @@ static uint64_t round_trip(bench_t *b, const tp_discovery_filter_t *filter, size
     }
     while (TP_DISCOVERY_QUERY_DONE != tp_discovery_query_state(b->dc))
     {
-        if (tp_discovery_query_poll(b->dc) < 0 || now_ns() - start > UINT64_C(5000000000))
+        if (tp_discovery_query_poll(b->dc) < 0 || bench_now_ns() - start > UINT64_C(5000000000))
         {
             return 0;
         }
@@ -284,7 +202,7 @@ static uint64_t round_trip(bench_t *b, const tp_discovery_filter_t *filter, size
         (void)announce_if_due(b);
         (void)tp_client_do_work(b->client);
     }
-    uint64_t elapsed = now_ns() - start;
+    uint64_t elapsed = bench_now_ns() - start;
     *count = tp_discovery_query_result_count(b->dc);
     return elapsed;
 }
@@ -292,8 +210,8 @@ static uint64_t round_trip(bench_t *b, const tp_discovery_filter_t *filter, size
 /* Wait until an unfiltered listing answers `expected` results. */
 static int wait_for_index(bench_t *b, size_t expected)
 {
-    uint64_t deadline = now_ns() + UINT64_C(30000000000);
-    while (now_ns() < deadline)
+    uint64_t deadline = bench_now_ns() + UINT64_C(30000000000);
+    while (bench_now_ns() < deadline)
     {
         size_t count = 0;
         if (0 != round_trip(b, NULL, &count) && count == expected)
@@ -333,9 +251,10 @@ static int measure(bench_t *b, const char *what, const tp_discovery_filter_t *fi
         free(samples);
         return -1;
     }
-    qsort(samples, ok, sizeof(*samples), cmp_u64);
+    qsort(samples, ok, sizeof(*samples), bench_compare_u64);
     printf("| %s | %zu | %zu | %zu | %.0f µs | %.0f µs | %.0f µs |\n", what, expected, ok, failed,
-           percentile_us(samples, ok, 0.5), percentile_us(samples, ok, 0.99), (double)samples[ok - 1] / 1e3);
+           bench_percentile_us(samples, ok, 0.5), bench_percentile_us(samples, ok, 0.99),
+           (double)samples[ok - 1] / 1e3);
     fflush(stdout);
     free(samples);
     return 0;
@@ -343,19 +262,19 @@ static int measure(bench_t *b, const char *what, const tp_discovery_filter_t *fi
 
 static double registry_cpu_percent(bench_t *b, uint64_t window_ns)
 {
-    uint64_t cpu0 = process_cpu_ns(b->registry);
-    uint64_t t0 = now_ns();
+    uint64_t cpu0 = bench_process_cpu_ns(b->registry);
+    uint64_t t0 = bench_now_ns();
     pump(b, window_ns);
-    uint64_t cpu1 = process_cpu_ns(b->registry);
-    return 100.0 * (double)(cpu1 - cpu0) / (double)(now_ns() - t0);
+    uint64_t cpu1 = bench_process_cpu_ns(b->registry);
+    return 100.0 * (double)(cpu1 - cpu0) / (double)(bench_now_ns() - t0);
 }
 
 static int start_client(bench_t *b)
 {
     tp_context_t *ctx = NULL;
-    uint64_t deadline = now_ns() + UINT64_C(10000000000);
+    uint64_t deadline = bench_now_ns() + UINT64_C(10000000000);
     int rc = -1;
-    while (0 != rc && now_ns() < deadline)
+    while (0 != rc && bench_now_ns() < deadline)
     {
         if (tp_context_init(&ctx) < 0 || tp_context_set_aeron_dir(ctx, b->aeron_dir) < 0)
         {
@@ -365,7 +284,7 @@ static int start_client(bench_t *b)
         tp_context_close(ctx);
         if (0 != rc)
         {
-            sleep_ns(100000000);
+            bench_sleep_ns(100000000);
         }
     }
     if (0 != rc)
@@ -402,16 +321,6 @@ static int start_client(bench_t *b)
         return -1;
     }
     return 0;
-}
-
-static void stop(pid_t *pid)
-{
-    if (*pid > 0)
-    {
-        kill(*pid, SIGINT);
-        waitpid(*pid, NULL, 0);
-        *pid = 0;
-    }
 }
 
 int main(int argc, char **argv)
@@ -477,14 +386,14 @@ int main(int argc, char **argv)
     const char *md_env[] = {env_dir, "AERON_IPC_TERM_BUFFER_LENGTH=64k", "AERON_DIR_DELETE_ON_SHUTDOWN=true", NULL};
     const char *md_argv[] = {TP_BENCH_MEDIADRIVER, NULL};
     snprintf(log, sizeof(log), "%s/mediadriver.log", b.dir);
-    b.media_driver = spawn(md_argv, md_env, log);
+    b.media_driver = bench_spawn(md_argv, md_env, log);
     if (write_config(&b) < 0 || start_client(&b) < 0)
     {
         goto done;
     }
     const char *registry_argv[] = {TP_BENCH_DISCOVERYD, "--config", b.config, NULL};
     snprintf(log, sizeof(log), "%s/registry.log", b.dir);
-    b.registry = spawn(registry_argv, NULL, log);
+    b.registry = bench_spawn(registry_argv, NULL, log);
 
     printf("discovery_bench: %u simulated drivers x %u streams, announce period 1 s, registry tp_discoveryd\n\n",
            b.drivers, b.streams_per_driver);
@@ -529,9 +438,9 @@ int main(int argc, char **argv)
 
     /* CPU: all announcing, then nobody (entries expire during the idle window; its figure is the floor). */
     uint64_t sent0 = b.announces_sent;
-    uint64_t t0 = now_ns();
+    uint64_t t0 = bench_now_ns();
     double busy = registry_cpu_percent(&b, window_s * UINT64_C(1000000000));
-    double rate = (double)(b.announces_sent - sent0) / ((double)(now_ns() - t0) / 1e9);
+    double rate = (double)(b.announces_sent - sent0) / ((double)(bench_now_ns() - t0) / 1e9);
     b.announcing = 0;
     double idle = registry_cpu_percent(&b, window_s * UINT64_C(1000000000));
     printf("\nregistry CPU, %u drivers announcing (%.0f messages/s: ShmPoolAnnounce + DataSourceAnnounce): %.1f %% of "
@@ -542,8 +451,8 @@ int main(int argc, char **argv)
 done:
     tp_discovery_client_close(b.dc);
     tp_client_close(b.client);
-    stop(&b.registry);
-    stop(&b.media_driver);
-    nftw(b.dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    bench_stop(&b.registry);
+    bench_stop(&b.media_driver);
+    (void)bench_remove_tree(b.dir);
     return status;
 }

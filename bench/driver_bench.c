@@ -11,17 +11,11 @@
  * Figures are percentiles of this run; nothing here asserts a time.
  */
 #include <errno.h>
-#include <ftw.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <aeronc.h>
@@ -31,87 +25,10 @@
 #include "shm_tensorpool_driver/shmLeaseKeepalive.h"
 #include "tensorpool/tensorpool.h"
 
+#include "bench_util.h"
+
 #define BENCH_STREAM_ID  10
 #define BENCH_MAX_LEASES 10000
-
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
-static void sleep_ns(uint64_t ns)
-{
-    struct timespec ts = {.tv_sec = (time_t)(ns / 1000000000ULL), .tv_nsec = (long)(ns % 1000000000ULL)};
-    nanosleep(&ts, NULL);
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a;
-    uint64_t y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y ? 1 : 0;
-}
-
-static double percentile_us(uint64_t *samples, size_t n, double q)
-{
-    qsort(samples, n, sizeof(*samples), cmp_u64);
-    size_t index = (size_t)(q * (double)(n - 1) + 0.5);
-    return (double)samples[index] / 1e3;
-}
-
-static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-    (void)st;
-    (void)type;
-    (void)ftw;
-    return remove(path);
-}
-
-static pid_t spawn(const char *const *argv, const char *const *env, const char *log)
-{
-    pid_t pid = fork();
-    if (0 != pid)
-    {
-        return pid;
-    }
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (NULL != freopen(log, "w", stderr))
-    {
-        setvbuf(stderr, NULL, _IONBF, 0);
-    }
-    for (size_t i = 0; NULL != env && NULL != env[i]; i++)
-    {
-        putenv((char *)env[i]);
-    }
-    execv(argv[0], (char *const *)argv);
-    _exit(127);
-}
-
-/* utime + stime of a process in ns, from /proc/<pid>/stat. */
-static uint64_t process_cpu_ns(pid_t pid)
-{
-    char path[64];
-    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-    FILE *f = fopen(path, "r");
-    if (NULL == f)
-    {
-        return 0;
-    }
-    char buffer[1024];
-    size_t n = fread(buffer, 1, sizeof(buffer) - 1, f);
-    fclose(f);
-    buffer[n] = '\0';
-    const char *p = strrchr(buffer, ')');
-    unsigned long long utime = 0;
-    unsigned long long stime = 0;
-    if (NULL == p || 2 != sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime, &stime))
-    {
-        return 0;
-    }
-    return (utime + stime) * (1000000000ULL / (unsigned long long)sysconf(_SC_CLK_TCK));
-}
 
 typedef struct bench_stct
 {
@@ -164,21 +81,21 @@ static int bench_attach_latency(const bench_t *b, size_t iterations)
         pcfg.stream_id = BENCH_STREAM_ID;
         pcfg.producer_id = 1;
         tp_producer_t *producer = NULL;
-        uint64_t t0 = now_ns();
+        uint64_t t0 = bench_now_ns();
         if (tp_producer_start(&producer, client, &pcfg) < 0)
         {
             fprintf(stderr, "bench: producer attach %zu: %s\n", i, tp_errmsg());
             rc = -1;
             break;
         }
-        producer_ns[i] = now_ns() - t0;
+        producer_ns[i] = bench_now_ns() - t0;
 
         tp_consumer_config_t ccfg;
         tp_consumer_config_init(&ccfg);
         ccfg.stream_id = BENCH_STREAM_ID;
         ccfg.consumer_id = 2;
         tp_consumer_t *consumer = NULL;
-        t0 = now_ns();
+        t0 = bench_now_ns();
         if (tp_consumer_start(&consumer, client, &ccfg) < 0)
         {
             fprintf(stderr, "bench: consumer attach %zu: %s\n", i, tp_errmsg());
@@ -186,19 +103,22 @@ static int bench_attach_latency(const bench_t *b, size_t iterations)
         }
         else
         {
-            consumer_ns[i] = now_ns() - t0;
+            consumer_ns[i] = bench_now_ns() - t0;
         }
         tp_consumer_close(consumer);
         tp_producer_close(producer);
     }
     if (0 == rc)
     {
+        qsort(producer_ns, iterations, sizeof(uint64_t), bench_compare_u64);
+        qsort(consumer_ns, iterations, sizeof(uint64_t), bench_compare_u64);
         printf("attach latency (request -> lease granted and regions mapped), %zu attaches each:\n", iterations);
         printf("  producer  p50 %8.1f us  p99 %8.1f us  max %8.1f us  (includes creating a fresh epoch of files)\n",
-               percentile_us(producer_ns, iterations, 0.5), percentile_us(producer_ns, iterations, 0.99),
-               percentile_us(producer_ns, iterations, 1.0));
-        printf("  consumer  p50 %8.1f us  p99 %8.1f us  max %8.1f us\n", percentile_us(consumer_ns, iterations, 0.5),
-               percentile_us(consumer_ns, iterations, 0.99), percentile_us(consumer_ns, iterations, 1.0));
+               bench_percentile_us(producer_ns, iterations, 0.5), bench_percentile_us(producer_ns, iterations, 0.99),
+               bench_percentile_us(producer_ns, iterations, 1.0));
+        printf("  consumer  p50 %8.1f us  p99 %8.1f us  max %8.1f us\n",
+               bench_percentile_us(consumer_ns, iterations, 0.5), bench_percentile_us(consumer_ns, iterations, 0.99),
+               bench_percentile_us(consumer_ns, iterations, 1.0));
     }
     free(consumer_ns);
     free(producer_ns);
@@ -259,25 +179,25 @@ static int raw_open(raw_client_t *raw, const char *aeron_dir, size_t leases)
         fprintf(stderr, "bench: raw client: %s\n", aeron_errmsg());
         return -1;
     }
-    const uint64_t deadline = now_ns() + 10000000000ULL;
+    const uint64_t deadline = bench_now_ns() + 10000000000ULL;
     while (NULL == raw->publication || NULL == raw->subscription)
     {
         if ((NULL == raw->publication && aeron_async_add_publication_poll(&raw->publication, pub_async) < 0) ||
             (NULL == raw->subscription && aeron_async_add_subscription_poll(&raw->subscription, sub_async) < 0) ||
-            now_ns() > deadline)
+            bench_now_ns() > deadline)
         {
             fprintf(stderr, "bench: raw client streams: %s\n", aeron_errmsg());
             return -1;
         }
-        sleep_ns(1000000);
+        bench_sleep_ns(1000000);
     }
     return 0;
 }
 
 static void raw_offer(raw_client_t *raw, const uint8_t *buffer, size_t length)
 {
-    const uint64_t deadline = now_ns() + 1000000000ULL;
-    while (aeron_publication_offer(raw->publication, buffer, length, NULL, NULL) < 0 && now_ns() < deadline)
+    const uint64_t deadline = bench_now_ns() + 1000000000ULL;
+    while (aeron_publication_offer(raw->publication, buffer, length, NULL, NULL) < 0 && bench_now_ns() < deadline)
     {
         aeron_subscription_poll(raw->subscription, raw_on_fragment, raw, 100);
     }
@@ -295,9 +215,9 @@ static void raw_close(raw_client_t *raw)
 static int bench_keepalive_cost(const bench_t *b, size_t leases, uint64_t window_ns)
 {
     /* The idle baseline first: the driver with no leases over the same window. */
-    uint64_t cpu0 = process_cpu_ns(b->driver);
-    sleep_ns(window_ns);
-    const double idle_pct = 100.0 * (double)(process_cpu_ns(b->driver) - cpu0) / (double)window_ns;
+    uint64_t cpu0 = bench_process_cpu_ns(b->driver);
+    bench_sleep_ns(window_ns);
+    const double idle_pct = 100.0 * (double)(bench_process_cpu_ns(b->driver) - cpu0) / (double)window_ns;
 
     raw_client_t raw;
     if (raw_open(&raw, b->aeron_dir, leases) < 0)
@@ -323,12 +243,12 @@ static int bench_keepalive_cost(const bench_t *b, size_t leases, uint64_t window
         raw_offer(&raw, buffer, 8 + shm_tensorpool_driver_shmAttachRequest_encoded_length(&req));
         aeron_subscription_poll(raw.subscription, raw_on_fragment, &raw, 100);
     }
-    const uint64_t deadline = now_ns() + 20000000000ULL;
-    while (raw.granted < leases && now_ns() < deadline)
+    const uint64_t deadline = bench_now_ns() + 20000000000ULL;
+    while (raw.granted < leases && bench_now_ns() < deadline)
     {
         if (0 == aeron_subscription_poll(raw.subscription, raw_on_fragment, &raw, 100))
         {
-            sleep_ns(100000);
+            bench_sleep_ns(100000);
         }
     }
     if (raw.granted < leases)
@@ -339,18 +259,18 @@ static int bench_keepalive_cost(const bench_t *b, size_t leases, uint64_t window
     }
 
     /* Keepalives spread evenly: each lease once per second. */
-    cpu0 = process_cpu_ns(b->driver);
-    const uint64_t start = now_ns();
+    cpu0 = bench_process_cpu_ns(b->driver);
+    const uint64_t start = bench_now_ns();
     const uint64_t gap = 1000000000ULL / leases;
     uint64_t sent = 0;
     size_t next = 0;
-    while (now_ns() - start < window_ns)
+    while (bench_now_ns() - start < window_ns)
     {
         const uint64_t due = start + sent * gap;
-        if (now_ns() < due)
+        if (bench_now_ns() < due)
         {
             aeron_subscription_poll(raw.subscription, raw_on_fragment, &raw, 100);
-            sleep_ns(due - now_ns() > 200000 ? 100000 : 0);
+            bench_sleep_ns(due - bench_now_ns() > 200000 ? 100000 : 0);
             continue;
         }
         struct shm_tensorpool_driver_shmLeaseKeepalive ka;
@@ -359,13 +279,13 @@ static int bench_keepalive_cost(const bench_t *b, size_t leases, uint64_t window
         shm_tensorpool_driver_shmLeaseKeepalive_set_streamId(&ka, BENCH_STREAM_ID);
         shm_tensorpool_driver_shmLeaseKeepalive_set_clientId(&ka, (uint32_t)(100000 + next));
         shm_tensorpool_driver_shmLeaseKeepalive_set_role(&ka, shm_tensorpool_driver_role_CONSUMER);
-        shm_tensorpool_driver_shmLeaseKeepalive_set_clientTimestampNs(&ka, now_ns());
+        shm_tensorpool_driver_shmLeaseKeepalive_set_clientTimestampNs(&ka, bench_now_ns());
         raw_offer(&raw, buffer, 8 + shm_tensorpool_driver_shmLeaseKeepalive_encoded_length(&ka));
         next = (next + 1) % leases;
         sent++;
     }
-    const uint64_t elapsed = now_ns() - start;
-    const double busy_pct = 100.0 * (double)(process_cpu_ns(b->driver) - cpu0) / (double)elapsed;
+    const uint64_t elapsed = bench_now_ns() - start;
+    const double busy_pct = 100.0 * (double)(bench_process_cpu_ns(b->driver) - cpu0) / (double)elapsed;
     printf("keepalive cost: %zu leases, %" PRIu64 " keepalives in %.1f s (%.0f/s): driver CPU %.2f %% "
            "(idle, no leases: %.2f %%)\n",
            leases, sent, (double)elapsed / 1e9, (double)sent * 1e9 / (double)elapsed, busy_pct, idle_pct);
@@ -458,24 +378,22 @@ int main(int argc, char **argv)
     const char *md_env[] = {env_dir, "AERON_DIR_DELETE_ON_SHUTDOWN=true", "AERON_IPC_TERM_BUFFER_LENGTH=1m", NULL};
     const char *md_argv[] = {TP_BENCH_MEDIADRIVER, NULL};
     const char *driver_argv[] = {TP_BENCH_DRIVER, "--config", config, "-q", NULL};
-    b.media_driver = spawn(md_argv, md_env, md_log);
-    sleep_ns(300000000ULL);
-    b.driver = spawn(driver_argv, NULL, driver_log);
-    sleep_ns(500000000ULL);
+    b.media_driver = bench_spawn(md_argv, md_env, md_log);
+    bench_sleep_ns(300000000ULL);
+    b.driver = bench_spawn(driver_argv, NULL, driver_log);
+    bench_sleep_ns(500000000ULL);
 
     int rc = bench_attach_latency(&b, iterations);
     if (0 == rc)
     {
         rc = bench_keepalive_cost(&b, leases, (uint64_t)(window_s * 1e9));
     }
-    kill(b.driver, SIGINT);
-    waitpid(b.driver, NULL, 0);
-    kill(b.media_driver, SIGINT);
-    waitpid(b.media_driver, NULL, 0);
+    bench_stop(&b.driver);
+    bench_stop(&b.media_driver);
     if (0 != rc)
     {
         fprintf(stderr, "driver_bench: FAILED (driver log: %s)\n", driver_log);
         return 1;
     }
-    return 0 == nftw(b.dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS) ? 0 : 1;
+    return 0 == bench_remove_tree(b.dir) ? 0 : 1;
 }

@@ -21,7 +21,6 @@
 #include <errno.h>
 #include <sched.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -39,9 +38,9 @@
 
 #include "common/tp_atomic.h"
 #include "common/tp_clock.h"
-#include "common/tp_idle_strategy.h"
 #include "tensorpool/tensorpool.h"
-#include "tensorpool/tp_mediadriver.h"
+
+#include "bench_util.h"
 
 #define CACHE_LINE      64
 #define BENCH_STALL_NS  (2000ULL * 1000000ULL)
@@ -111,18 +110,6 @@ static uint64_t *bench_samples_alloc(size_t count)
     return samples;
 }
 
-/* Producer side on CPU 0, consumer side on CPU 1 (when there are two): no migrations in the measurements. */
-static void bench_pin_to(int cpu)
-{
-    if (!bench_pin || sysconf(_SC_NPROCESSORS_ONLN) < 2)
-    {
-        return;
-    }
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    CPU_SET(cpu, &set);
-    sched_setaffinity(0, sizeof(set), &set);
-}
 static char bench_shm_dir[PATH_MAX];
 
 static void *bench_shared_alloc(size_t length)
@@ -135,19 +122,6 @@ static void *bench_shared_alloc(size_t length)
     }
     memset(p, 0, length);
     return p;
-}
-
-static int compare_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a;
-    uint64_t y = *(const uint64_t *)b;
-    return (x > y) - (x < y);
-}
-
-static double percentile(const uint64_t *sorted, size_t n, double q)
-{
-    size_t i = (size_t)(q * (double)n);
-    return (double)sorted[i < n ? i : n - 1];
 }
 
 static void bench_die(const char *what)
@@ -179,7 +153,7 @@ static floor_t raw_pingpong(size_t iterations)
     pid_t child = fork();
     if (0 == child)
     {
-        bench_pin_to(1);
+        bench_pin_to(1, bench_pin);
         for (uint64_t i = 1; i <= total; i++)
         {
             while (tp_load_acquire_u64(ping) != i)
@@ -204,8 +178,8 @@ static floor_t raw_pingpong(size_t iterations)
         }
     }
     waitpid(child, NULL, 0);
-    qsort(samples, iterations, sizeof(uint64_t), compare_u64);
-    floor_t f = {percentile(samples, iterations, 0.5) / 2.0, percentile(samples, iterations, 0.99) / 2.0};
+    qsort(samples, iterations, sizeof(uint64_t), bench_compare_u64);
+    floor_t f = {bench_percentile(samples, iterations, 0.5) / 2.0, bench_percentile(samples, iterations, 0.99) / 2.0};
     free(samples);
     munmap(lines, 4 * CACHE_LINE);
     return f;
@@ -238,7 +212,7 @@ static double spsc_ring_rate(uint32_t size, uint64_t frames)
     pid_t child = fork();
     if (0 == child)
     {
-        bench_pin_to(1);
+        bench_pin_to(1, bench_pin);
         uint64_t sum = 0;
         for (uint64_t seq = 0; seq < frames; seq++)
         {
@@ -342,47 +316,6 @@ static double memcpy_bandwidth(const uint8_t *source, uint32_t size, uint32_t st
     return (double)frames * size / ((double)best / 1e9) / GIB;
 }
 
-/* ---- the media driver, in its own process ---- */
-
-static pid_t driver_start(void)
-{
-    fflush(stdout);
-    pid_t pid = fork();
-    if (0 == pid)
-    {
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        tp_mediadriver_context_t *ctx = NULL;
-        tp_mediadriver_t *driver = NULL;
-        /* /dev/shm is RAM: streams that name no term length (the shared control stream) get 1 MiB terms unless
-         * AERON_IPC_TERM_BUFFER_LENGTH says otherwise. */
-        if (tp_mediadriver_context_init(&ctx) < 0 || tp_mediadriver_context_set_dir(ctx, bench_aeron_dir) < 0 ||
-            (NULL == getenv("AERON_IPC_TERM_BUFFER_LENGTH") &&
-             tp_mediadriver_context_set_ipc_term_buffer_length(ctx, 1u << 20) < 0) ||
-            tp_mediadriver_context_set_dir_delete_on_shutdown(ctx, true) < 0 ||
-            tp_mediadriver_context_set_threading_mode(ctx, TP_MEDIADRIVER_THREADING_INVOKER) < 0 ||
-            tp_mediadriver_start(&driver, ctx) < 0)
-        {
-            bench_die("media driver");
-        }
-        /* Backoff: the driver only refreshes positions on IPC, it must not steal a core from the two ends. */
-        tp_idle_strategy_t idle;
-        tp_idle_strategy_init(&idle, TP_IDLE_BACKOFF);
-        sigset_t set;
-        sigemptyset(&set);
-        sigaddset(&set, SIGTERM);
-        sigprocmask(SIG_BLOCK, &set, NULL);
-        struct timespec zero = {0, 0};
-        while (sigtimedwait(&set, NULL, &zero) < 0)
-        {
-            tp_idle_strategy_idle(&idle, tp_mediadriver_do_work(driver));
-        }
-        tp_mediadriver_close(driver);
-        tp_mediadriver_context_close(ctx);
-        _exit(0);
-    }
-    return pid;
-}
-
 /* ---- tensorpool ends ---- */
 
 static tp_client_t *bench_client(void)
@@ -464,7 +397,7 @@ static pid_t bench_consumer_fork(bench_shared_t *shared, uint32_t stream_id, siz
         return pid;
     }
     prctl(PR_SET_PDEATHSIG, SIGKILL);
-    bench_pin_to(1);
+    bench_pin_to(1, bench_pin);
     tp_client_t *client = bench_client();
     tp_consumer_config_t config;
     tp_consumer_config_init(&config);
@@ -507,10 +440,10 @@ static pid_t bench_consumer_fork(bench_shared_t *shared, uint32_t stream_id, siz
                              counters->descriptors_replayed + counters->resyncs;
     if (c.count > 0)
     {
-        qsort(c.samples, c.count, sizeof(uint64_t), compare_u64);
-        shared->latency_ns[0] = percentile(c.samples, c.count, 0.5);
-        shared->latency_ns[1] = percentile(c.samples, c.count, 0.99);
-        shared->latency_ns[2] = percentile(c.samples, c.count, 0.999);
+        qsort(c.samples, c.count, sizeof(uint64_t), bench_compare_u64);
+        shared->latency_ns[0] = bench_percentile(c.samples, c.count, 0.5);
+        shared->latency_ns[1] = bench_percentile(c.samples, c.count, 0.99);
+        shared->latency_ns[2] = bench_percentile(c.samples, c.count, 0.999);
         shared->latency_max_ns = (double)c.samples[c.count - 1];
     }
     if (0 != shared->consumer_other)
@@ -532,15 +465,8 @@ static pid_t bench_consumer_fork(bench_shared_t *shared, uint32_t stream_id, siz
 
 static tp_producer_t *bench_producer(tp_client_t *client, uint32_t stream_id, uint32_t stride, uint32_t slots)
 {
-    tp_producer_config_t config;
-    tp_producer_config_init(&config);
-    config.stream_id = stream_id;
-    config.producer_id = stream_id;
-    config.header_nslots = slots;
-    config.pools[0] = (tp_producer_pool_config_t){.pool_id = 1, .stride_bytes = stride};
-    config.pool_count = 1;
-    tp_producer_t *producer = NULL;
-    if (tp_producer_start(&producer, client, &config) < 0)
+    tp_producer_t *producer = bench_producer_start(client, stream_id, stride, slots);
+    if (NULL == producer)
     {
         bench_die("producer");
     }
@@ -577,17 +503,6 @@ static bool bench_consumer_finish(bench_shared_t *shared, pid_t pid, const char 
     return true;
 }
 
-static tp_tensor_desc_t bench_desc(uint32_t size)
-{
-    tp_tensor_desc_t desc;
-    memset(&desc, 0, sizeof(desc));
-    desc.dtype = TP_DTYPE_UINT8;
-    desc.major_order = TP_MAJOR_ORDER_ROW;
-    desc.ndims = 1;
-    desc.dims[0] = (int32_t)size;
-    return desc;
-}
-
 typedef struct latency_stct
 {
     double p50_ns;
@@ -614,7 +529,7 @@ static latency_t bench_latency(size_t samples)
     tp_producer_t *producer = bench_producer(client, stream_id, 4096, 64);
     bench_wait_mapped(client, producer, shared);
 
-    const tp_tensor_desc_t desc = bench_desc(64);
+    const tp_tensor_desc_t desc = bench_desc_bytes(64);
     /* How much of the latency is the producer's own commit call (header, seqlock, descriptor encode + offer). */
     uint64_t *commit_ns = bench_samples_alloc(samples);
     uint64_t faults_start = 0;
@@ -674,14 +589,14 @@ static latency_t bench_latency(size_t samples)
     }
     const uint64_t producer_faults = bench_minflt() - faults_start;
     const bool consumer_ok = bench_consumer_finish(shared, consumer, "latency");
-    qsort(commit_ns, samples, sizeof(uint64_t), compare_u64);
+    qsort(commit_ns, samples, sizeof(uint64_t), bench_compare_u64);
     latency_t l = {shared->latency_ns[0],
                    shared->latency_ns[1],
                    shared->latency_ns[2],
                    shared->latency_max_ns,
                    (uint64_t)samples,
-                   percentile(commit_ns, samples, 0.5),
-                   percentile(commit_ns, samples, 0.99),
+                   bench_percentile(commit_ns, samples, 0.5),
+                   bench_percentile(commit_ns, samples, 0.99),
                    1e5 * (double)producer_faults / (double)samples,
                    0 == shared->consumer_fault_frames
                        ? -1.0
@@ -736,7 +651,7 @@ static rate_t bench_rate(uint32_t size, uint32_t slots, uint64_t frames, uint32_
     tp_client_t *client = bench_client();
     tp_producer_t *producer = bench_producer(client, stream_id, stride, slots);
     bench_wait_mapped(client, producer, shared);
-    const tp_tensor_desc_t desc = bench_desc(size);
+    const tp_tensor_desc_t desc = bench_desc_bytes(size);
 
     /* The copy limits are measured with the consumer process already spinning, as it does during offer. */
     r.memcpy_gibs = memcpy_bandwidth(source, size, stride, slots, frames, false);
@@ -936,10 +851,10 @@ static pingpong_t bench_pingpong(size_t rounds, uint32_t size)
     if (0 == pid)
     {
         prctl(PR_SET_PDEATHSIG, SIGKILL);
-        bench_pin_to(1);
+        bench_pin_to(1, bench_pin);
         tp_client_t *client = bench_client();
         pingpong_side_t side = {.producer = bench_producer(client, pong_stream, 4096, 64),
-                                .desc = bench_desc(size),
+                                .desc = bench_desc_bytes(size),
                                 .rounds = rounds,
                                 .shared = shared};
         tp_consumer_config_t config;
@@ -984,7 +899,7 @@ static pingpong_t bench_pingpong(size_t rounds, uint32_t size)
     }
 
     tp_client_t *client = bench_client();
-    pingpong_side_t side = {.producer = bench_producer(client, ping_stream, 4096, 64), .desc = bench_desc(size)};
+    pingpong_side_t side = {.producer = bench_producer(client, ping_stream, 4096, 64), .desc = bench_desc_bytes(size)};
     tp_consumer_config_t config;
     tp_consumer_config_init(&config);
     config.stream_id = pong_stream;
@@ -1080,10 +995,10 @@ static pingpong_t bench_pingpong(size_t rounds, uint32_t size)
     }
     if (!result.failed)
     {
-        qsort(samples, rounds, sizeof(uint64_t), compare_u64);
-        result.p50_ns = percentile(samples, rounds, 0.5);
-        result.p99_ns = percentile(samples, rounds, 0.99);
-        result.p999_ns = percentile(samples, rounds, 0.999);
+        qsort(samples, rounds, sizeof(uint64_t), bench_compare_u64);
+        result.p50_ns = bench_percentile(samples, rounds, 0.5);
+        result.p99_ns = bench_percentile(samples, rounds, 0.99);
+        result.p999_ns = bench_percentile(samples, rounds, 0.999);
         result.max_ns = (double)samples[rounds - 1];
         result.rounds = rounds;
         result.ping_faults_per_100k = 1e5 * (double)ping_faults / (double)rounds;
@@ -1101,26 +1016,9 @@ static pingpong_t bench_pingpong(size_t rounds, uint32_t size)
 /* The machine is shared: the load average says how much the figures can be trusted. */
 static void bench_print_load(void)
 {
-    char text[128] = "?";
-    FILE *f = fopen("/proc/loadavg", "r");
-    if (NULL != f)
-    {
-        if (NULL == fgets(text, sizeof(text), f))
-        {
-            snprintf(text, sizeof(text), "?\n");
-        }
-        fclose(f);
-    }
+    char text[128];
+    bench_load_average(text, sizeof(text));
     printf("%s\n", text);
-}
-
-static int bench_remove(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-    (void)st;
-    (void)type;
-    (void)ftw;
-    remove(path);
-    return 0;
 }
 
 int main(int argc, char **argv)
@@ -1215,8 +1113,8 @@ int main(int argc, char **argv)
     {
         snprintf(bench_aeron_dir, sizeof(bench_aeron_dir), "%s/aeron", root);
     }
-    pid_t driver = NULL == aeron_dir ? driver_start() : 0;
-    bench_pin_to(0);
+    pid_t driver = NULL == aeron_dir ? bench_mediadriver_fork(bench_aeron_dir, "tp_bench") : 0;
+    bench_pin_to(0, bench_pin);
 
     printf("tp_bench: Aeron dir %s, regions in %s, load average at start: ", bench_aeron_dir, bench_shm_dir);
     bench_print_load();
@@ -1331,7 +1229,7 @@ int main(int argc, char **argv)
         kill(driver, SIGTERM);
         waitpid(driver, NULL, 0);
     }
-    nftw(root, bench_remove, 16, FTW_DEPTH | FTW_PHYS);
+    (void)bench_remove_tree(root);
     if (bench_failed)
     {
         fprintf(stderr, "tp_bench: at least one side FAILED (see above)\n");

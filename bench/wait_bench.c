@@ -13,7 +13,6 @@
  * p99.9 / max. Starts its own media driver in a scratch dir under /dev/shm unless -p names a running one.
  */
 #include <errno.h>
-#include <ftw.h>
 #include <sched.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -33,9 +32,9 @@
 
 #include "common/tp_atomic.h"
 #include "common/tp_clock.h"
-#include "common/tp_idle_strategy.h"
 #include "tensorpool/tensorpool.h"
-#include "tensorpool/tp_mediadriver.h"
+
+#include "bench_util.h"
 
 #define MAX_SAMPLES 1000000
 
@@ -74,67 +73,6 @@ static void bench_die(const char *what)
 {
     fprintf(stderr, "wait_bench[%d]: %s: %s\n", (int)getpid(), what, tp_errmsg());
     exit(EXIT_FAILURE);
-}
-
-static int compare_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a;
-    uint64_t y = *(const uint64_t *)b;
-    return (x > y) - (x < y);
-}
-
-static double percentile(const uint64_t *sorted, size_t n, double q)
-{
-    size_t i = (size_t)(q * (double)n);
-    return (double)sorted[i < n ? i : n - 1];
-}
-
-static uint64_t cpu_time_ns(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return (uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000000ULL +
-           (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000ULL;
-}
-
-static pid_t driver_start(void)
-{
-    fflush(stdout);
-    pid_t pid = fork();
-    if (0 == pid)
-    {
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        setenv("AERON_IPC_TERM_BUFFER_LENGTH", "1m", 0);
-        tp_mediadriver_context_t *ctx = NULL;
-        tp_mediadriver_t *driver = NULL;
-        if (tp_mediadriver_context_init(&ctx) < 0 || tp_mediadriver_context_set_dir(ctx, aeron_dir) < 0 ||
-            tp_mediadriver_context_set_dir_delete_on_shutdown(ctx, true) < 0 ||
-            tp_mediadriver_context_set_threading_mode(ctx, TP_MEDIADRIVER_THREADING_INVOKER) < 0 ||
-            tp_mediadriver_start(&driver, ctx) < 0)
-        {
-            bench_die("media driver");
-        }
-        tp_idle_strategy_t idle;
-        tp_idle_strategy_init(&idle, TP_IDLE_BACKOFF);
-        sigset_t set;
-        sigemptyset(&set);
-        sigaddset(&set, SIGTERM);
-        sigprocmask(SIG_BLOCK, &set, NULL);
-        struct timespec zero = {0, 0};
-        while (sigtimedwait(&set, NULL, &zero) < 0)
-        {
-            tp_idle_strategy_idle(&idle, tp_mediadriver_do_work(driver));
-        }
-        tp_mediadriver_close(driver);
-        tp_mediadriver_context_close(ctx);
-        _exit(0);
-    }
-    if (pid < 0)
-    {
-        perror("fork");
-        exit(EXIT_FAILURE);
-    }
-    return pid;
 }
 
 static tp_client_t *bench_client(const char *idle)
@@ -180,7 +118,7 @@ static void on_frame(void *clientd, const tp_consumer_frame_t *frame)
     if (!s->measuring)
     {
         s->measuring = true;
-        s->cpu_start = cpu_time_ns();
+        s->cpu_start = bench_cpu_time_ns();
         s->wall_start = now;
     }
     if (s->shared->received < MAX_SAMPLES)
@@ -270,7 +208,7 @@ static void run_consumer(shared_t *shared, wait_mode_t mode, uint32_t stream_id)
     }
     if (state.measuring)
     {
-        shared->cpu_ns = cpu_time_ns() - state.cpu_start;
+        shared->cpu_ns = bench_cpu_time_ns() - state.cpu_start;
         shared->window_ns = tp_clock_monotonic_ns() - state.wall_start;
     }
     const tp_consumer_counters_t *c = tp_consumer_counters(consumer);
@@ -348,12 +286,7 @@ static result_t run_mode(wait_mode_t mode, double rate_hz, double seconds, uint3
             exit(EXIT_FAILURE);
         }
     }
-    tp_tensor_desc_t desc;
-    memset(&desc, 0, sizeof(desc));
-    desc.dtype = TP_DTYPE_UINT8;
-    desc.major_order = TP_MAJOR_ORDER_ROW;
-    desc.ndims = 1;
-    desc.dims[0] = (int32_t)size;
+    const tp_tensor_desc_t desc = bench_desc_bytes(size);
     uint64_t next = tp_clock_monotonic_ns() + period_ns;
     for (uint64_t i = 0; i < frames; i++)
     {
@@ -410,23 +343,14 @@ static result_t run_mode(wait_mode_t mode, double rate_hz, double seconds, uint3
                 r.lost);
         exit(EXIT_FAILURE);
     }
-    qsort(shared->samples, r.frames, sizeof(uint64_t), compare_u64);
-    r.p50_us = percentile(shared->samples, r.frames, 0.5) / 1e3;
-    r.p99_us = percentile(shared->samples, r.frames, 0.99) / 1e3;
-    r.p999_us = percentile(shared->samples, r.frames, 0.999) / 1e3;
+    qsort(shared->samples, r.frames, sizeof(uint64_t), bench_compare_u64);
+    r.p50_us = bench_percentile(shared->samples, r.frames, 0.5) / 1e3;
+    r.p99_us = bench_percentile(shared->samples, r.frames, 0.99) / 1e3;
+    r.p999_us = bench_percentile(shared->samples, r.frames, 0.999) / 1e3;
     r.max_us = (double)shared->samples[r.frames - 1] / 1e3;
     r.cpu_pct = 100.0 * (double)shared->cpu_ns / (double)shared->window_ns;
     munmap(shared, sizeof(shared_t));
     return r;
-}
-
-static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-    (void)st;
-    (void)type;
-    (void)ftw;
-    remove(path);
-    return 0;
 }
 
 int main(int argc, char **argv)
@@ -521,7 +445,7 @@ int main(int argc, char **argv)
     {
         snprintf(aeron_dir, sizeof(aeron_dir), "%s/aeron", root);
     }
-    pid_t driver = NULL == driver_dir ? driver_start() : 0;
+    pid_t driver = NULL == driver_dir ? bench_mediadriver_fork(aeron_dir, "wait_bench") : 0;
 
     printf("wait_bench: %u B frames at %.0f Hz, %.1f s per mode, consumer CPU over the measured window, requested "
            "slice %llu us (0: default)\n",
@@ -552,6 +476,6 @@ int main(int argc, char **argv)
         kill(driver, SIGTERM);
         waitpid(driver, NULL, 0);
     }
-    nftw(root, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    (void)bench_remove_tree(root);
     return 0;
 }

@@ -42,6 +42,8 @@
 #include "common/tp_memcpy_nt.h"
 #include "tensorpool/tensorpool.h"
 
+#include "bench_util.h"
+
 #define CACHE_LINE      64
 #define GIB             (1024.0 * 1024.0 * 1024.0)
 #define MAX_RTT_SAMPLES 2000000
@@ -113,36 +115,11 @@ static void die_tp(const char *what)
     die("tensorpool %s: %s", what, tp_errmsg());
 }
 
-static void pin_to(int cpu)
-{
-    if (!opts.pin || sysconf(_SC_NPROCESSORS_ONLN) < 2)
-    {
-        return;
-    }
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    CPU_SET(cpu, &set);
-    sched_setaffinity(0, sizeof(set), &set);
-}
-
-static int compare_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a;
-    uint64_t y = *(const uint64_t *)b;
-    return (x > y) - (x < y);
-}
-
 static int compare_double(const void *a, const void *b)
 {
     double x = *(const double *)a;
     double y = *(const double *)b;
     return (x > y) - (x < y);
-}
-
-static double percentile(const uint64_t *sorted, size_t n, double q)
-{
-    size_t i = (size_t)(q * (double)n);
-    return (double)sorted[i < n ? i : n - 1];
 }
 
 static void check_deadline(uint64_t deadline, const char *what)
@@ -151,14 +128,6 @@ static void check_deadline(uint64_t deadline, const char *what)
     {
         die("timed out after %.0f s waiting for %s", (double)PEER_TIMEOUT_NS / 1e9, what);
     }
-}
-
-static uint64_t cpu_time_ns(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return (uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000000ULL +
-           (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000ULL;
 }
 
 /* The frame pattern both sides write and check: seq in the first 8 bytes, its low byte in every other byte. */
@@ -194,15 +163,8 @@ static tp_client_t *tp_end_client(void)
 
 static tp_producer_t *tp_end_producer(tp_client_t *client, uint32_t stream_id, uint32_t stride, uint32_t slots)
 {
-    tp_producer_config_t config;
-    tp_producer_config_init(&config);
-    config.stream_id = stream_id;
-    config.producer_id = stream_id;
-    config.header_nslots = slots;
-    config.pools[0] = (tp_producer_pool_config_t){.pool_id = 1, .stride_bytes = stride};
-    config.pool_count = 1;
-    tp_producer_t *producer = NULL;
-    if (tp_producer_start(&producer, client, &config) < 0)
+    tp_producer_t *producer = bench_producer_start(client, stream_id, stride, slots);
+    if (NULL == producer)
     {
         die_tp("producer start");
     }
@@ -222,17 +184,6 @@ static tp_consumer_t *tp_end_consumer(tp_client_t *client, uint32_t stream_id)
         die_tp("consumer start");
     }
     return consumer;
-}
-
-static tp_tensor_desc_t tp_desc(uint32_t size)
-{
-    tp_tensor_desc_t desc;
-    memset(&desc, 0, sizeof(desc));
-    desc.dtype = TP_DTYPE_UINT8;
-    desc.major_order = TP_MAJOR_ORDER_ROW;
-    desc.ndims = 1;
-    desc.dims[0] = (int32_t)size;
-    return desc;
 }
 
 typedef struct tp_rx_stct
@@ -312,7 +263,7 @@ static void tp_rtt_end(shared_t *shared, int end, size_t samples)
     tp_client_t *client = tp_end_client();
     tp_producer_t *producer = tp_end_producer(client, 0 == end ? a : b, 4096, 64);
     tp_consumer_t *consumer = tp_end_consumer(client, 0 == end ? b : a);
-    const tp_tensor_desc_t desc = tp_desc(64);
+    const tp_tensor_desc_t desc = bench_desc_bytes(64);
     tp_rx_t rx = {.shared = shared, .size = 64};
     uint64_t deadline = tp_clock_monotonic_ns() + PEER_TIMEOUT_NS;
     while (!tp_consumer_is_mapped(consumer) || 0 == tp_load_acquire_i32(&shared->ready[1 - end]))
@@ -442,7 +393,7 @@ static void tp_rate_end(shared_t *shared, int end, uint32_t size, uint32_t slots
     {
         tp_turn(client, NULL, NULL, NULL, producer);
     }
-    const tp_tensor_desc_t desc = tp_desc(size);
+    const tp_tensor_desc_t desc = bench_desc_bytes(size);
     uint8_t *source = NULL;
     if (offer && (NULL == (source = malloc(size))))
     {
@@ -453,7 +404,7 @@ static void tp_rate_end(shared_t *shared, int end, uint32_t size, uint32_t slots
         memset(source, 0x5A, size); /* faulted in once; each frame rewrites only the ends that are checked */
     }
     const uint64_t duration = (uint64_t)(opts.seconds * 1e9);
-    const uint64_t cpu_start = cpu_time_ns();
+    const uint64_t cpu_start = bench_cpu_time_ns();
     uint64_t start = tp_clock_monotonic_ns();
     uint64_t now = start;
     uint64_t seq = 0;
@@ -499,7 +450,7 @@ static void tp_rate_end(shared_t *shared, int end, uint32_t size, uint32_t slots
     }
     now = tp_clock_monotonic_ns();
     shared->produce_ns = now - start;
-    shared->produce_cpu_ns = cpu_time_ns() - cpu_start;
+    shared->produce_cpu_ns = bench_cpu_time_ns() - cpu_start;
     shared->produced = seq;
     tp_store_release_i32(&shared->producer_done, 1);
     /* Keep the producer's control duties alive while the consumer drains. */
@@ -694,7 +645,7 @@ static void iox_rate_end(shared_t *shared, int end, uint32_t size, uint64_t queu
     iox_wait_connected(shared, end, pub, NULL);
     usleep(50000); /* as on the tensorpool side */
     const uint64_t duration = (uint64_t)(opts.seconds * 1e9);
-    const uint64_t cpu_start = cpu_time_ns();
+    const uint64_t cpu_start = bench_cpu_time_ns();
     uint64_t start = tp_clock_monotonic_ns();
     uint64_t now = start;
     uint64_t seq = 0;
@@ -727,7 +678,7 @@ static void iox_rate_end(shared_t *shared, int end, uint32_t size, uint64_t queu
     }
     now = tp_clock_monotonic_ns();
     shared->produce_ns = now - start;
-    shared->produce_cpu_ns = cpu_time_ns() - cpu_start;
+    shared->produce_cpu_ns = bench_cpu_time_ns() - cpu_start;
     shared->produced = seq;
     tp_store_release_i32(&shared->producer_done, 1);
     while (0 == tp_load_acquire_i32(&shared->stop))
@@ -909,7 +860,7 @@ static void run_pair(shared_t *shared, side_t side, const workload_t *w)
         if (0 == pids[end])
         {
             prctl(PR_SET_PDEATHSIG, SIGKILL);
-            pin_to(end);
+            bench_pin_to(end, opts.pin);
             run_end(shared, side, w, end);
             _exit(0);
         }
@@ -1025,23 +976,15 @@ static void format_rtt(char *out, size_t cap, workload_t *w, side_t side)
 {
     uint64_t *s = w->rtt[side];
     size_t n = w->rtt_count[side];
-    qsort(s, n, sizeof(uint64_t), compare_u64);
-    snprintf(out, cap, "%.2f / %.2f / %.2f us", percentile(s, n, 0.5) / 1e3, percentile(s, n, 0.99) / 1e3,
-             percentile(s, n, 0.999) / 1e3);
+    qsort(s, n, sizeof(uint64_t), bench_compare_u64);
+    snprintf(out, cap, "%.2f / %.2f / %.2f us", bench_percentile(s, n, 0.5) / 1e3, bench_percentile(s, n, 0.99) / 1e3,
+             bench_percentile(s, n, 0.999) / 1e3);
 }
 
 static void print_load(const char *when)
 {
-    char text[128] = "?\n";
-    FILE *f = fopen("/proc/loadavg", "r");
-    if (NULL != f)
-    {
-        if (NULL == fgets(text, sizeof(text), f))
-        {
-            snprintf(text, sizeof(text), "?\n");
-        }
-        fclose(f);
-    }
+    char text[128];
+    bench_load_average(text, sizeof(text));
     printf("load average %s: %s", when, text);
 }
 
@@ -1168,9 +1111,9 @@ int main(int argc, char **argv)
             format_rtt(tp, sizeof(tp), w, SIDE_TP);
             format_rtt(iox, sizeof(iox), w, SIDE_IOX);
             format_rtt(floor, sizeof(floor), w, SIDE_FLOOR);
-            const double tp50 = percentile(w->rtt[SIDE_TP], w->rtt_count[SIDE_TP], 0.5);
-            const double iox50 = percentile(w->rtt[SIDE_IOX], w->rtt_count[SIDE_IOX], 0.5);
-            const double fl50 = percentile(w->rtt[SIDE_FLOOR], w->rtt_count[SIDE_FLOOR], 0.5);
+            const double tp50 = bench_percentile(w->rtt[SIDE_TP], w->rtt_count[SIDE_TP], 0.5);
+            const double iox50 = bench_percentile(w->rtt[SIDE_IOX], w->rtt_count[SIDE_IOX], 0.5);
+            const double fl50 = bench_percentile(w->rtt[SIDE_FLOOR], w->rtt_count[SIDE_FLOOR], 0.5);
             printf("| %s | %s | %s | cache line %s | %.2f (p50) | %.1f (p50) |\n", w->label, tp, iox, floor,
                    tp50 / iox50, tp50 / fl50);
             continue;

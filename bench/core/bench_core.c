@@ -5,7 +5,6 @@
  * validation under the seqlock, intact re-check), and for offer() against a plain memcpy of the same size
  * measured in the same run into as many rotating destinations as the ring has slots, as a ratio.
  */
-#include <ftw.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -17,6 +16,8 @@
 #include "tensorpool/tp_consumer_core.h"
 #include "tensorpool/tp_error.h"
 #include "tensorpool/tp_producer_core.h"
+
+#include "bench_util.h"
 
 typedef struct bench_sink_stct
 {
@@ -31,15 +32,6 @@ static int bench_offer(void *clientd, const tp_sink_target_t *target, const uint
     {
         tp_consumer_core_on_message(sink->consumer, target->kind, buffer, length);
     }
-    return 0;
-}
-
-static int bench_remove(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-    (void)st;
-    (void)type;
-    (void)ftw;
-    remove(path);
     return 0;
 }
 
@@ -132,12 +124,7 @@ int main(int argc, char **argv)
     {
         uint32_t size = sizes[k];
         uint64_t n = size >= 65536 ? 2000 : 200000;
-        tp_tensor_desc_t desc;
-        memset(&desc, 0, sizeof(desc));
-        desc.dtype = TP_DTYPE_UINT8;
-        desc.major_order = TP_MAJOR_ORDER_ROW;
-        desc.ndims = 1;
-        desc.dims[0] = (int32_t)size;
+        const tp_tensor_desc_t desc = bench_desc_bytes(size);
 
         uint64_t seen = frames_seen;
         uint64_t t0 = tp_clock_monotonic_ns();
@@ -178,7 +165,7 @@ int main(int argc, char **argv)
     }
     tp_consumer_core_close(consumer);
     tp_producer_core_close(producer);
-    nftw(root, bench_remove, 16, FTW_DEPTH | FTW_PHYS);
+    (void)bench_remove_tree(root);
     free(targets);
     return checksum > 0 ? 0 : 1;
 }

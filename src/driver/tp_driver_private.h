@@ -11,6 +11,7 @@
 #include "common/tp_idle_strategy.h"
 #include "driver/tp_driver_config.h"
 #include "discovery/tp_discovery_provider.h"
+#include "discovery/tp_discovery_responder.h"
 #include "driver/tp_driver_core.h"
 #include "tensorpool/tp_driver.h"
 #include "tensorpool/tp_mediadriver.h"
@@ -41,23 +42,9 @@ typedef struct tp_driver_offer_counters_stct
     uint64_t failed;
 } tp_driver_offer_counters_t;
 
-/* One response publication of the embedded discovery provider (tp_driver_discovery.c). */
+/* Response publications of the embedded discovery provider (tp_driver_discovery.c). */
 #define TP_DRIVER_DISCOVERY_PUBLICATIONS 8
 #define TP_DRIVER_DISCOVERY_INPUTS       3 /* announce, discovery, metadata streams beside the control stream */
-
-typedef struct tp_driver_discovery_publication_stct
-{
-    bool in_use;
-    char channel[TP_CHANNEL_MAX];
-    uint32_t stream_id;
-    aeron_async_add_publication_t *async; /* non-NULL while the add is in flight */
-    aeron_publication_t *publication;
-    uint64_t last_used_ns;
-    uint8_t *pending; /* one response parked until the publication is ready and connected */
-    size_t pending_capacity;
-    size_t pending_length;
-    uint64_t pending_deadline_ns;
-} tp_driver_discovery_publication_t;
 
 typedef struct tp_driver_discovery_stct
 {
@@ -67,11 +54,7 @@ typedef struct tp_driver_discovery_stct
     aeron_fragment_assembler_t *assemblers[TP_DRIVER_DISCOVERY_INPUTS];
     uint32_t subscription_stream_ids[TP_DRIVER_DISCOVERY_INPUTS];
     size_t subscription_count;
-    tp_driver_discovery_publication_t publications[TP_DRIVER_DISCOVERY_PUBLICATIONS];
-    uint64_t responses_sent;
-    uint64_t responses_dropped;
-    uint64_t evictions;
-    uint64_t abandoned_adds;
+    tp_discovery_responder_t *responder;
 } tp_driver_discovery_t;
 
 struct tp_driver_stct

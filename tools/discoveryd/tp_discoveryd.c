@@ -1,8 +1,8 @@
 /*
- * tp_discoveryd agent: Aeron subscriptions per driver feeding one multi-driver provider core, and a small table of
- * response publications keyed by the requester's (channel, stream id). A response whose publication is still being
- * added or not yet connected is parked (one per endpoint) and retried from the duty cycle for up to 1 s, so the
- * agent never blocks on a requester.
+ * tp_discoveryd agent: Aeron subscriptions per driver feeding one multi-driver provider core, answering through the
+ * shared table of response publications keyed by the requester's (channel, stream id)
+ * (src/discovery/tp_discovery_responder.c), which parks a response until its publication is ready, so the agent
+ * never blocks on a requester.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -13,12 +13,12 @@
 
 #include "common/tp_clock.h"
 #include "common/tp_error_private.h"
+#include "discovery/tp_discovery_responder.h"
 #include "tp_discoveryd.h"
 #include "client/tp_client_private.h"
 
 #define TP_DISCOVERYD_PUBLICATIONS 64
 #define TP_DISCOVERYD_FRAGMENTS    32
-#define TP_DISCOVERYD_PENDING_NS   (UINT64_C(1000) * 1000000)
 #define TP_DISCOVERYD_REQUESTS     UINT32_MAX /* input index of the request subscription */
 
 typedef struct tp_discoveryd_input_stct
@@ -29,20 +29,6 @@ typedef struct tp_discoveryd_input_stct
     aeron_fragment_assembler_t *assembler;
 } tp_discoveryd_input_t;
 
-typedef struct tp_discoveryd_publication_stct
-{
-    bool in_use;
-    char channel[TP_CHANNEL_MAX];
-    uint32_t stream_id;
-    aeron_async_add_publication_t *async;
-    aeron_publication_t *publication;
-    uint64_t last_used_ns;
-    uint8_t *pending;
-    size_t pending_length;
-    size_t pending_capacity;
-    uint64_t pending_deadline_ns;
-} tp_discoveryd_publication_t;
-
 struct tp_discoveryd_stct
 {
     aeron_context_t *aeron_ctx;
@@ -50,7 +36,7 @@ struct tp_discoveryd_stct
     tp_discovery_provider_t *provider;
     size_t input_count;
     tp_discoveryd_input_t *inputs; /* 2 per driver + the request subscription */
-    tp_discoveryd_publication_t publications[TP_DISCOVERYD_PUBLICATIONS];
+    tp_discovery_responder_t *responder;
     tp_discoveryd_counters_t counters;
 };
 
@@ -68,161 +54,10 @@ static void tp_discoveryd_on_fragment(void *clientd, const uint8_t *buffer, size
     }
 }
 
-/* 1 sent, 0 try later, -1 failed for good (closed, too large for the requester's term). */
-static int tp_discoveryd_try_offer(tp_discoveryd_t *r, tp_discoveryd_publication_t *p, const uint8_t *buffer,
-                                   size_t length)
-{
-    if (NULL == p->publication)
-    {
-        return 0;
-    }
-    for (int attempt = 0; attempt < 8; attempt++)
-    {
-        int64_t result = aeron_publication_offer(p->publication, buffer, length, NULL, NULL);
-        if (result > 0)
-        {
-            r->counters.responses_sent++;
-            return 1;
-        }
-        if (AERON_PUBLICATION_NOT_CONNECTED == result)
-        {
-            return 0;
-        }
-        if (AERON_PUBLICATION_BACK_PRESSURED != result && AERON_PUBLICATION_ADMIN_ACTION != result)
-        {
-            return -1;
-        }
-    }
-    return 0;
-}
-
-static tp_discoveryd_publication_t *tp_discoveryd_publication(tp_discoveryd_t *r, const char *channel,
-                                                              uint32_t stream_id)
-{
-    tp_discoveryd_publication_t *victim = &r->publications[0];
-    for (size_t i = 0; i < TP_DISCOVERYD_PUBLICATIONS; i++)
-    {
-        tp_discoveryd_publication_t *p = &r->publications[i];
-        if (p->in_use && p->stream_id == stream_id && 0 == strcmp(p->channel, channel))
-        {
-            return p;
-        }
-        if (!p->in_use ? victim->in_use : (victim->in_use && p->last_used_ns < victim->last_used_ns))
-        {
-            victim = p;
-        }
-    }
-    /* Least recently used (or free) entry; an add still in flight is left to the Aeron client to finish. */
-    if (NULL != victim->publication)
-    {
-        aeron_publication_close(victim->publication, NULL, NULL);
-    }
-    free(victim->pending);
-    memset(victim, 0, sizeof(*victim));
-    if (aeron_async_add_publication(&victim->async, r->aeron, channel, (int32_t)stream_id) < 0)
-    {
-        victim->async = NULL;
-        return NULL;
-    }
-    snprintf(victim->channel, sizeof(victim->channel), "%s", channel);
-    victim->stream_id = stream_id;
-    victim->in_use = true;
-    return victim;
-}
-
 static int tp_discoveryd_sink_offer(void *clientd, const tp_sink_target_t *target, const uint8_t *buffer, size_t length)
 {
     tp_discoveryd_t *r = clientd;
-    if (NULL == target->channel || 0 == target->stream_id)
-    {
-        r->counters.responses_dropped++;
-        return -1;
-    }
-    tp_discoveryd_publication_t *p = tp_discoveryd_publication(r, target->channel, target->stream_id);
-    if (NULL == p)
-    {
-        r->counters.responses_dropped++;
-        return -1;
-    }
-    p->last_used_ns = tp_clock_monotonic_ns();
-    if (0 == p->pending_length)
-    {
-        int rc = tp_discoveryd_try_offer(r, p, buffer, length);
-        if (rc > 0)
-        {
-            return 0;
-        }
-        if (rc < 0)
-        {
-            r->counters.responses_dropped++;
-            return -1;
-        }
-    }
-    else
-    {
-        r->counters.responses_dropped++; /* one parked response per endpoint: the newer one wins */
-    }
-    if (length > p->pending_capacity)
-    {
-        uint8_t *grown = realloc(p->pending, length);
-        if (NULL == grown)
-        {
-            p->pending_length = 0;
-            r->counters.responses_dropped++;
-            return -1;
-        }
-        p->pending = grown;
-        p->pending_capacity = length;
-    }
-    memcpy(p->pending, buffer, length);
-    p->pending_length = length;
-    p->pending_deadline_ns = p->last_used_ns + TP_DISCOVERYD_PENDING_NS;
-    return 0;
-}
-
-static int tp_discoveryd_service_publications(tp_discoveryd_t *r, uint64_t now_ns)
-{
-    int work = 0;
-    for (size_t i = 0; i < TP_DISCOVERYD_PUBLICATIONS; i++)
-    {
-        tp_discoveryd_publication_t *p = &r->publications[i];
-        if (!p->in_use)
-        {
-            continue;
-        }
-        if (NULL != p->async)
-        {
-            int rc = aeron_async_add_publication_poll(&p->publication, p->async);
-            if (rc > 0)
-            {
-                p->async = NULL;
-                work++;
-            }
-            else if (rc < 0)
-            {
-                /* The media driver refused the requester's channel. */
-                free(p->pending);
-                memset(p, 0, sizeof(*p));
-                r->counters.responses_dropped++;
-                continue;
-            }
-        }
-        if (0 == p->pending_length)
-        {
-            continue;
-        }
-        int rc = tp_discoveryd_try_offer(r, p, p->pending, p->pending_length);
-        if (0 != rc || now_ns > p->pending_deadline_ns)
-        {
-            if (rc <= 0)
-            {
-                r->counters.responses_dropped++;
-            }
-            p->pending_length = 0;
-            work++;
-        }
-    }
-    return work;
+    return tp_discovery_responder_offer(r->responder, target, buffer, length);
 }
 
 static int tp_discoveryd_subscribe(tp_discoveryd_t *r, const char *channel, uint32_t stream_id, uint32_t driver)
@@ -314,6 +149,12 @@ int tp_discoveryd_start(tp_discoveryd_t **registry, const tp_discoveryd_config_t
         tp_discoveryd_close(r);
         return -1;
     }
+    if (tp_discovery_responder_init(&r->responder, r->aeron, TP_DISCOVERYD_PUBLICATIONS) < 0)
+    {
+        TP_APPEND_ERR("registry responses");
+        tp_discoveryd_close(r);
+        return -1;
+    }
     for (size_t i = 0; i < config->driver_count; i++)
     {
         const tp_discoveryd_driver_t *d = &config->drivers[i];
@@ -354,8 +195,12 @@ int tp_discoveryd_do_work(tp_discoveryd_t *r)
         work += polled > 0 ? polled : 0;
     }
     uint64_t now_ns = tp_clock_monotonic_ns();
-    work += tp_discoveryd_service_publications(r, now_ns);
+    work += tp_discovery_responder_do_work(r->responder, now_ns);
     work += tp_discovery_provider_do_work(r->provider, now_ns);
+    /* Responses leave only from within this call (the provider answers while the request subscription is polled). */
+    const tp_discovery_responder_counters_t *sent = tp_discovery_responder_counters(r->responder);
+    r->counters.responses_sent = sent->responses_sent;
+    r->counters.responses_dropped = sent->responses_dropped;
     return work;
 }
 
@@ -375,10 +220,7 @@ int tp_discoveryd_close(tp_discoveryd_t *r)
     {
         return 0;
     }
-    for (size_t i = 0; i < TP_DISCOVERYD_PUBLICATIONS; i++)
-    {
-        free(r->publications[i].pending);
-    }
+    tp_discovery_responder_close(r->responder); /* before the Aeron client that owns its publications */
     if (NULL != r->aeron)
     {
         aeron_close(r->aeron); /* closes every publication and subscription with the client */
