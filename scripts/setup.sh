@@ -3,7 +3,7 @@
 # apt-get when something is missing, so a prepared machine needs no network. Run as root (or via sudo).
 set -euo pipefail
 
-packages=(build-essential g++ clang cmake pkg-config python3 libcmocka-dev libtomlplusplus-dev python3-numpy python3-pytest)
+packages=(build-essential g++ clang cmake pkg-config python3 libcmocka-dev libtomlplusplus-dev python3-numpy python3-pytest python3-venv python3-setuptools)
 
 missing=()
 for p in "${packages[@]}"; do
