@@ -204,6 +204,35 @@ int tp_shm_gc_unlink_region(int epoch_fd, const char *name)
     return unlinkat(epoch_fd, name, 0);
 }
 
+static void tp_shm_gc_count_visitor(void *clientd, int epoch_fd, const char *name)
+{
+    (void)epoch_fd;
+    (void)name;
+    (*(size_t *)clientd)++;
+}
+
+int tp_shm_gc_unlink_sidecars(int epoch_fd)
+{
+    /* Kept in step with the files tp_producer_core removes on a clean close. */
+    static const char *const sidecars[] = {"wake.futex"};
+    size_t regions = 0;
+    if (tp_shm_gc_visit_regions(epoch_fd, tp_shm_gc_count_visitor, &regions) < 0 || regions > 0)
+    {
+        return 0;
+    }
+    int removed = 0;
+    for (size_t i = 0; i < sizeof(sidecars) / sizeof(sidecars[0]); i++)
+    {
+        struct stat st;
+        if (0 == fstatat(epoch_fd, sidecars[i], &st, AT_SYMLINK_NOFOLLOW) && S_ISREG(st.st_mode) &&
+            0 == unlinkat(epoch_fd, sidecars[i], 0))
+        {
+            removed++;
+        }
+    }
+    return removed;
+}
+
 static void tp_shm_gc_unlink_visitor(void *clientd, int epoch_fd, const char *name)
 {
     (void)clientd;
@@ -220,6 +249,10 @@ int tp_shm_gc_remove_epoch(int instance_fd, uint64_t epoch)
         return 0;
     }
     int rc = tp_shm_gc_visit_regions(fd, tp_shm_gc_unlink_visitor, NULL);
+    if (rc >= 0)
+    {
+        (void)tp_shm_gc_unlink_sidecars(fd);
+    }
     close(fd);
     if (rc < 0)
     {

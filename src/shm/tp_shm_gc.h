@@ -43,6 +43,10 @@ typedef void (*tp_shm_gc_region_fn)(void *clientd, int epoch_fd, const char *nam
 int tp_shm_gc_visit_regions(int epoch_fd, tp_shm_gc_region_fn fn, void *clientd);
 /* Unlink one region file of epoch_fd after re-checking name and type (no symlink). 0 / -1 (errno). */
 int tp_shm_gc_unlink_region(int epoch_fd, const char *name);
+/* Unlink the files a producer keeps beside its regions without a superblock of their own (the optional wake-up
+ * word, "wake.futex"), but only once no region file is left in epoch_fd: they go with the regions, never before.
+ * Returns how many were removed. */
+int tp_shm_gc_unlink_sidecars(int epoch_fd);
 /* Unlink every region file of epoch-<epoch> in instance_fd, then the directory if that emptied it. Returns 1 when
  * the directory is gone, 0 otherwise. */
 int tp_shm_gc_remove_epoch(int instance_fd, uint64_t epoch);

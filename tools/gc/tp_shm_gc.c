@@ -168,6 +168,10 @@ static void tp_gc_epoch(tp_gc_t *gc, int epoch_fd, const char *epoch_path, uint6
     {
         tp_gc_error(gc, epoch_path, "cannot list", errno);
     }
+    else if (gc->delete_found)
+    {
+        (void)tp_shm_gc_unlink_sidecars(epoch_fd); /* the wake-up word, once its regions are gone */
+    }
 }
 
 /* Opens a child directory without following a symlink; -1 if it is not a real directory. */
