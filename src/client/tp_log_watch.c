@@ -5,6 +5,24 @@
 #include "client/tp_client_private.h"
 #include "client/tp_log_watch.h"
 
+/* Other schemas and templates are normal on shared streams (driver and discovery traffic, other consumers'
+ * hellos): counted in the line, but only malformed messages (or suppressed events) make one. True when logged. */
+static bool tp_log_watch_ignored(tp_log_watch_t *watch, const tp_client_t *client, const char *role, uint32_t id,
+                                 uint32_t stream_id, uint64_t interval_ms, uint64_t malformed, uint64_t foreign,
+                                 uint64_t unknown)
+{
+    if (0 == malformed && 0 == watch->events_suppressed)
+    {
+        return false;
+    }
+    tp_client_log_event(client, TP_LOG_WARN, role,
+                        "messages.ignored %s=%" PRIu32 " stream=%" PRIu32 " malformed=%" PRIu64 " foreign=%" PRIu64
+                        " unknown_templates=%" PRIu64 " events_suppressed=%" PRIu64 " interval_ms=%" PRIu64,
+                        role, id, stream_id, malformed, foreign, unknown, watch->events_suppressed, interval_ms);
+    watch->events_suppressed = 0;
+    return true;
+}
+
 void tp_log_watch_init(tp_log_watch_t *watch, uint64_t interval_ns)
 {
     memset(watch, 0, sizeof(*watch));
@@ -112,19 +130,11 @@ int tp_log_watch_consumer(tp_log_watch_t *watch, const tp_client_t *client, uint
         lines++;
         any = true;
     }
-    /* Other schemas and templates are normal on shared streams (driver and discovery traffic, other consumers'
-     * hellos): counted in the line, but only malformed messages (or suppressed events) make one. */
-    uint64_t malformed = tp_log_watch_delta(now->malformed_messages, was->malformed_messages);
-    uint64_t foreign = tp_log_watch_delta(now->foreign_messages, was->foreign_messages);
-    uint64_t unknown = tp_log_watch_delta(now->unknown_templates, was->unknown_templates);
-    if (0 != malformed || 0 != watch->events_suppressed)
+    if (tp_log_watch_ignored(watch, client, "consumer", consumer_id, stream_id, interval_ms,
+                             tp_log_watch_delta(now->malformed_messages, was->malformed_messages),
+                             tp_log_watch_delta(now->foreign_messages, was->foreign_messages),
+                             tp_log_watch_delta(now->unknown_templates, was->unknown_templates)))
     {
-        tp_client_log_event(client, TP_LOG_WARN, "consumer",
-                            "messages.ignored consumer=%" PRIu32 " stream=%" PRIu32 " malformed=%" PRIu64
-                            " foreign=%" PRIu64 " unknown_templates=%" PRIu64 " events_suppressed=%" PRIu64
-                            " interval_ms=%" PRIu64,
-                            consumer_id, stream_id, malformed, foreign, unknown, watch->events_suppressed, interval_ms);
-        watch->events_suppressed = 0;
         lines++;
         any = true;
     }
@@ -195,19 +205,11 @@ int tp_log_watch_producer(tp_log_watch_t *watch, const tp_client_t *client, uint
         lines++;
         any = true;
     }
-    /* Other schemas and templates are normal on shared streams (driver and discovery traffic, other consumers'
-     * hellos): counted in the line, but only malformed messages (or suppressed events) make one. */
-    uint64_t malformed = tp_log_watch_delta(now->malformed_messages, was->malformed_messages);
-    uint64_t foreign = tp_log_watch_delta(now->foreign_messages, was->foreign_messages);
-    uint64_t unknown = tp_log_watch_delta(now->unknown_templates, was->unknown_templates);
-    if (0 != malformed || 0 != watch->events_suppressed)
+    if (tp_log_watch_ignored(watch, client, "producer", producer_id, stream_id, interval_ms,
+                             tp_log_watch_delta(now->malformed_messages, was->malformed_messages),
+                             tp_log_watch_delta(now->foreign_messages, was->foreign_messages),
+                             tp_log_watch_delta(now->unknown_templates, was->unknown_templates)))
     {
-        tp_client_log_event(client, TP_LOG_WARN, "producer",
-                            "messages.ignored producer=%" PRIu32 " stream=%" PRIu32 " malformed=%" PRIu64
-                            " foreign=%" PRIu64 " unknown_templates=%" PRIu64 " events_suppressed=%" PRIu64
-                            " interval_ms=%" PRIu64,
-                            producer_id, stream_id, malformed, foreign, unknown, watch->events_suppressed, interval_ms);
-        watch->events_suppressed = 0;
         lines++;
         any = true;
     }
