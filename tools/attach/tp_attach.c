@@ -16,6 +16,7 @@
 #include <aeronc.h>
 
 #include "client/tp_driver_client.h"
+#include "common/tp_clock.h"
 #include "tp_app_options.h"
 #include "client/tp_client_private.h"
 
@@ -61,35 +62,6 @@ typedef struct tp_attach_stct
     bool failed; /* entered BACKOFF: rejected, timed out or invalid */
 } tp_attach_t;
 
-static uint64_t tp_attach_now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
-static void tp_attach_json_string(const char *s)
-{
-    putchar('"');
-    for (; '\0' != *s; s++)
-    {
-        unsigned char c = (unsigned char)*s;
-        if ('"' == c || '\\' == c)
-        {
-            printf("\\%c", c);
-        }
-        else if (c < 0x20 || 0x7f == c)
-        {
-            printf("\\u%04x", c);
-        }
-        else
-        {
-            putchar(c);
-        }
-    }
-    putchar('"');
-}
-
 static int tp_attach_send(void *clientd, const uint8_t *buffer, size_t length)
 {
     tp_attach_t *a = clientd;
@@ -126,7 +98,7 @@ static void tp_attach_on_fragment(void *clientd, const uint8_t *buffer, size_t l
 {
     (void)header;
     tp_attach_t *a = clientd;
-    (void)tp_driver_client_on_message(a->client, buffer, length, tp_attach_now_ns());
+    (void)tp_driver_client_on_message(a->client, buffer, length, tp_clock_monotonic_ns());
 }
 
 static void tp_attach_print_lease(const tp_attach_t *a, const tp_driver_lease_t *lease, const char *role,
@@ -144,14 +116,14 @@ static void tp_attach_print_lease(const tp_attach_t *a, const tp_driver_lease_t 
                correlation_id, role, client_id, lease->lease_id, expiry_ms, lease->stream_id, lease->epoch,
                lease->layout_version, lease->header_nslots, (unsigned)lease->header_slot_bytes,
                (unsigned)lease->max_dims);
-        tp_attach_json_string(lease->header_uri);
+        tp_app_json_string(lease->header_uri);
         printf(",\"pools\":[");
         for (size_t i = 0; i < lease->pool_count; i++)
         {
             const tp_driver_pool_t *pool = &lease->pools[i];
             printf("%s{\"pool_id\":%u,\"nslots\":%" PRIu32 ",\"stride_bytes\":%" PRIu32 ",\"region_uri\":",
                    0 == i ? "" : ",", (unsigned)pool->pool_id, pool->nslots, pool->stride_bytes);
-            tp_attach_json_string(pool->uri);
+            tp_app_json_string(pool->uri);
             putchar('}');
         }
         printf("]}\n");
@@ -187,9 +159,9 @@ static void tp_attach_print_error(const tp_attach_t *a, const char *what, const 
     if (a->json)
     {
         printf("{\"event\":\"error\",\"what\":");
-        tp_attach_json_string(what);
+        tp_app_json_string(what);
         printf(",\"detail\":");
-        tp_attach_json_string(detail);
+        tp_app_json_string(detail);
         printf("}\n");
     }
     fprintf(stderr, "tp_attach: %s%s%s\n", what, '\0' != detail[0] ? ": " : "", detail);
@@ -351,8 +323,8 @@ int main(int argc, char **argv)
         goto done;
     }
     int pub_rc = 0, sub_rc = 0;
-    uint64_t deadline = tp_attach_now_ns() + 10ULL * 1000000000ULL;
-    while ((0 == pub_rc || 0 == sub_rc) && tp_attach_now_ns() < deadline && tp_attach_running)
+    uint64_t deadline = tp_clock_monotonic_ns() + 10ULL * 1000000000ULL;
+    while ((0 == pub_rc || 0 == sub_rc) && tp_clock_monotonic_ns() < deadline && tp_attach_running)
     {
         if (0 == pub_rc)
         {
@@ -400,7 +372,7 @@ int main(int argc, char **argv)
         goto done;
     }
     const char *role_name = TP_DRIVER_ROLE_PRODUCER == role ? "producer" : "consumer";
-    uint64_t start = tp_attach_now_ns();
+    uint64_t start = tp_clock_monotonic_ns();
     (void)tp_driver_client_attach(a.client, start);
     uint64_t attach_deadline = start + (uint64_t)(timeout_s * 1e9);
     bool attached = false;
@@ -411,7 +383,7 @@ int main(int argc, char **argv)
     {
         int work = aeron_subscription_poll(subscription, aeron_fragment_assembler_handler, assembler, 16);
         /* Read after the poll: the timers must never see a time earlier than the messages just fed. */
-        uint64_t now = tp_attach_now_ns();
+        uint64_t now = tp_clock_monotonic_ns();
         work += tp_driver_client_poll(a.client, now);
         if (!attached && TP_LEASE_ATTACHED == tp_driver_client_state(a.client))
         {
@@ -453,13 +425,13 @@ int main(int argc, char **argv)
     }
     if (attached && 0 == status)
     {
-        uint64_t held_ms = (tp_attach_now_ns() - attached_at) / 1000000;
-        (void)tp_driver_client_detach(a.client, tp_attach_now_ns());
-        uint64_t detach_deadline = tp_attach_now_ns() + 2ULL * 1000000000ULL;
-        while (TP_LEASE_DETACHING == tp_driver_client_state(a.client) && tp_attach_now_ns() < detach_deadline)
+        uint64_t held_ms = (tp_clock_monotonic_ns() - attached_at) / 1000000;
+        (void)tp_driver_client_detach(a.client, tp_clock_monotonic_ns());
+        uint64_t detach_deadline = tp_clock_monotonic_ns() + 2ULL * 1000000000ULL;
+        while (TP_LEASE_DETACHING == tp_driver_client_state(a.client) && tp_clock_monotonic_ns() < detach_deadline)
         {
             int work = aeron_subscription_poll(subscription, aeron_fragment_assembler_handler, assembler, 16);
-            work += tp_driver_client_poll(a.client, tp_attach_now_ns());
+            work += tp_driver_client_poll(a.client, tp_clock_monotonic_ns());
             if (0 == work)
             {
                 struct timespec pause = {0, 1000000};

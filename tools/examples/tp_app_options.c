@@ -1,4 +1,5 @@
 /* Command-line parsing shared by the demo and the examples (see tp_app_options.h). */
+#include <stdio.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
@@ -236,4 +237,26 @@ uint64_t tp_app_next_pow2(uint64_t value, uint64_t minimum)
         p <<= 1;
     }
     return p;
+}
+
+void tp_app_json_string(const char *s)
+{
+    putchar('"');
+    for (; '\0' != *s; s++)
+    {
+        unsigned char c = (unsigned char)*s;
+        if ('"' == c || '\\' == c)
+        {
+            printf("\\%c", c);
+        }
+        else if (c < 0x20 || 0x7f == c)
+        {
+            printf("\\u%04x", c);
+        }
+        else
+        {
+            putchar(c);
+        }
+    }
+    putchar('"');
 }

@@ -51,6 +51,9 @@ int tp_app_seconds_parse(const char *option, const char *text, bool allow_zero, 
 /* Frames per second, >= 0 (0 = as fast as possible), fractional allowed. */
 int tp_app_rate_parse(const char *option, const char *text, double *rate_hz);
 
+/* Writes s to stdout as a JSON string literal (quotes, backslash and control characters escaped), for --json. */
+void tp_app_json_string(const char *s);
+
 /* The one line scripts read: "received=<n> verified=<n> bad=<n> drops_gap=<n> drops_late=<n>". */
 void tp_app_summary_print(FILE *out, const tp_app_summary_t *summary);
 

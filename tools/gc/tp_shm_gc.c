@@ -62,28 +62,6 @@ static uint64_t tp_gc_now(clockid_t clock)
     return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
-static void tp_gc_json_string(const char *s)
-{
-    putchar('"');
-    for (; '\0' != *s; s++)
-    {
-        unsigned char c = (unsigned char)*s;
-        if ('"' == c || '\\' == c)
-        {
-            printf("\\%c", c);
-        }
-        else if (c < 0x20 || 0x7f == c)
-        {
-            printf("\\u%04x", c);
-        }
-        else
-        {
-            putchar(c);
-        }
-    }
-    putchar('"');
-}
-
 static void tp_gc_error(tp_gc_t *gc, const char *path, const char *what, int err)
 {
     gc->errors++;
@@ -96,9 +74,9 @@ static void tp_gc_report(tp_gc_t *gc, const char *path, const tp_superblock_t *s
     if (gc->json)
     {
         printf("%s{\"path\":", gc->first_region ? "" : ",");
-        tp_gc_json_string(path);
+        tp_app_json_string(path);
         printf(",\"verdict\":\"%s\",\"reason\":", verdict);
-        tp_gc_json_string(reason);
+        tp_app_json_string(reason);
         printf(",\"epoch\":%" PRIu64 ",\"stream_id\":%" PRIu32 ",\"pid\":%" PRIu64 ",\"deleted\":%s}", sb->epoch,
                sb->stream_id, sb->pid, deleted ? "true" : "false");
         gc->first_region = false;
@@ -297,7 +275,7 @@ int main(int argc, char **argv)
     if (gc.json)
     {
         printf("{\"tool\":\"tp_shm_gc\",\"base_dir\":");
-        tp_gc_json_string(base);
+        tp_app_json_string(base);
         printf(",\"delete\":%s,\"stale_ms\":%" PRIu64 ",\"regions\":[", gc.delete_found ? "true" : "false",
                (uint64_t)(gc.stale_ns / 1000000ULL));
     }
