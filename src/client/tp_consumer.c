@@ -770,10 +770,13 @@ int tp_consumer_poll(tp_consumer_t *consumer, tp_consumer_frame_handler_t on_fra
     size_t limit = fragment_limit > 0 ? (size_t)fragment_limit : TP_CONSUMER_CONTROL_FRAGMENT_LIMIT;
     size_t descriptor_limit = fragment_limit > 0 ? (size_t)fragment_limit : TP_CONSUMER_DESCRIPTOR_FRAGMENT_LIMIT;
     int work = 0;
+    /* One clock read per poll: the duties below run on millisecond timers, and on a VM each read costs about as
+     * much as an idle pass over the subscriptions. */
+    const uint64_t now_ns = tp_client_now_ns(c->client);
     if (NULL != c->driver)
     {
         /* Lease timers before any frame: a lease lost here unmaps before descriptors are read in this poll. */
-        work += tp_driver_client_poll(c->driver, tp_client_now_ns(c->client));
+        work += tp_driver_client_poll(c->driver, now_ns);
         if (TP_LEASE_ATTACHED != tp_driver_client_state(c->driver))
         {
             tp_consumer_core_unmap(c->core); /* never mapped without a lease */
@@ -781,9 +784,8 @@ int tp_consumer_poll(tp_consumer_t *consumer, tp_consumer_frame_handler_t on_fra
     }
     /* Duties first: a producer found stale is unmapped before, never after, frames are handed over in this poll,
      * so views stay valid until the next poll. */
-    work += tp_consumer_core_do_work(c->core, tp_client_now_ns(c->client));
-    (void)tp_log_watch_consumer(&c->log_watch, c->client, c->config.consumer_id, c->config.stream_id, c->core,
-                                tp_client_now_ns(c->client));
+    work += tp_consumer_core_do_work(c->core, now_ns);
+    (void)tp_log_watch_consumer(&c->log_watch, c->client, c->config.consumer_id, c->config.stream_id, c->core, now_ns);
     /* Control before descriptors: an announce or ConsumerConfig changes how the descriptors that follow are read. */
     static const int order[TP_CONSUMER_SHARED_SUBS] = {TP_STREAM_CONTROL - 1, TP_STREAM_METADATA - 1, TP_STREAM_QOS - 1,
                                                        TP_STREAM_DESCRIPTOR - 1};

@@ -56,6 +56,7 @@ struct tp_producer_stct
     tp_producer_consumer_pub_t *consumer_pubs;
     size_t consumer_pub_capacity;
     size_t consumer_pub_open;
+    size_t consumer_pub_adding; /* entries with an add in flight: the table is scanned only while > 0 */
     tp_producer_transport_counters_t transport;
 
     /* Driver mode: core is NULL while no lease is held; these carry over between leases. */
@@ -204,6 +205,7 @@ static int tp_producer_sink_stream(void *clientd, const tp_sink_target_t *target
     slot->consumer_id = target->consumer_id;
     slot->stream_id = target->stream_id;
     slot->async = async;
+    p->consumer_pub_adding++;
     tp_client_log(p->client, TP_LOG_INFO, "producer %u: granting %s stream %u on %s to consumer %u",
                   p->config.producer_id, TP_STREAM_CONSUMER_DESCRIPTOR == target->kind ? "descriptor" : "control",
                   target->stream_id, target->channel, target->consumer_id);
@@ -807,7 +809,7 @@ uint32_t tp_producer_meta_version(const tp_producer_t *producer)
 static int tp_producer_poll_consumer_pubs(tp_producer_t *p)
 {
     int work = 0;
-    for (size_t i = 0; i < p->consumer_pub_capacity; i++)
+    for (size_t i = 0; i < p->consumer_pub_capacity && p->consumer_pub_adding > 0; i++)
     {
         tp_producer_consumer_pub_t *cp = &p->consumer_pubs[i];
         if (!cp->in_use || NULL == cp->async)
@@ -821,6 +823,7 @@ static int tp_producer_poll_consumer_pubs(tp_producer_t *p)
         }
         work++;
         cp->async = NULL;
+        p->consumer_pub_adding--;
         if (rc < 0)
         {
             tp_client_log(p->client, TP_LOG_WARN, "producer %u: per-consumer stream %u for consumer %u failed: %s",
@@ -847,17 +850,19 @@ int tp_producer_poll(tp_producer_t *producer, int fragment_limit)
     }
     size_t limit = fragment_limit > 0 ? (size_t)fragment_limit : 10;
     int work = 0;
+    /* One clock read per poll (the duties run on millisecond timers; on a VM a read costs tens of ns). */
+    const uint64_t now_ns = tp_client_now_ns(p->client);
     if (NULL != p->driver)
     {
-        work += tp_driver_client_poll(p->driver, tp_client_now_ns(p->client));
+        work += tp_driver_client_poll(p->driver, now_ns);
     }
     work += tp_producer_poll_consumer_pubs(p);
     work += tp_producer_poll_subs(p, limit);
     if (NULL != p->core)
     {
-        work += tp_producer_core_do_work(p->core, tp_client_now_ns(p->client));
+        work += tp_producer_core_do_work(p->core, now_ns);
         (void)tp_log_watch_producer(&p->log_watch, p->client, p->config.producer_id, p->config.stream_id, p->core,
-                                    tp_client_now_ns(p->client));
+                                    now_ns);
     }
     if (NULL != p->driver)
     {

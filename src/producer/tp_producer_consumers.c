@@ -266,6 +266,13 @@ static void tp_producer_retire_consumer(tp_producer_core_t *core, tp_producer_co
 int tp_producer_check_stale_consumers(tp_producer_core_t *core, uint64_t now_ns)
 {
     uint64_t timeout = core->ctx.consumer_hello_interval_ns * core->ctx.consumer_stale_factor;
+    /* The scan walks the whole table: run it every quarter timeout, not on every poll of a busy loop, where it
+     * cost more than polling the subscriptions. A consumer is then retired at most timeout / 4 late. */
+    if (now_ns < core->next_stale_check_ns)
+    {
+        return 0;
+    }
+    core->next_stale_check_ns = now_ns + timeout / 4;
     int work = 0;
     for (size_t i = 0; i < core->ctx.max_consumers; i++)
     {

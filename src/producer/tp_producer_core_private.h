@@ -94,6 +94,7 @@ struct tp_producer_core_stct
 
     uint64_t next_announce_ns;
     uint64_t next_qos_ns;
+    uint64_t next_stale_check_ns; /* tp_producer_check_stale_consumers: next scan of the table */
     uint64_t next_meta_ns;
     bool send_all;
 
