@@ -4,6 +4,8 @@
  *
  *   rtt    : 64 B ping-pong between two processes (two streams / two services), p50 / p99 / p99.9 of the
  *            round trip, samples of all rounds pooled. Floor: a cache line bounced between two processes.
+ *            Each pong answers as its API is meant to be used: iceoryx right after take, tensorpool from inside
+ *            its frame handler (docs/usage.md), both from a spinning loop.
  *   rate   : one-way frames, producer writes every byte of each frame (claim / loan + memset, the sequence
  *            number in the first 8 bytes and its low byte last), consumer checks both ends; frames/s and GiB/s
  *            *delivered* (checked by the consumer), median of the rounds. Floors: memset and memcpy (plain and
@@ -192,7 +194,26 @@ typedef struct tp_rx_stct
     uint32_t size;
     bool got;
     uint64_t value;
+    tp_producer_t *reply_producer; /* pong side: answers from inside the handler */
+    const tp_tensor_desc_t *reply_desc;
 } tp_rx_t;
+
+static void tp_send(tp_producer_t *producer, const tp_tensor_desc_t *desc, uint32_t size, uint64_t value)
+{
+    tp_producer_claim_t claim;
+    int rc = tp_producer_claim(producer, size, desc, &claim);
+    if (TP_PRODUCER_OK != rc)
+    {
+        die("tensorpool claim of %u bytes failed: status %d", size, rc);
+    }
+    frame_fill(claim.payload, size, value);
+    rc = tp_producer_commit(producer, &claim, desc, tp_clock_monotonic_ns());
+    /* A refused descriptor is queued and re-offered by the next poll: committed, not lost. */
+    if (rc < 0 && TP_PRODUCER_BACK_PRESSURE != rc)
+    {
+        die("tensorpool commit failed: status %d", rc);
+    }
+}
 
 static void tp_on_echo(void *clientd, const tp_consumer_frame_t *frame)
 {
@@ -203,6 +224,19 @@ static void tp_on_echo(void *clientd, const tp_consumer_frame_t *frame)
     {
         rx->value = v;
         rx->got = true;
+    }
+}
+
+/* The pong side, as the usage guide writes a reply: claim, fill and commit from inside the frame handler, so the
+ * answer leaves in the same poll that delivered the ping. */
+static void tp_on_ping(void *clientd, const tp_consumer_frame_t *frame)
+{
+    tp_rx_t *rx = clientd;
+    uint64_t v;
+    memcpy(&v, frame->payload, sizeof(v));
+    if (tp_consumer_frame_is_intact(frame))
+    {
+        tp_send(rx->reply_producer, rx->reply_desc, 64, v);
     }
 }
 
@@ -239,22 +273,6 @@ static int tp_turn(tp_client_t *client, tp_consumer_t *consumer, tp_consumer_fra
     return work;
 }
 
-static void tp_send(tp_producer_t *producer, const tp_tensor_desc_t *desc, uint32_t size, uint64_t value)
-{
-    tp_producer_claim_t claim;
-    int rc = tp_producer_claim(producer, size, desc, &claim);
-    if (TP_PRODUCER_OK != rc)
-    {
-        die("tensorpool claim of %u bytes failed: status %d", size, rc);
-    }
-    frame_fill(claim.payload, size, value);
-    rc = tp_producer_commit(producer, &claim, desc, tp_clock_monotonic_ns());
-    if (rc < 0)
-    {
-        die("tensorpool commit failed: status %d", rc);
-    }
-}
-
 /* Ping side (index 0) sends i on stream a and waits for i back on stream b; pong side (1) echoes. */
 static void tp_rtt_end(shared_t *shared, int end, size_t samples)
 {
@@ -264,7 +282,7 @@ static void tp_rtt_end(shared_t *shared, int end, size_t samples)
     tp_producer_t *producer = tp_end_producer(client, 0 == end ? a : b, 4096, 64);
     tp_consumer_t *consumer = tp_end_consumer(client, 0 == end ? b : a);
     const tp_tensor_desc_t desc = bench_desc_bytes(64);
-    tp_rx_t rx = {.shared = shared, .size = 64};
+    tp_rx_t rx = {.shared = shared, .size = 64, .reply_producer = producer, .reply_desc = &desc};
     uint64_t deadline = tp_clock_monotonic_ns() + PEER_TIMEOUT_NS;
     while (!tp_consumer_is_mapped(consumer) || 0 == tp_load_acquire_i32(&shared->ready[1 - end]))
     {
@@ -280,12 +298,7 @@ static void tp_rtt_end(shared_t *shared, int end, size_t samples)
     {
         while (0 == tp_load_acquire_i32(&shared->stop))
         {
-            tp_turn(client, consumer, tp_on_echo, &rx, producer);
-            if (rx.got)
-            {
-                rx.got = false;
-                tp_send(producer, &desc, 64, rx.value);
-            }
+            tp_turn(client, consumer, tp_on_ping, &rx, producer);
         }
     }
     else
