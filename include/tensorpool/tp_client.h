@@ -49,7 +49,7 @@ extern "C"
 
 /* STREAM_ID_CONVENTIONS.md defaults. */
 #define TP_DEFAULT_CHANNEL                        "aeron:ipc"
-#define TP_DEFAULT_DESCRIPTOR_TERM_LENGTH         (UINT32_C(1) << 20)
+#define TP_DEFAULT_DESCRIPTOR_TERM_LENGTH         (UINT32_C(4) << 20)
 #define TP_DEFAULT_CONTROL_TERM_LENGTH            (UINT32_C(256) << 10)
 #define TP_DEFAULT_CONTROL_STREAM_ID              1000
 #define TP_DEFAULT_DESCRIPTOR_STREAM_ID           1100

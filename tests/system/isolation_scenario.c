@@ -82,6 +82,8 @@ static tp_client_t *iso_client(void)
 {
     tp_context_t *ctx = st_context(iso_shared->aeron_dir, iso_shared->shm_dir, TP_CLIENT_MODE_INVOKER);
     tp_context_set_tether(ctx, iso_shared->tether);
+    /* Descriptor streams take the driver's term (the scenario's term_length), which sets the window under test. */
+    tp_context_set_descriptor_term_length(ctx, 0);
     /* A loaded machine (or a niced bench) can take seconds to add the streams. */
     tp_context_set_start_timeout_ms(ctx, 30000);
     tp_client_t *client = NULL;
