@@ -68,6 +68,7 @@ typedef struct bench_shared_stct
     volatile uint64_t measure_from_seq; /* producer: first frame of the measured part (UINT64_MAX: warming up) */
     volatile uint64_t consumer_faults;  /* minor faults over consumer_fault_frames frames after warm-up */
     volatile uint64_t consumer_fault_frames;
+    volatile uint64_t consumer_accepted_measured; /* accepted with seq >= measure_from_seq */
 } bench_shared_t;
 
 static char bench_aeron_dir[PATH_MAX];
@@ -441,6 +442,7 @@ typedef struct bench_consumer_stct
     size_t capacity;
     size_t count;
     uint64_t accepted;
+    uint64_t accepted_measured;
     uint64_t late;
     uint64_t touched;
     uint64_t faults_start;
@@ -478,6 +480,7 @@ static void bench_on_rate_frame(void *clientd, const tp_consumer_frame_t *frame)
     if (tp_consumer_frame_is_intact(frame))
     {
         c->accepted++;
+        c->accepted_measured += frame->seq >= tp_load_acquire_u64(&c->shared->measure_from_seq) ? 1 : 0;
     }
     else
     {
@@ -535,6 +538,7 @@ static pid_t bench_consumer_fork(bench_shared_t *shared, uint32_t stream_id, siz
     }
     const tp_consumer_counters_t *counters = tp_consumer_counters(consumer);
     shared->consumer_accepted = c.accepted;
+    shared->consumer_accepted_measured = c.accepted_measured;
     shared->consumer_late = c.late + counters->drops_late;
     shared->consumer_gap = counters->drops_gap;
     shared->consumer_other = counters->drops_invalid + counters->drops_unmapped + counters->descriptors_wrong_epoch +
@@ -854,6 +858,103 @@ static rate_t bench_rate(uint32_t size, uint32_t slots, uint64_t frames, uint32_
     return r;
 }
 
+/*
+ * Small frames offered at a fixed rate instead of flat out. Wire spec §15.4 rules out producer back pressure
+ * ("Producers MAY overwrite any slot ... with no waiting"; throttling is external, on QoS), so at the producer's
+ * full rate the consumer gets what its per-frame cost allows and the rest is late or gap. This measures the
+ * other half: the rate at which a consumer takes (nearly) every frame. Offers are spaced by the period on the
+ * producer's clock (spinning, no sleep); a ring of `slots` gives the consumer slots x period of slack.
+ */
+typedef struct paced_stct
+{
+    double offered_fps;
+    double accepted_fraction;
+    uint64_t frames;
+    uint64_t late;
+    uint64_t gap;
+    bool failed;
+} paced_t;
+
+static paced_t bench_paced(uint32_t size, uint32_t slots, double rate_fps, uint64_t frames, uint32_t stream_id)
+{
+    paced_t r;
+    memset(&r, 0, sizeof(r));
+    const uint32_t stride = size < 4096 ? 4096 : size;
+    uint8_t *source = malloc(size);
+    if (NULL == source)
+    {
+        exit(EXIT_FAILURE);
+    }
+    memset(source, 0x5A, size);
+    bench_shared_t *shared = bench_shared_alloc(sizeof(bench_shared_t));
+    tp_store_release_u64(&shared->measure_from_seq, UINT64_MAX);
+    pid_t consumer = bench_consumer_fork(shared, stream_id, 0);
+    tp_client_t *client = bench_client();
+    tp_producer_t *producer = bench_producer(client, stream_id, stride, slots);
+    bench_wait_mapped(client, producer, shared);
+    const tp_tensor_desc_t desc = bench_desc_bytes(size);
+    uint64_t errors = 0;
+    const uint64_t joined_deadline = tp_clock_monotonic_ns() + 20000000000ULL;
+    uint64_t warmed = 0;
+    for (uint32_t i = 0; i < slots || 0 == tp_load_acquire_u64(&shared->ack_seq); i++, warmed++)
+    {
+        tp_producer_offer(producer, &desc, source, size, tp_clock_monotonic_ns());
+        tp_producer_poll(producer, 0);
+        tp_client_do_work(client);
+        if (tp_clock_monotonic_ns() > joined_deadline)
+        {
+            bench_fail("paced %u B: the consumer took no frame within 20 s of mapping", size);
+            r.failed = true;
+            break;
+        }
+    }
+    /* What the consumer counted during warm-up is left out: only the paced frames are compared. */
+    const uint64_t counted_seq = tp_producer_next_seq(producer);
+    tp_store_release_u64(&shared->measure_from_seq, counted_seq);
+    const double period_ns = rate_fps > 0.0 ? 1e9 / rate_fps : 0.0;
+    const uint64_t t0 = tp_clock_monotonic_ns();
+    uint64_t now = t0;
+    for (uint64_t i = 0; i < frames && !r.failed; i++)
+    {
+        const uint64_t due = t0 + (uint64_t)((double)i * period_ns);
+        while (period_ns > 0.0 && (now = tp_clock_monotonic_ns()) < due)
+        {
+            tp_cpu_relax();
+        }
+        source[0] = (uint8_t)i;
+        int rc = tp_producer_offer(producer, &desc, source, size, period_ns > 0.0 ? now : i);
+        errors += rc < 0 && TP_PRODUCER_BACK_PRESSURE != rc ? 1 : 0;
+        if (0 == (i & 63))
+        {
+            tp_producer_poll(producer, 0);
+            tp_client_do_work(client);
+        }
+    }
+    const uint64_t t1 = tp_clock_monotonic_ns();
+    uint64_t settle = t1 + 200000000ULL;
+    while (tp_clock_monotonic_ns() < settle)
+    {
+        tp_producer_poll(producer, 0);
+        tp_client_do_work(client);
+    }
+    r.failed = !bench_consumer_finish(shared, consumer, "paced") || r.failed;
+    r.frames = frames;
+    r.offered_fps = (double)frames / ((double)(t1 - t0) / 1e9);
+    r.accepted_fraction = (double)shared->consumer_accepted_measured / (double)frames;
+    r.late = shared->consumer_late;
+    r.gap = shared->consumer_gap;
+    if (errors > 0)
+    {
+        bench_fail("paced %u B: %" PRIu64 " offers failed", size, errors);
+        r.failed = true;
+    }
+    tp_producer_close(producer);
+    tp_client_close(client);
+    munmap(shared, sizeof(bench_shared_t));
+    free(source);
+    return r;
+}
+
 /* ---- ping-pong through two tensorpool streams, the usage guide's loop on both sides ---- */
 
 typedef struct pingpong_shared_stct
@@ -1144,7 +1245,7 @@ int main(int argc, char **argv)
         "  -q                  quick run (at most 20000 latency samples, shorter rate runs)\n"
         "  -u                  do not pin the producer side to CPU 0 and the consumer side to CPU 1\n"
         "  --term-length BYTES descriptor stream term length (tp_context_set_descriptor_term_length; default\n"
-        "                      1048576, 0 = the driver's, which this bench sets to 1 MiB)\n"
+        "                      the library's, 4194304; 0 = the driver's, which this bench sets to 1 MiB)\n"
         "  --no-pre-touch      do not pre-touch the Aeron logs (tp_context_set_pre_touch(ctx, false))\n"
         "  --fragment-limit N  fragment limit the bench consumers pass to tp_consumer_poll (default 0: the library's)\n"
         "  --baseline          the settings before issue 13: --no-pre-touch --term-length 16777216\n"
@@ -1322,6 +1423,38 @@ int main(int argc, char **argv)
                label, r.offer_fps, r.offer_gibs, r.memcpy_gibs, r.offer_gibs / r.memcpy_gibs, r.memcpy_shm_gibs,
                r.offer_gibs / r.memcpy_shm_gibs, spsc_ratio, r.claim_fps, claim_gibs, claim_gibs / r.memcpy_gibs,
                r.claim_ns, 100.0 * (double)r.accepted / (double)r.frames, r.late, r.gap, r.other, r.back_pressured);
+    }
+    if (NULL != strchr(sections, 'r'))
+    {
+        /* Paced small frames: the rate a consumer takes (nearly) all of, as a fraction of the raw SPSC ring. */
+        const uint32_t paced_slots = 16384;
+        const double fractions[] = {0.3, 0.5, 0.0}; /* 0: not paced, the producer's full rate */
+        printf("\nsmall frames on a ring sized for them (%u slots; the producer never waits, wire spec 15.4):\n",
+               paced_slots);
+        for (size_t k = 0; k < 2; k++)
+        {
+            for (size_t f = 0; f < sizeof(fractions) / sizeof(fractions[0]); f++)
+            {
+                const double rate = fractions[f] * spsc_fps[k];
+                const uint64_t frames = (uint64_t)((rate > 0.0 ? rate : 0.5 * spsc_fps[k]) * (quick ? 0.2 : 1.0));
+                paced_t pr = bench_paced(sizes[k], paced_slots, rate, frames, (uint32_t)(20 + k * 4 + f));
+                char asked[48];
+                snprintf(asked, sizeof(asked), "paced at %.2f x SPSC", fractions[f]);
+                if (rate <= 0.0)
+                {
+                    snprintf(asked, sizeof(asked), "at full rate");
+                }
+                if (pr.failed)
+                {
+                    printf("  %4u B %s: FAILED (see stderr)\n", sizes[k], asked);
+                    continue;
+                }
+                printf("  %4u B %-20s: offered %5.2f Mf/s = %.2f x SPSC, accepted %6.2f%% of %" PRIu64
+                       " (target >= 99%% at >= 0.3 x SPSC), late %" PRIu64 ", gap %" PRIu64 "\n",
+                       sizes[k], asked, pr.offered_fps / 1e6, pr.offered_fps / spsc_fps[k],
+                       100.0 * pr.accepted_fraction, pr.frames, pr.late, pr.gap);
+            }
+        }
     }
     printf(
         "\n(GiB/s, best of 2 passes; memcpy = into a heap ring of the pool's size, shm cpy = into a mapped\n"
