@@ -793,6 +793,122 @@ static double floor_fill(uint32_t size, uint32_t slots, fill_t fill)
     return (double)frames * size / ((double)(now - start) / 1e9) / GIB;
 }
 
+/*
+ * The same fill, handed to a second process: the writer fills slot `n mod slots` of a /dev/shm ring and
+ * publishes n; the reader, pinned to the other CPU as the benchmark consumers are, checks both ends of each
+ * frame and publishes how far it got; the writer never runs more than `slots` frames ahead (lossless). What any
+ * cross-process zero-copy transport can deliver here at this size and ring depth, before its own costs.
+ */
+static double floor_fill_pair(uint32_t size, uint32_t slots, fill_t fill)
+{
+    const uint32_t stride = size < 4096 ? 4096 : size;
+    const size_t length = (size_t)stride * slots;
+    char path[PATH_MAX + 32];
+    snprintf(path, sizeof(path), "%s/floor-pair-%d", opts.shm_dir, (int)getpid());
+    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+    if (fd < 0 || 0 != ftruncate(fd, (off_t)length))
+    {
+        die("floor ring %s: %s", path, strerror(errno));
+    }
+    uint8_t *ring = mmap(NULL, length, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    close(fd);
+    unlink(path);
+    /* head (writer), tail (reader) and stop on lines of their own. */
+    volatile uint64_t *lines = mmap(NULL, 4 * 64, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    uint8_t *source = malloc(size);
+    if (MAP_FAILED == ring || MAP_FAILED == (void *)lines || NULL == source)
+    {
+        die("floor ring of %zu bytes: %s", length, strerror(errno));
+    }
+    volatile uint64_t *head = lines;
+    volatile uint64_t *tail = lines + 8;
+    volatile uint64_t *bad = lines + 16;
+    memset(ring, 1, length);
+    memset(source, 0x5A, size);
+    tp_store_release_u64(head, 0);
+    tp_store_release_u64(tail, 0);
+    tp_store_release_u64(bad, 0);
+    pid_t reader = fork();
+    if (0 == reader)
+    {
+        bench_pin_to(1, opts.pin);
+        for (uint64_t n = 0;; n++)
+        {
+            uint64_t h;
+            while ((h = tp_load_acquire_u64(head)) <= n)
+            {
+                if (UINT64_MAX == h)
+                {
+                    _exit(0);
+                }
+                tp_cpu_relax();
+            }
+            if (UINT64_MAX == h)
+            {
+                _exit(0);
+            }
+            const uint8_t *frame = ring + (size_t)(n % slots) * stride;
+            uint64_t seq;
+            if (FILL_MEMSET == fill && (!frame_check(frame, size, &seq) || seq != n))
+            {
+                tp_store_release_u64(bad, 1);
+            }
+            else if (FILL_MEMSET != fill && frame[0] + frame[size - 1] != 2 * 0x5A)
+            {
+                tp_store_release_u64(bad, 1);
+            }
+            tp_store_release_u64(tail, n + 1);
+        }
+    }
+    cpu_set_t affinity;
+    const bool restore = 0 == sched_getaffinity(0, sizeof(affinity), &affinity);
+    bench_pin_to(0, opts.pin);
+    const uint64_t duration = (uint64_t)(opts.seconds * 0.5e9);
+    uint64_t frames = 0;
+    uint64_t start = tp_clock_monotonic_ns();
+    uint64_t now = start;
+    while (now - start < duration)
+    {
+        while (frames - tp_load_acquire_u64(tail) >= slots)
+        {
+            tp_cpu_relax();
+        }
+        uint8_t *target = ring + (size_t)(frames % slots) * stride;
+        switch (fill)
+        {
+            case FILL_MEMSET:
+                frame_fill(target, size, frames);
+                break;
+            case FILL_MEMCPY:
+                memcpy(target, source, size);
+                break;
+            case FILL_MEMCPY_NT:
+                tp_memcpy_nt(target, source, size);
+                break;
+        }
+        frames++;
+        tp_store_release_u64(head, frames);
+        now = 0 == (frames & 15) ? tp_clock_monotonic_ns() : now;
+    }
+    now = tp_clock_monotonic_ns();
+    tp_store_release_u64(head, UINT64_MAX);
+    if (restore)
+    {
+        (void)sched_setaffinity(0, sizeof(affinity), &affinity);
+    }
+    int status = 0;
+    waitpid(reader, &status, 0);
+    if (!WIFEXITED(status) || 0 != WEXITSTATUS(status) || 0 != tp_load_acquire_u64(bad))
+    {
+        die("two-process floor, %u B: the reader failed or saw a frame whose ends disagree (status 0x%x)", size,
+            status);
+    }
+    munmap(ring, length);
+    munmap((void *)lines, 4 * 64);
+    free(source);
+    return (double)frames * size / ((double)(now - start) / 1e9) / GIB;
+}
+
 /* ---- runs ---- */
 
 typedef enum workload_kind_en
@@ -814,6 +930,7 @@ typedef struct workload_stct
     double delivered_pct[3][MAX_ROUNDS];
     double cpu_share[3][MAX_ROUNDS];  /* producer CPU time / wall time of its run */
     double floor_gibs[3][MAX_ROUNDS]; /* memset, memcpy, memcpy_nt */
+    double pair_gibs[MAX_ROUNDS];     /* the workload's fill handed to a second process (floor_fill_pair) */
     uint64_t *rtt[3];
     size_t rtt_count[3];
 } workload_t;
@@ -927,6 +1044,7 @@ static void run_workload(workload_t *w, side_t side, int round)
         w->floor_gibs[FILL_MEMSET][round] = floor_fill(w->size, w->slots, FILL_MEMSET);
         w->floor_gibs[FILL_MEMCPY][round] = floor_fill(w->size, w->slots, FILL_MEMCPY);
         w->floor_gibs[FILL_MEMCPY_NT][round] = floor_fill(w->size, w->slots, FILL_MEMCPY_NT);
+        w->pair_gibs[round] = floor_fill_pair(w->size, w->slots, WL_OFFER == w->kind ? FILL_MEMCPY : FILL_MEMSET);
     }
     else
     {
@@ -1109,7 +1227,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "tp_iox_compare: round %d of %d done\n", round + 1, opts.rounds);
     }
 
-    printf("\n| workload | tensorpool | iceoryx 2.0 | floor (same run) | tp / iox | tp / floor |\n");
+    printf("\n| workload | tensorpool | iceoryx 2.0 | floor (same run) | tp / iox | tp / floor (1-proc / 2-proc) |\n");
     printf("|---|---|---|---|---|---|\n");
     for (size_t k = 0; k < count; k++)
     {
@@ -1136,8 +1254,10 @@ int main(int argc, char **argv)
         const double memset_gibs = median(w->floor_gibs[FILL_MEMSET], opts.rounds, &lo, &hi);
         const double memcpy_gibs = median(w->floor_gibs[FILL_MEMCPY], opts.rounds, &lo, &hi);
         const double nt_gibs = median(w->floor_gibs[FILL_MEMCPY_NT], opts.rounds, &lo, &hi);
-        snprintf(floor, sizeof(floor), "ring %zu MiB: memset %.1f, memcpy %.1f, memcpy_nt %.1f GiB/s",
-                 (size_t)w->slots * (w->size < 4096 ? 4096 : w->size) >> 20, memset_gibs, memcpy_gibs, nt_gibs);
+        const double pair_gibs = median(w->pair_gibs, opts.rounds, &lo, &hi);
+        snprintf(floor, sizeof(floor), "ring %zu MiB: memset %.1f, memcpy %.1f, memcpy_nt %.1f; 2-process %.1f GiB/s",
+                 (size_t)w->slots * (w->size < 4096 ? 4096 : w->size) >> 20, memset_gibs, memcpy_gibs, nt_gibs,
+                 pair_gibs);
         const double tp_gibs = tp_fps * w->size / GIB;
         const double floor_gibs = WL_OFFER == w->kind ? (memcpy_gibs > nt_gibs ? memcpy_gibs : nt_gibs) : memset_gibs;
         char ratio_iox[32] = "-";
@@ -1146,13 +1266,16 @@ int main(int argc, char **argv)
             format_rate(iox, sizeof(iox), w, SIDE_IOX);
             snprintf(ratio_iox, sizeof(ratio_iox), "%.2f", tp_fps / median(w->fps[SIDE_IOX], opts.rounds, &lo, &hi));
         }
-        printf("| %s | %s | %s | %s | %s | %.2f |\n", w->label, tp, iox, floor, ratio_iox, tp_gibs / floor_gibs);
+        printf("| %s | %s | %s | %s | %s | %.2f / %.2f |\n", w->label, tp, iox, floor, ratio_iox, tp_gibs / floor_gibs,
+               tp_gibs / pair_gibs);
     }
     printf("\nRates: delivered = frames the consumer checked (both ends agree, tensorpool: slot still intact), per\n"
            "second of the producer's run, median of the rounds (min-max), then %% of the frames produced. The\n"
            "producer writes every byte (tensorpool claim + fill + commit, iceoryx loan + fill + publish; offer rows\n"
            "copy an application buffer with tp_producer_offer). tp / floor: against memset into a ring of\n"
-           "tensorpool's footprint (offer rows: the faster of memcpy and memcpy_nt). RTT: all rounds pooled.\n");
+           "tensorpool's footprint (offer rows: the faster of memcpy and memcpy_nt), then against the same fill\n"
+           "handed to a second process that checks both ends (2-process: a raw lossless ring, no library).\n"
+           "RTT: all rounds pooled.\n");
     /* A starved producer measures the machine's load, not the library: say so next to the table. */
     double lowest_share = 1.0;
     for (size_t k = 0; k < count; k++)
