@@ -6,6 +6,7 @@
 #   ./scripts/bench_compare.sh              3 rounds (a few minutes; tp_iox_compare --help lists the options)
 #   ./scripts/bench_compare.sh -q           quick: 2 short rounds
 #   ./scripts/bench_compare.sh -r 5 -t 2    5 rounds of 2 s rate runs
+#   ./scripts/bench_compare.sh -w RTT       only the workloads whose label contains RTT
 # Needs Debian's iceoryx packages: apt-get install iceoryx libiceoryx-binding-c-dev.
 # Any failure of either side (RouDi, the media driver, a benchmark process) ends it with a message and a
 # non-zero exit status.
@@ -14,7 +15,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 for arg in "$@"; do
     if [ "$arg" = "-h" ] || [ "$arg" = "--help" ]; then
-        sed -n '2,11p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+        sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
         exit 0
     fi
 done

@@ -94,6 +94,7 @@ typedef struct options_stct
     double seconds;
     size_t rtt_samples;
     bool pin;
+    const char *only; /* -w: run only the workloads whose label contains this */
 } options_t;
 
 static options_t opts = {.rounds = 3, .seconds = 1.0, .rtt_samples = 100000, .pin = true};
@@ -192,6 +193,7 @@ typedef struct tp_rx_stct
 {
     shared_t *shared;
     uint32_t size;
+    uint64_t warmup; /* frames with a lower seq are the unmeasured warm-up lap */
     bool got;
     uint64_t value;
     tp_producer_t *reply_producer; /* pong side: answers from inside the handler */
@@ -245,6 +247,10 @@ static void tp_on_rate(void *clientd, const tp_consumer_frame_t *frame)
     tp_rx_t *rx = clientd;
     uint64_t seq;
     bool ends_agree = frame->payload_length == rx->size && frame_check(frame->payload, rx->size, &seq);
+    if (ends_agree && seq < rx->warmup)
+    {
+        return;
+    }
     if (!tp_consumer_frame_is_intact(frame))
     {
         rx->shared->late++; /* recycled while we read it: what we read does not count */
@@ -341,7 +347,7 @@ static void tp_rate_end(shared_t *shared, int end, uint32_t size, uint32_t slots
     const uint32_t stream_id = (uint32_t)(100 + run_id * 2);
     const uint32_t stride = size < 4096 ? 4096 : size;
     tp_client_t *client = tp_end_client();
-    tp_rx_t rx = {.shared = shared, .size = size};
+    tp_rx_t rx = {.shared = shared, .size = size, .warmup = slots};
     uint64_t deadline = tp_clock_monotonic_ns() + PEER_TIMEOUT_NS;
     if (1 == end)
     {
@@ -417,13 +423,21 @@ static void tp_rate_end(shared_t *shared, int end, uint32_t size, uint32_t slots
         memset(source, 0x5A, size); /* faulted in once; each frame rewrites only the ends that are checked */
     }
     const uint64_t duration = (uint64_t)(opts.seconds * 1e9);
-    const uint64_t cpu_start = bench_cpu_time_ns();
-    uint64_t start = tp_clock_monotonic_ns();
-    uint64_t now = start;
+    /* One unmeasured lap first (seq < slots, not counted by the consumer): the steady state is what is compared.
+     * A fresh pool's first lap can be far slower (see docs/performance.md, first touch). */
+    uint64_t cpu_start = 0;
+    uint64_t start = 0;
+    uint64_t now = 0;
     uint64_t seq = 0;
     uint64_t turns = 0;
-    while (now - start < duration)
+    while (seq < slots || now - start < duration)
     {
+        if (seq == slots && 0 == start)
+        {
+            cpu_start = bench_cpu_time_ns();
+            start = tp_clock_monotonic_ns();
+            now = start;
+        }
         int rc;
         if (offer)
         {
@@ -459,12 +473,13 @@ static void tp_rate_end(shared_t *shared, int end, uint32_t size, uint32_t slots
         {
             tp_turn(client, NULL, NULL, NULL, producer);
         }
-        now = 0 == (++turns & 15) ? tp_clock_monotonic_ns() : now; /* the clock read is not the workload */
+        now =
+            0 != start && 0 == (++turns & 15) ? tp_clock_monotonic_ns() : now; /* the clock read is not the workload */
     }
     now = tp_clock_monotonic_ns();
     shared->produce_ns = now - start;
     shared->produce_cpu_ns = bench_cpu_time_ns() - cpu_start;
-    shared->produced = seq;
+    shared->produced = seq - slots;
     tp_store_release_i32(&shared->producer_done, 1);
     /* Keep the producer's control duties alive while the consumer drains. */
     while (0 == tp_load_acquire_i32(&shared->stop))
@@ -612,7 +627,7 @@ static void iox_rtt_end(shared_t *shared, int end, size_t samples)
     iox_runtime_shutdown();
 }
 
-static void iox_rate_end(shared_t *shared, int end, uint32_t size, uint64_t queue_capacity)
+static void iox_rate_end(shared_t *shared, int end, uint32_t size, uint64_t queue_capacity, uint64_t warmup)
 {
     iox_end_runtime(end);
     if (1 == end)
@@ -628,7 +643,11 @@ static void iox_rate_end(shared_t *shared, int end, uint32_t size, uint64_t queu
             if (ChunkReceiveResult_SUCCESS == iox_sub_take_chunk(sub, &chunk))
             {
                 uint64_t seq;
-                if (frame_check(chunk, size, &seq))
+                if (frame_check(chunk, size, &seq) && seq < warmup)
+                {
+                    expected = warmup; /* the unmeasured warm-up lap */
+                }
+                else if (frame_check(chunk, size, &seq))
                 {
                     shared->delivered++;
                     shared->lost += seq > expected ? seq - expected : 0;
@@ -658,14 +677,20 @@ static void iox_rate_end(shared_t *shared, int end, uint32_t size, uint64_t queu
     iox_wait_connected(shared, end, pub, NULL);
     usleep(50000); /* as on the tensorpool side */
     const uint64_t duration = (uint64_t)(opts.seconds * 1e9);
-    const uint64_t cpu_start = bench_cpu_time_ns();
-    uint64_t start = tp_clock_monotonic_ns();
-    uint64_t now = start;
+    uint64_t cpu_start = 0;
+    uint64_t start = 0;
+    uint64_t now = 0;
     uint64_t seq = 0;
     uint64_t turns = 0;
     uint64_t refused_in_a_row = 0;
-    while (now - start < duration)
+    while (seq < warmup || now - start < duration)
     {
+        if (seq == warmup && 0 == start)
+        {
+            cpu_start = bench_cpu_time_ns(); /* after the same unmeasured lap as tensorpool's */
+            start = tp_clock_monotonic_ns();
+            now = start;
+        }
         void *chunk = NULL;
         enum iox_AllocationResult result = iox_pub_loan_chunk(pub, &chunk, size);
         if (AllocationResult_SUCCESS == result)
@@ -687,12 +712,12 @@ static void iox_rate_end(shared_t *shared, int end, uint32_t size, uint64_t queu
             die("iceoryx loan of %u bytes failed: result %d (does the RouDi config have a mempool for it?)", size,
                 (int)result);
         }
-        now = 0 == (++turns & 15) ? tp_clock_monotonic_ns() : now;
+        now = 0 != start && 0 == (++turns & 15) ? tp_clock_monotonic_ns() : now;
     }
     now = tp_clock_monotonic_ns();
     shared->produce_ns = now - start;
     shared->produce_cpu_ns = bench_cpu_time_ns() - cpu_start;
-    shared->produced = seq;
+    shared->produced = seq - warmup;
     tp_store_release_i32(&shared->producer_done, 1);
     while (0 == tp_load_acquire_i32(&shared->stop))
     {
@@ -931,6 +956,7 @@ typedef struct workload_stct
     double cpu_share[3][MAX_ROUNDS];  /* producer CPU time / wall time of its run */
     double floor_gibs[3][MAX_ROUNDS]; /* memset, memcpy, memcpy_nt */
     double pair_gibs[MAX_ROUNDS];     /* the workload's fill handed to a second process (floor_fill_pair) */
+    bool skip;                        /* not selected by -w */
     uint64_t *rtt[3];
     size_t rtt_count[3];
 } workload_t;
@@ -966,7 +992,7 @@ static void run_end(shared_t *shared, side_t side, const workload_t *w, int end)
             }
             else
             {
-                iox_rate_end(shared, end, w->size, w->iox_queue);
+                iox_rate_end(shared, end, w->size, w->iox_queue, w->slots);
             }
             break;
         case SIDE_FLOOR:
@@ -1044,7 +1070,17 @@ static void run_workload(workload_t *w, side_t side, int round)
         w->floor_gibs[FILL_MEMSET][round] = floor_fill(w->size, w->slots, FILL_MEMSET);
         w->floor_gibs[FILL_MEMCPY][round] = floor_fill(w->size, w->slots, FILL_MEMCPY);
         w->floor_gibs[FILL_MEMCPY_NT][round] = floor_fill(w->size, w->slots, FILL_MEMCPY_NT);
-        w->pair_gibs[round] = floor_fill_pair(w->size, w->slots, WL_OFFER == w->kind ? FILL_MEMCPY : FILL_MEMSET);
+        if (WL_OFFER == w->kind)
+        {
+            /* Offer copies: the faster of the two copies, as for the one-process floor. */
+            const double plain = floor_fill_pair(w->size, w->slots, FILL_MEMCPY);
+            const double nt = floor_fill_pair(w->size, w->slots, FILL_MEMCPY_NT);
+            w->pair_gibs[round] = plain > nt ? plain : nt;
+        }
+        else
+        {
+            w->pair_gibs[round] = floor_fill_pair(w->size, w->slots, FILL_MEMSET);
+        }
     }
     else
     {
@@ -1122,7 +1158,9 @@ static void print_load(const char *when)
 int main(int argc, char **argv)
 {
     static const char usage[] =
-        "usage: tp_iox_compare -s SHM_DIR [-p AERON_DIR] [-r ROUNDS] [-t SECONDS] [-n RTT_SAMPLES] [-u] [-q] [-h]\n"
+        "usage: tp_iox_compare -s SHM_DIR [-p AERON_DIR] [-r ROUNDS] [-t SECONDS] [-n RTT_SAMPLES] [-w TEXT] [-u] "
+        "[-q]\n"
+        "                      [-h]\n"
         "  tensorpool vs iceoryx (C binding) on the same workloads, with raw floors, interleaved rounds.\n"
         "  Needs a running media driver (AERON_DIR or -p) and a running iox-roudi with mempools of\n"
         "  >= 64 B, 4 KiB, 1 MiB and 8 MiB (scripts/bench_compare.sh does all of it).\n"
@@ -1130,12 +1168,13 @@ int main(int argc, char **argv)
         "  -p DIR  Aeron dir of the media driver (default: AERON_DIR)\n"
         "  -r N    rounds (default 3, at most 16); -t S seconds per rate run (default 1.0)\n"
         "  -n N    RTT samples per round (default 100000); -q quick (-r 2 -t 0.3 -n 20000)\n"
+        "  -w TEXT only the workloads whose label contains TEXT (e.g. -w RTT, -w '8 MiB, 16')\n"
         "  -u      do not pin producer / consumer ends to CPUs 0 / 1\n";
     static const struct option long_options[] = {{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
     const char *shm_dir = NULL;
     opts.aeron_dir = getenv("AERON_DIR");
     int opt;
-    while (-1 != (opt = getopt_long(argc, argv, "s:p:r:t:n:uqh", long_options, NULL)))
+    while (-1 != (opt = getopt_long(argc, argv, "s:p:r:t:n:w:uqh", long_options, NULL)))
     {
         switch (opt)
         {
@@ -1153,6 +1192,9 @@ int main(int argc, char **argv)
                 break;
             case 'n':
                 opts.rtt_samples = (size_t)strtoull(optarg, NULL, 10);
+                break;
+            case 'w':
+                opts.only = optarg;
                 break;
             case 'u':
                 opts.pin = false;
@@ -1194,6 +1236,16 @@ int main(int argc, char **argv)
         {.kind = WL_OFFER, .size = 8u << 20, .slots = 2, .iox_queue = 16, .label = "8 MiB offer, 2 slots"},
     };
     const size_t count = sizeof(workloads) / sizeof(workloads[0]);
+    size_t selected = 0;
+    for (size_t k = 0; k < count; k++)
+    {
+        workloads[k].skip = NULL != opts.only && NULL == strstr(workloads[k].label, opts.only);
+        selected += workloads[k].skip ? 0 : 1;
+    }
+    if (0 == selected)
+    {
+        die("-w %s: no workload label contains that", opts.only);
+    }
     for (int side = 0; side < 3; side++)
     {
         workloads[0].rtt[side] = malloc((size_t)opts.rounds * opts.rtt_samples * sizeof(uint64_t));
@@ -1213,6 +1265,10 @@ int main(int argc, char **argv)
         for (size_t k = 0; k < count; k++)
         {
             workload_t *w = &workloads[k];
+            if (w->skip)
+            {
+                continue;
+            }
             if (WL_OFFER != w->kind)
             {
                 run_workload(w, order[0], round);
@@ -1232,6 +1288,10 @@ int main(int argc, char **argv)
     for (size_t k = 0; k < count; k++)
     {
         workload_t *w = &workloads[k];
+        if (w->skip)
+        {
+            continue;
+        }
         char tp[96];
         char iox[96] = "-";
         char floor[128];
@@ -1274,7 +1334,9 @@ int main(int argc, char **argv)
            "producer writes every byte (tensorpool claim + fill + commit, iceoryx loan + fill + publish; offer rows\n"
            "copy an application buffer with tp_producer_offer). tp / floor: against memset into a ring of\n"
            "tensorpool's footprint (offer rows: the faster of memcpy and memcpy_nt), then against the same fill\n"
-           "handed to a second process that checks both ends (2-process: a raw lossless ring, no library).\n"
+           "handed to a second process that checks both ends (2-process: a raw lossless ring, no library;\n"
+           "offer rows: the faster copy). Rates are the steady state: each run starts with one unmeasured lap of\n"
+           "the ring on both sides.\n"
            "RTT: all rounds pooled.\n");
     /* A starved producer measures the machine's load, not the library: say so next to the table. */
     double lowest_share = 1.0;
@@ -1282,7 +1344,7 @@ int main(int argc, char **argv)
     {
         for (int side = 0; side < 2; side++)
         {
-            for (int round = 0; round < opts.rounds && WL_RTT != workloads[k].kind; round++)
+            for (int round = 0; round < opts.rounds && WL_RTT != workloads[k].kind && !workloads[k].skip; round++)
             {
                 if (SIDE_IOX == side && WL_OFFER == workloads[k].kind)
                 {
