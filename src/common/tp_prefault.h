@@ -10,10 +10,11 @@
 
 /*
  * Map every page of [addr, addr + length) into this process: writable mappings for write (so a later store takes
- * no write-protect fault either), read-only ones for read. Uses MADV_POPULATE_WRITE / _READ (Linux 5.14) and
- * falls back to touching one byte per page_size (0 = 4096): an atomic add of zero for writable mappings, which
- * changes nothing even while other processes write the same memory. Never fails; returns the number of pages
- * touched by hand (0 when madvise did it).
+ * no write-protect fault either), read-only ones for read. Uses MADV_POPULATE_WRITE / _READ (Linux 5.14); writable
+ * mappings are then also touched one byte per page_size (0 = 4096), as read-only ones are when madvise is missing:
+ * an atomic add of zero, which changes nothing even while other processes write the same memory, and which makes
+ * a hypervisor that backs guest memory lazily do so now rather than on the hot path. Never fails; returns the
+ * number of pages touched by hand.
  */
 size_t tp_prefault(void *addr, size_t length, size_t page_size, bool writable);
 
