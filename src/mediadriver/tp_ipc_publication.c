@@ -383,6 +383,7 @@ int tp_ipc_publication_update_pub_pos_and_lmt(tp_ipc_publication_t *publication)
         return 0;
     }
     int work_count = 0;
+    bool near_limit = false;
     const int64_t producer_position = tp_ipc_publication_producer_position(publication);
     tp_store_release_i64(publication->pub_pos, producer_position);
     bool moved = producer_position != publication->last_cycle_producer_position;
@@ -404,6 +405,11 @@ int tp_ipc_publication_update_pub_pos_and_lmt(tp_ipc_publication_t *publication)
         }
         moved = moved || min_position != publication->last_cycle_min_position;
         publication->last_cycle_min_position = min_position;
+        /* Only a producer a quarter window or more ahead of the slowest reader can run into its limit before the
+         * next unhurried cycle; readers that keep up (a ping-pong, a consumer draining in batches) need no fast
+         * refresh, and waking every few tens of µs for them preempts the very processes they serve when every
+         * core is busy. */
+        near_limit = producer_position - min_position > (int64_t)(publication->term_window_length / 4);
         const int64_t proposed_limit = min_position + publication->term_window_length;
         if (proposed_limit > publication->trip_limit)
         {
@@ -421,7 +427,7 @@ int tp_ipc_publication_update_pub_pos_and_lmt(tp_ipc_publication_t *publication)
         tp_ipc_publication_clean_buffer(publication, publication->consumer_position);
         work_count = 1;
     }
-    publication->is_flowing = moved;
+    publication->is_flowing = moved && near_limit;
     return work_count;
 }
 

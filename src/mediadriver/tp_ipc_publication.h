@@ -156,7 +156,8 @@ bool tp_ipc_publication_has_subscriber(const tp_ipc_publication_t *publication, 
 
 /*
  * Every duty cycle: pub-pos, publisher limit with window/8 hysteresis, cleaning. Returns work done. Also sets
- * is_flowing when the producer or the slowest subscriber moved since the previous cycle.
+ * is_flowing when the producer or the slowest subscriber moved since the previous cycle while the producer is
+ * more than a quarter window ahead of the slowest subscriber (the agent then parks briefly).
  */
 int tp_ipc_publication_update_pub_pos_and_lmt(tp_ipc_publication_t *publication);
 

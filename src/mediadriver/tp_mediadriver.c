@@ -26,9 +26,10 @@
 #define TP_LOSS_REPORT_FILE "loss-report.dat"
 
 /*
- * Longest park while data flows. A publisher runs ahead of its slowest subscriber by at most the term window
- * (term / 2); at 10 GB/s a 4 MiB window lasts about 400 us, and the limit only moves when this agent runs.
- * Backoff alone would park up to 1 ms (plus wake-up delay on a busy machine) with the publisher stalled.
+ * Longest park while a publisher is more than a quarter window ahead of its slowest subscriber (is_flowing). It
+ * runs ahead by at most the term window (term / 2); at 10 GB/s a 4 MiB window lasts about 400 us, and the limit
+ * only moves when this agent runs. Backoff alone would park up to 1 ms (plus wake-up delay on a busy machine)
+ * with the publisher stalled.
  */
 #define TP_MEDIADRIVER_FLOWING_MAX_PARK_NS (64 * 1000)
 
