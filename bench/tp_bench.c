@@ -740,50 +740,92 @@ typedef struct rate_stct
     bool failed;
 } rate_t;
 
+/* One producer -> consumer pair for a rate run: a source frame, the shared block, the consumer process, the
+ * producer's client, all mapped. */
+typedef struct rate_pair_stct
+{
+    uint8_t *source;
+    bench_shared_t *shared;
+    pid_t consumer;
+    tp_client_t *client;
+    tp_producer_t *producer;
+    tp_tensor_desc_t desc;
+    uint64_t warmed; /* frames offered before the measured part */
+} rate_pair_t;
+
+static void rate_pair_start(rate_pair_t *pair, uint32_t size, uint32_t slots, uint32_t stream_id,
+                            uint64_t measure_from_seq)
+{
+    memset(pair, 0, sizeof(*pair));
+    const uint32_t stride = size < 4096 ? 4096 : size;
+    pair->source = malloc(size);
+    if (NULL == pair->source)
+    {
+        exit(EXIT_FAILURE);
+    }
+    memset(pair->source, 0x5A, size);
+    pair->shared = bench_shared_alloc(sizeof(bench_shared_t));
+    tp_store_release_u64(&pair->shared->measure_from_seq, measure_from_seq);
+    pair->consumer = bench_consumer_fork(pair->shared, stream_id, 0);
+    pair->client = bench_client();
+    pair->producer = bench_producer(pair->client, stream_id, stride, slots);
+    bench_wait_mapped(pair->client, pair->producer, pair->shared);
+    pair->desc = bench_desc_bytes(size);
+}
+
+/*
+ * Warm the slots and the consumer path once, unmeasured, until the consumer has taken a frame: a mapped consumer
+ * whose descriptor image has not joined yet would make every commit NOT_CONNECTED. Returns false (said on
+ * stderr) when it never did; *first_lap_gibs (optional) gets the rate of the first lap into the fresh pool.
+ */
+static bool rate_pair_warm(rate_pair_t *pair, uint32_t size, uint32_t slots, double *first_lap_gibs)
+{
+    const uint64_t joined_deadline = tp_clock_monotonic_ns() + 20000000000ULL;
+    const uint64_t lap_start = tp_clock_monotonic_ns();
+    for (uint32_t i = 0; i < slots || 0 == tp_load_acquire_u64(&pair->shared->ack_seq); i++, pair->warmed++)
+    {
+        tp_producer_offer(pair->producer, &pair->desc, pair->source, size, tp_clock_monotonic_ns());
+        if (i + 1 == slots && NULL != first_lap_gibs)
+        {
+            *first_lap_gibs = (double)slots * size / ((double)(tp_clock_monotonic_ns() - lap_start) / 1e9) / GIB;
+        }
+        tp_producer_poll(pair->producer, 0);
+        tp_client_do_work(pair->client);
+        if (tp_clock_monotonic_ns() > joined_deadline)
+        {
+            bench_fail("rate %u B: the consumer took no frame within 20 s of mapping", size);
+            return false;
+        }
+    }
+    return true;
+}
+
+static void rate_pair_close(rate_pair_t *pair)
+{
+    tp_producer_close(pair->producer);
+    tp_client_close(pair->client);
+    munmap(pair->shared, sizeof(bench_shared_t));
+    free(pair->source);
+}
+
 static rate_t bench_rate(uint32_t size, uint32_t slots, uint64_t frames, uint32_t stream_id)
 {
     rate_t r;
     memset(&r, 0, sizeof(r));
     const uint32_t stride = size < 4096 ? 4096 : size;
-    uint8_t *source = malloc(size);
-    if (NULL == source)
-    {
-        exit(EXIT_FAILURE);
-    }
-    memset(source, 0x5A, size);
-
-    bench_shared_t *shared = bench_shared_alloc(sizeof(bench_shared_t));
-    pid_t consumer = bench_consumer_fork(shared, stream_id, 0);
-    tp_client_t *client = bench_client();
-    tp_producer_t *producer = bench_producer(client, stream_id, stride, slots);
-    bench_wait_mapped(client, producer, shared);
-    const tp_tensor_desc_t desc = bench_desc_bytes(size);
+    rate_pair_t pair;
+    rate_pair_start(&pair, size, slots, stream_id, 0);
+    uint8_t *source = pair.source;
+    bench_shared_t *shared = pair.shared;
+    tp_client_t *client = pair.client;
+    tp_producer_t *producer = pair.producer;
+    const tp_tensor_desc_t desc = pair.desc;
 
     /* The copy limits are measured with the consumer process already spinning, as it does during offer. */
     r.memcpy_gibs = memcpy_bandwidth(source, size, stride, slots, frames, false);
     r.memcpy_shm_gibs = memcpy_bandwidth(source, size, stride, slots, frames, true);
-
-    /* Warm the slots and the consumer path once, unmeasured, until the consumer has taken a frame: a mapped
-     * consumer whose descriptor image has not joined yet would make every commit NOT_CONNECTED. */
-    const uint64_t joined_deadline = tp_clock_monotonic_ns() + 20000000000ULL;
-    uint64_t warmed = 0;
-    const uint64_t lap_start = tp_clock_monotonic_ns();
-    for (uint32_t i = 0; i < slots || 0 == tp_load_acquire_u64(&shared->ack_seq); i++, warmed++)
-    {
-        tp_producer_offer(producer, &desc, source, size, tp_clock_monotonic_ns());
-        if (i + 1 == slots)
-        {
-            r.first_lap_gibs = (double)slots * size / ((double)(tp_clock_monotonic_ns() - lap_start) / 1e9) / GIB;
-        }
-        tp_producer_poll(producer, 0);
-        tp_client_do_work(client);
-        if (tp_clock_monotonic_ns() > joined_deadline)
-        {
-            bench_fail("rate %u B: the consumer took no frame within 20 s of mapping", size);
-            r.failed = true;
-            break;
-        }
-    }
+    r.failed = !rate_pair_warm(&pair, size, slots, &r.first_lap_gibs);
+    const uint64_t warmed = pair.warmed;
     uint64_t offer_ns = UINT64_MAX;
     uint64_t claim_ns = UINT64_MAX;
     for (int pass = 0; pass < 2; pass++)
@@ -832,7 +874,7 @@ static rate_t bench_rate(uint32_t size, uint32_t slots, uint64_t frames, uint32_
         tp_producer_poll(producer, 0);
         tp_client_do_work(client);
     }
-    r.failed = !bench_consumer_finish(shared, consumer, "rate");
+    r.failed = !bench_consumer_finish(shared, pair.consumer, "rate") || r.failed;
 
     /* Frames from the first one the consumer took (seq ack_seq - 1) on: earlier ones had no subscriber yet. */
     const uint64_t first_taken = tp_load_acquire_u64(&shared->ack_seq);
@@ -857,10 +899,7 @@ static rate_t bench_rate(uint32_t size, uint32_t slots, uint64_t frames, uint32_
     r.offer_gibs = r.offer_fps * size / GIB;
     r.claim_fps = (double)frames / ((double)claim_ns / 1e9);
     r.claim_ns = (double)claim_ns / (double)frames;
-    tp_producer_close(producer);
-    tp_client_close(client);
-    munmap(shared, sizeof(bench_shared_t));
-    free(source);
+    rate_pair_close(&pair);
     return r;
 }
 
@@ -885,35 +924,15 @@ static paced_t bench_paced(uint32_t size, uint32_t slots, double rate_fps, uint6
 {
     paced_t r;
     memset(&r, 0, sizeof(r));
-    const uint32_t stride = size < 4096 ? 4096 : size;
-    uint8_t *source = malloc(size);
-    if (NULL == source)
-    {
-        exit(EXIT_FAILURE);
-    }
-    memset(source, 0x5A, size);
-    bench_shared_t *shared = bench_shared_alloc(sizeof(bench_shared_t));
-    tp_store_release_u64(&shared->measure_from_seq, UINT64_MAX);
-    pid_t consumer = bench_consumer_fork(shared, stream_id, 0);
-    tp_client_t *client = bench_client();
-    tp_producer_t *producer = bench_producer(client, stream_id, stride, slots);
-    bench_wait_mapped(client, producer, shared);
-    const tp_tensor_desc_t desc = bench_desc_bytes(size);
+    rate_pair_t pair;
+    rate_pair_start(&pair, size, slots, stream_id, UINT64_MAX);
+    uint8_t *source = pair.source;
+    bench_shared_t *shared = pair.shared;
+    tp_client_t *client = pair.client;
+    tp_producer_t *producer = pair.producer;
+    const tp_tensor_desc_t desc = pair.desc;
     uint64_t errors = 0;
-    const uint64_t joined_deadline = tp_clock_monotonic_ns() + 20000000000ULL;
-    uint64_t warmed = 0;
-    for (uint32_t i = 0; i < slots || 0 == tp_load_acquire_u64(&shared->ack_seq); i++, warmed++)
-    {
-        tp_producer_offer(producer, &desc, source, size, tp_clock_monotonic_ns());
-        tp_producer_poll(producer, 0);
-        tp_client_do_work(client);
-        if (tp_clock_monotonic_ns() > joined_deadline)
-        {
-            bench_fail("paced %u B: the consumer took no frame within 20 s of mapping", size);
-            r.failed = true;
-            break;
-        }
-    }
+    r.failed = !rate_pair_warm(&pair, size, slots, NULL);
     /* What the consumer counted during warm-up is left out: only the paced frames are compared. */
     const uint64_t counted_seq = tp_producer_next_seq(producer);
     tp_store_release_u64(&shared->measure_from_seq, counted_seq);
@@ -943,7 +962,7 @@ static paced_t bench_paced(uint32_t size, uint32_t slots, double rate_fps, uint6
         tp_producer_poll(producer, 0);
         tp_client_do_work(client);
     }
-    r.failed = !bench_consumer_finish(shared, consumer, "paced") || r.failed;
+    r.failed = !bench_consumer_finish(shared, pair.consumer, "paced") || r.failed;
     r.frames = frames;
     r.offered_fps = (double)frames / ((double)(t1 - t0) / 1e9);
     r.accepted_fraction = (double)shared->consumer_accepted_measured / (double)frames;
@@ -954,10 +973,7 @@ static paced_t bench_paced(uint32_t size, uint32_t slots, double rate_fps, uint6
         bench_fail("paced %u B: %" PRIu64 " offers failed", size, errors);
         r.failed = true;
     }
-    tp_producer_close(producer);
-    tp_client_close(client);
-    munmap(shared, sizeof(bench_shared_t));
-    free(source);
+    rate_pair_close(&pair);
     return r;
 }
 

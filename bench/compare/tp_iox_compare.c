@@ -766,14 +766,12 @@ typedef enum fill_en
     FILL_MEMCPY_NT = 2,
 } fill_t;
 
-/* GiB/s writing `size` bytes per frame into a ring of slots x stride bytes of a mapped /dev/shm file (the kind
- * of memory the pools are), touched first as the pools are after their first lap. */
-static double floor_fill(uint32_t size, uint32_t slots, fill_t fill)
+/* A floor ring: `length` bytes of a mapped, already unlinked /dev/shm file (the kind of memory the pools are),
+ * touched first as the pools are after their first lap. */
+static uint8_t *floor_ring_map(size_t length, const char *name)
 {
-    const uint32_t stride = size < 4096 ? 4096 : size;
-    const size_t length = (size_t)stride * slots;
     char path[PATH_MAX + 32];
-    snprintf(path, sizeof(path), "%s/floor-ring-%d", opts.shm_dir, (int)getpid());
+    snprintf(path, sizeof(path), "%s/%s-%d", opts.shm_dir, name, (int)getpid());
     int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
     if (fd < 0 || 0 != ftruncate(fd, (off_t)length))
     {
@@ -782,12 +780,41 @@ static double floor_fill(uint32_t size, uint32_t slots, fill_t fill)
     uint8_t *ring = mmap(NULL, length, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     close(fd);
     unlink(path);
-    uint8_t *source = malloc(size);
-    if (MAP_FAILED == ring || NULL == source)
+    if (MAP_FAILED == ring)
     {
         die("floor ring of %zu bytes: %s", length, strerror(errno));
     }
     memset(ring, 1, length);
+    return ring;
+}
+
+static void floor_fill_frame(uint8_t *target, const uint8_t *source, uint32_t size, uint64_t frame, fill_t fill)
+{
+    switch (fill)
+    {
+        case FILL_MEMSET:
+            frame_fill(target, size, frame);
+            break;
+        case FILL_MEMCPY:
+            memcpy(target, source, size);
+            break;
+        case FILL_MEMCPY_NT:
+            tp_memcpy_nt(target, source, size);
+            break;
+    }
+}
+
+/* GiB/s writing `size` bytes per frame into a ring of slots x stride bytes (floor_ring_map). */
+static double floor_fill(uint32_t size, uint32_t slots, fill_t fill)
+{
+    const uint32_t stride = size < 4096 ? 4096 : size;
+    const size_t length = (size_t)stride * slots;
+    uint8_t *ring = floor_ring_map(length, "floor-ring");
+    uint8_t *source = malloc(size);
+    if (NULL == source)
+    {
+        die("out of memory for a %u byte source frame", size);
+    }
     memset(source, 0x5A, size);
     const uint64_t duration = (uint64_t)(opts.seconds * 0.5e9);
     uint64_t frames = 0;
@@ -796,18 +823,7 @@ static double floor_fill(uint32_t size, uint32_t slots, fill_t fill)
     while (now - start < duration)
     {
         uint8_t *target = ring + (size_t)(frames % slots) * stride;
-        switch (fill)
-        {
-            case FILL_MEMSET:
-                frame_fill(target, size, frames);
-                break;
-            case FILL_MEMCPY:
-                memcpy(target, source, size);
-                break;
-            case FILL_MEMCPY_NT:
-                tp_memcpy_nt(target, source, size);
-                break;
-        }
+        floor_fill_frame(target, source, size, frames, fill);
         __asm__ volatile("" ::"r"(target) : "memory");
         frames++;
         now = 0 == (frames & 15) ? tp_clock_monotonic_ns() : now;
@@ -828,27 +844,17 @@ static double floor_fill_pair(uint32_t size, uint32_t slots, fill_t fill)
 {
     const uint32_t stride = size < 4096 ? 4096 : size;
     const size_t length = (size_t)stride * slots;
-    char path[PATH_MAX + 32];
-    snprintf(path, sizeof(path), "%s/floor-pair-%d", opts.shm_dir, (int)getpid());
-    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
-    if (fd < 0 || 0 != ftruncate(fd, (off_t)length))
-    {
-        die("floor ring %s: %s", path, strerror(errno));
-    }
-    uint8_t *ring = mmap(NULL, length, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    close(fd);
-    unlink(path);
-    /* head (writer), tail (reader) and stop on lines of their own. */
+    uint8_t *ring = floor_ring_map(length, "floor-pair");
+    /* head (writer), tail (reader) and bad (reader) on lines of their own. */
     volatile uint64_t *lines = mmap(NULL, 4 * 64, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     uint8_t *source = malloc(size);
-    if (MAP_FAILED == ring || MAP_FAILED == (void *)lines || NULL == source)
+    if (MAP_FAILED == (void *)lines || NULL == source)
     {
-        die("floor ring of %zu bytes: %s", length, strerror(errno));
+        die("two-process floor: out of memory");
     }
     volatile uint64_t *head = lines;
     volatile uint64_t *tail = lines + 8;
     volatile uint64_t *bad = lines + 16;
-    memset(ring, 1, length);
     memset(source, 0x5A, size);
     tp_store_release_u64(head, 0);
     tp_store_release_u64(tail, 0);
@@ -898,19 +904,7 @@ static double floor_fill_pair(uint32_t size, uint32_t slots, fill_t fill)
         {
             tp_cpu_relax();
         }
-        uint8_t *target = ring + (size_t)(frames % slots) * stride;
-        switch (fill)
-        {
-            case FILL_MEMSET:
-                frame_fill(target, size, frames);
-                break;
-            case FILL_MEMCPY:
-                memcpy(target, source, size);
-                break;
-            case FILL_MEMCPY_NT:
-                tp_memcpy_nt(target, source, size);
-                break;
-        }
+        floor_fill_frame(ring + (size_t)(frames % slots) * stride, source, size, frames, fill);
         frames++;
         tp_store_release_u64(head, frames);
         now = 0 == (frames & 15) ? tp_clock_monotonic_ns() : now;
