@@ -170,10 +170,12 @@ void bench_stop(pid_t *pid)
     }
 }
 
-tp_producer_t *bench_producer_start(tp_client_t *client, uint32_t stream_id, uint32_t stride, uint32_t slots)
+tp_producer_t *bench_producer_start(tp_client_t *client, uint32_t stream_id, uint32_t stride, uint32_t slots,
+                                    bool require_hugepages)
 {
     tp_producer_config_t config;
     tp_producer_config_init(&config);
+    config.require_hugepages = require_hugepages;
     config.stream_id = stream_id;
     config.producer_id = stream_id;
     config.header_nslots = slots;

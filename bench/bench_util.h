@@ -51,7 +51,8 @@ void bench_stop(pid_t *pid);
 
 /* Start a producer of one payload pool (pool 1 of stride bytes, slots header slots, producer id = stream id).
  * NULL with tp_errmsg() set on failure. */
-tp_producer_t *bench_producer_start(tp_client_t *client, uint32_t stream_id, uint32_t stride, uint32_t slots);
+tp_producer_t *bench_producer_start(tp_client_t *client, uint32_t stream_id, uint32_t stride, uint32_t slots,
+                                    bool require_hugepages);
 
 /* A 1-D tensor of size uint8 elements, row major: the frames every benchmark sends. */
 tp_tensor_desc_t bench_desc_bytes(uint32_t size);

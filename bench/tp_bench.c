@@ -33,6 +33,8 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
+#include <linux/magic.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -113,6 +115,20 @@ static uint64_t *bench_samples_alloc(size_t count)
 }
 
 static char bench_shm_dir[PATH_MAX];
+static const char *bench_hugetlbfs;   /* --hugetlbfs: regions there, producers require hugepages */
+static uint32_t bench_huge_page_size; /* that mount's page size */
+
+/* A pool stride for `size` bytes: at least a 4 KiB page, and a whole number of hugepages with --hugetlbfs (wire
+ * spec 15.22). */
+static uint32_t bench_stride(uint32_t size)
+{
+    uint32_t stride = size < 4096 ? 4096 : size;
+    if (NULL != bench_hugetlbfs && 0 != stride % bench_huge_page_size)
+    {
+        stride += bench_huge_page_size - stride % bench_huge_page_size;
+    }
+    return stride;
+}
 
 static void *bench_shared_alloc(size_t length)
 {
@@ -570,7 +586,8 @@ static pid_t bench_consumer_fork(bench_shared_t *shared, uint32_t stream_id, siz
 
 static tp_producer_t *bench_producer(tp_client_t *client, uint32_t stream_id, uint32_t stride, uint32_t slots)
 {
-    tp_producer_t *producer = bench_producer_start(client, stream_id, stride, slots);
+    tp_producer_t *producer =
+        bench_producer_start(client, stream_id, bench_stride(stride), slots, NULL != bench_hugetlbfs);
     if (NULL == producer)
     {
         bench_die("producer");
@@ -757,7 +774,7 @@ static void rate_pair_start(rate_pair_t *pair, uint32_t size, uint32_t slots, ui
                             uint64_t measure_from_seq)
 {
     memset(pair, 0, sizeof(*pair));
-    const uint32_t stride = size < 4096 ? 4096 : size;
+    const uint32_t stride = bench_stride(size);
     pair->source = malloc(size);
     if (NULL == pair->source)
     {
@@ -812,7 +829,7 @@ static rate_t bench_rate(uint32_t size, uint32_t slots, uint64_t frames, uint32_
 {
     rate_t r;
     memset(&r, 0, sizeof(r));
-    const uint32_t stride = size < 4096 ? 4096 : size;
+    const uint32_t stride = bench_stride(size);
     rate_pair_t pair;
     rate_pair_start(&pair, size, slots, stream_id, 0);
     uint8_t *source = pair.source;
@@ -1258,10 +1275,11 @@ int main(int argc, char **argv)
                                                  {"fragment-limit", required_argument, NULL, 'f'},
                                                  {"baseline", no_argument, NULL, 'B'},
                                                  {"only", required_argument, NULL, 'o'},
+                                                 {"hugetlbfs", required_argument, NULL, 'H'},
                                                  {NULL, 0, NULL, 0}};
     static const char usage[] =
         "usage: tp_bench [-n latency-samples] [-p aeron-dir] [-q] [-u] [--term-length BYTES] [--no-pre-touch]\n"
-        "                [--fragment-limit N] [--baseline] [--only SECTIONS] [-h|--help]\n"
+        "                [--fragment-limit N] [--baseline] [--only SECTIONS] [--hugetlbfs DIR] [-h|--help]\n"
         "  -n N                latency samples and ping-pong rounds (at least 100, default 200000)\n"
         "  -p DIR              run against the media driver in DIR instead of starting one\n"
         "  -q                  quick run (at most 20000 latency samples, shorter rate runs)\n"
@@ -1272,6 +1290,9 @@ int main(int argc, char **argv)
         "  --fragment-limit N  fragment limit the bench consumers pass to tp_consumer_poll (default 0: the library's)\n"
         "  --baseline          the settings before issue 13: --no-pre-touch --term-length 16777216\n"
         "  --only SECTIONS     run only these of l (latency), p (ping-pong), r (rates); floors always run\n"
+        "  --hugetlbfs DIR     regions (and the shm copy floor) in a new dir under DIR, a hugetlbfs mount, with\n"
+        "                      require_hugepages; strides round up to whole hugepages; the small-frame rows of\n"
+        "                      16384 slots are skipped\n"
         "The exit status is 1 when a side failed (reported on stderr with FAILED).\n";
     while (-1 != (opt = getopt_long(argc, argv, "n:p:quh", long_options, NULL)))
     {
@@ -1300,6 +1321,9 @@ int main(int argc, char **argv)
                 break;
             case 'o':
                 sections = optarg;
+                break;
+            case 'H':
+                bench_hugetlbfs = optarg;
                 break;
             case 'B':
                 bench_pre_touch = false;
@@ -1332,6 +1356,20 @@ int main(int argc, char **argv)
     }
     snprintf(bench_shm_dir, sizeof(bench_shm_dir), "%s/shm", root);
     mkdir(bench_shm_dir, 0700);
+    if (NULL != bench_hugetlbfs)
+    {
+        struct statfs fs;
+        snprintf(bench_shm_dir, sizeof(bench_shm_dir), "%s/tp-bench-XXXXXX", bench_hugetlbfs);
+        if (0 != statfs(bench_hugetlbfs, &fs) || HUGETLBFS_MAGIC != (unsigned long)fs.f_type ||
+            NULL == mkdtemp(bench_shm_dir))
+        {
+            fprintf(stderr, "tp_bench: --hugetlbfs %s: not a hugetlbfs mount we can write to (%s)\n", bench_hugetlbfs,
+                    strerror(errno));
+            (void)bench_remove_tree(root);
+            return 2;
+        }
+        bench_huge_page_size = (uint32_t)fs.f_bsize;
+    }
     snprintf(bench_aeron_dir, sizeof(bench_aeron_dir), "%s", NULL != aeron_dir ? aeron_dir : root);
     if (NULL == aeron_dir)
     {
@@ -1456,7 +1494,11 @@ int main(int argc, char **argv)
                "GiB/s\n",
                first_lap[2], first_lap[3]);
     }
-    if (NULL != strchr(sections, 'r'))
+    if (NULL != strchr(sections, 'r') && NULL != bench_hugetlbfs)
+    {
+        printf("\nsmall frames on a 16384-slot ring: skipped with --hugetlbfs (16384 hugepage strides)\n");
+    }
+    else if (NULL != strchr(sections, 'r'))
     {
         /* Paced small frames: the rate a consumer takes (nearly) all of, as a fraction of the raw SPSC ring. */
         const uint32_t paced_slots = 16384;
@@ -1504,6 +1546,10 @@ int main(int argc, char **argv)
         waitpid(driver, NULL, 0);
     }
     (void)bench_remove_tree(root);
+    if (NULL != bench_hugetlbfs)
+    {
+        (void)bench_remove_tree(bench_shm_dir);
+    }
     if (bench_failed)
     {
         fprintf(stderr, "tp_bench: at least one side FAILED (see above)\n");

@@ -166,7 +166,7 @@ static tp_client_t *tp_end_client(void)
 
 static tp_producer_t *tp_end_producer(tp_client_t *client, uint32_t stream_id, uint32_t stride, uint32_t slots)
 {
-    tp_producer_t *producer = bench_producer_start(client, stream_id, stride, slots);
+    tp_producer_t *producer = bench_producer_start(client, stream_id, stride, slots, false);
     if (NULL == producer)
     {
         die_tp("producer start");
