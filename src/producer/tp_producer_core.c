@@ -1,4 +1,3 @@
-#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -13,6 +12,7 @@
 #include "control/tp_control_message.h"
 #include "producer/tp_producer_core_private.h"
 #include "shm/tp_seqlock.h"
+#include "shm/tp_shm_gc.h"
 #include "shm/tp_shm_uri.h"
 #include "shm/tp_slot_header.h"
 #include "shm/tp_superblock.h"
@@ -55,59 +55,6 @@ void tp_producer_context_init(tp_producer_context_t *ctx)
     ctx->progress_bytes_default = 65536;
     ctx->progress_interval_floor_ns = 50000;
     ctx->progress_bytes_floor = 4096;
-}
-
-/* Remove the region files of older epochs of this instance (left by a crash) and their directories. */
-static void tp_producer_remove_old_epochs(const tp_shm_layout_t *layout)
-{
-    char instance_dir[PATH_MAX];
-    if (snprintf(instance_dir, sizeof(instance_dir), "%s/%s/%s", layout->base_dir, layout->namespace_name,
-                 layout->instance_id) >= (int)sizeof(instance_dir))
-    {
-        return;
-    }
-    DIR *d = opendir(instance_dir);
-    if (NULL == d)
-    {
-        return;
-    }
-    struct dirent *entry;
-    while (NULL != (entry = readdir(d)))
-    {
-        if (0 != strncmp(entry->d_name, "epoch-", 6))
-        {
-            continue;
-        }
-        unsigned long long value = strtoull(entry->d_name + 6, NULL, 10);
-        if (value >= layout->epoch)
-        {
-            continue;
-        }
-        char epoch_dir[PATH_MAX];
-        if (snprintf(epoch_dir, sizeof(epoch_dir), "%s/%s", instance_dir, entry->d_name) >= (int)sizeof(epoch_dir))
-        {
-            continue;
-        }
-        DIR *ed = opendir(epoch_dir);
-        if (NULL != ed)
-        {
-            struct dirent *file;
-            while (NULL != (file = readdir(ed)))
-            {
-                size_t n = strlen(file->d_name);
-                bool ours =
-                    0 == strcmp(file->d_name, "header.ring") || 0 == strcmp(file->d_name, "wake.futex") ||
-                    (0 == strncmp(file->d_name, "payload-", 8) && n > 5 && 0 == strcmp(file->d_name + n - 5, ".pool"));
-                if (ours)
-                {
-                    unlinkat(dirfd(ed), file->d_name, 0);
-                }
-            }
-            closedir(ed);
-        }
-        rmdir(epoch_dir);
-    }
-    closedir(d);
 }
 
 static int tp_producer_validate_context(const tp_producer_context_t *ctx)
@@ -299,7 +246,9 @@ int tp_producer_core_start(tp_producer_core_t **out, const tp_producer_context_t
         goto fail;
     }
     core->layout_dirs_created = true;
-    tp_producer_remove_old_epochs(&core->layout);
+    /* Older epochs of this instance (left by a crash): their regions and sidecars, then the directories, through
+     * the same contained GC the SHM driver and tp_shm_gc use. A failure only leaves garbage behind. */
+    (void)tp_shm_gc_collect_epochs(instance_dir, core->epoch - 1, 0, 0, 0, NULL);
     if (0 != tp_producer_create_regions(core))
     {
         TP_APPEND_ERR("producer stream %u epoch %" PRIu64, ctx->stream_id, core->epoch);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "common/tp_error_private.h"
+#include "common/tp_wake.h"
 #include "shm/tp_shm_gc.h"
 #include "shm/tp_shm_gc_owner.h"
 
@@ -213,8 +214,7 @@ static void tp_shm_gc_count_visitor(void *clientd, int epoch_fd, const char *nam
 
 int tp_shm_gc_unlink_sidecars(int epoch_fd)
 {
-    /* Kept in step with the files tp_producer_core removes on a clean close. */
-    static const char *const sidecars[] = {"wake.futex"};
+    static const char *const sidecars[] = {TP_WAKE_FILE_NAME};
     size_t regions = 0;
     if (tp_shm_gc_visit_regions(epoch_fd, tp_shm_gc_count_visitor, &regions) < 0 || regions > 0)
     {

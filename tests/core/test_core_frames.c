@@ -396,6 +396,49 @@ static void test_restart_bumps_epoch_and_consumer_remaps(void **state)
     assert_true(tp_producer_core_epoch(s->producer) > epoch2);
 }
 
+static void put_file(const char *dir, const char *name)
+{
+    char path[PATH_MAX + 96];
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fclose(f);
+}
+
+/* A crashed run's older epochs go at the next start (regions and the wake word); a directory holding a file
+ * that is not ours stays, with only our files removed from it. */
+static void test_start_removes_crashed_epochs(void **state)
+{
+    frames_state_t *s = *state;
+    char instance[PATH_MAX + 16];
+    char old_dir[PATH_MAX + 32];
+    char foreign_dir[PATH_MAX + 32];
+    char kept[PATH_MAX + 64];
+    struct stat st;
+    snprintf(instance, sizeof(instance), "%s/ns/cam0", s->root);
+    snprintf(old_dir, sizeof(old_dir), "%s/epoch-1", instance);
+    snprintf(foreign_dir, sizeof(foreign_dir), "%s/epoch-2", instance);
+    snprintf(kept, sizeof(kept), "%s/ns", s->root);
+    assert_int_equal(0, mkdir(kept, 0700));
+    assert_int_equal(0, mkdir(instance, 0700));
+    assert_int_equal(0, mkdir(old_dir, 0700));
+    assert_int_equal(0, mkdir(foreign_dir, 0700));
+    put_file(old_dir, "header.ring");
+    put_file(old_dir, "payload-1.pool");
+    put_file(old_dir, "wake.futex");
+    put_file(foreign_dir, "header.ring");
+    put_file(foreign_dir, "notes.txt");
+
+    s->producer = ct_start_producer(&s->pctx);
+    assert_true(tp_producer_core_epoch(s->producer) > 2);
+    assert_int_equal(-1, lstat(old_dir, &st));
+    assert_int_equal(ENOENT, errno);
+    snprintf(kept, sizeof(kept), "%s/notes.txt", foreign_dir);
+    assert_int_equal(0, lstat(kept, &st));
+    snprintf(kept, sizeof(kept), "%s/header.ring", foreign_dir);
+    assert_int_equal(-1, lstat(kept, &st));
+}
+
 static void test_sink_refusal_reported(void **state)
 {
     frames_state_t *s = *state;
@@ -558,6 +601,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_commit_description_changes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_slow_lossy_consumer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_restart_bumps_epoch_and_consumer_remaps, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_start_removes_crashed_epochs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sink_refusal_reported, setup, teardown),
         cmocka_unit_test_setup_teardown(test_gap_beyond_max_outstanding_resyncs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dead_producer_unmapped, setup, teardown),
