@@ -7,12 +7,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "client/tp_client_private.h"
 #include "client/tp_log_watch.h"
 #include "client/tp_driver_client.h"
 #include "common/tp_atomic.h"
+#include "common/tp_clock.h"
 #include "common/tp_wake.h"
 #include "control/tp_control_message.h"
 #include "shm/tp_shm_uri.h"
@@ -911,12 +911,6 @@ tp_consumer_core_t *tp_consumer_core(tp_consumer_t *consumer)
     return consumer->core;
 }
 
-static void tp_consumer_sleep_ns(uint64_t ns)
-{
-    struct timespec ts = {.tv_sec = (time_t)(ns / 1000000000ULL), .tv_nsec = (long)(ns % 1000000000ULL)};
-    nanosleep(&ts, NULL);
-}
-
 /* Open the wake word beside the mapped header ring; absent (producer did not opt in, driver mode) is no error. */
 static void tp_consumer_wake_open(tp_consumer_t *c)
 {
@@ -926,9 +920,7 @@ static void tp_consumer_wake_open(tp_consumer_t *c)
     {
         return;
     }
-    const char *slash = strrchr(uri.path, '/');
-    if (NULL == slash || snprintf(path, sizeof(path), "%.*s/%s", (int)(slash - uri.path), uri.path,
-                                  TP_WAKE_FILE_NAME) >= (int)sizeof(path))
+    if (tp_wake_path(path, sizeof(path), uri.path) < 0)
     {
         return;
     }
@@ -963,7 +955,7 @@ int tp_consumer_wait(tp_consumer_t *consumer, uint64_t timeout_ns)
     }
     if (!tp_wake_is_open(&c->wake))
     {
-        tp_consumer_sleep_ns(fallback_ns);
+        tp_clock_sleep_ns(fallback_ns);
         return 0;
     }
     return tp_wake_wait(&c->wake, c->wake_seen, timeout_ns);

@@ -719,12 +719,8 @@ int tp_producer_start(tp_producer_t **producer, tp_client_t *client, const tp_pr
 static int tp_producer_wake_create(tp_producer_t *p)
 {
     char path[PATH_MAX];
-    const char *header = tp_producer_core_header_path(p->core);
-    const char *slash = strrchr(header, '/');
-    if (NULL == slash ||
-        snprintf(path, sizeof(path), "%.*s/%s", (int)(slash - header), header, TP_WAKE_FILE_NAME) >= (int)sizeof(path))
+    if (tp_wake_path(path, sizeof(path), tp_producer_core_header_path(p->core)) < 0)
     {
-        TP_SET_ERR(ENAMETOOLONG, "no room for the wake file beside header ring %s", header);
         return -1;
     }
     return tp_wake_create(&p->wake, path);

@@ -13,6 +13,13 @@ static inline uint64_t tp_clock_monotonic_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
+/* Sleep for ns nanoseconds (an interrupted sleep just ends early: callers loop on their own conditions). */
+static inline void tp_clock_sleep_ns(uint64_t ns)
+{
+    struct timespec ts = {.tv_sec = (time_t)(ns / 1000000000ULL), .tv_nsec = (long)(ns % 1000000000ULL)};
+    nanosleep(&ts, NULL);
+}
+
 static inline uint64_t tp_clock_realtime_ns(void)
 {
     struct timespec ts;

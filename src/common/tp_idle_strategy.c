@@ -4,14 +4,9 @@
 #include <time.h>
 
 #include "tp_atomic.h"
+#include "tp_clock.h"
 #include "tp_error_private.h"
 #include "tp_idle_strategy.h"
-
-static void tp_idle_park(uint64_t ns)
-{
-    struct timespec ts = {.tv_sec = (time_t)(ns / 1000000000ULL), .tv_nsec = (long)(ns % 1000000000ULL)};
-    nanosleep(&ts, NULL);
-}
 
 void tp_idle_strategy_init(tp_idle_strategy_t *strategy, tp_idle_kind_t kind)
 {
@@ -84,7 +79,7 @@ void tp_idle_strategy_idle(tp_idle_strategy_t *strategy, int work_count)
             sched_yield();
             break;
         case TP_IDLE_SLEEP:
-            tp_idle_park(strategy->max_park_ns);
+            tp_clock_sleep_ns(strategy->max_park_ns);
             break;
         case TP_IDLE_BACKOFF:
             if (strategy->spins < strategy->max_spins)
@@ -99,7 +94,7 @@ void tp_idle_strategy_idle(tp_idle_strategy_t *strategy, int work_count)
             }
             else
             {
-                tp_idle_park(strategy->park_ns);
+                tp_clock_sleep_ns(strategy->park_ns);
                 strategy->park_ns =
                     strategy->park_ns * 2 > strategy->max_park_ns ? strategy->max_park_ns : strategy->park_ns * 2;
             }

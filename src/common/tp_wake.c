@@ -56,6 +56,18 @@ static int tp_wake_map(tp_wake_t *wake, const char *path, int flags, bool owner)
     return 0;
 }
 
+int tp_wake_path(char *out, size_t capacity, const char *header_path)
+{
+    const char *slash = strrchr(header_path, '/');
+    if (NULL == slash ||
+        snprintf(out, capacity, "%.*s/%s", (int)(slash - header_path), header_path, TP_WAKE_FILE_NAME) >= (int)capacity)
+    {
+        TP_SET_ERR(ENAMETOOLONG, "no room for the wake file beside header ring %s", header_path);
+        return -1;
+    }
+    return 0;
+}
+
 int tp_wake_create(tp_wake_t *wake, const char *path)
 {
     return tp_wake_map(wake, path, O_RDWR | O_CREAT | O_TRUNC, true);

@@ -36,6 +36,10 @@ typedef struct tp_wake_stct
     char path[PATH_MAX];
 } tp_wake_t;
 
+/* The wake word's path: TP_WAKE_FILE_NAME in the directory of header_path (the epoch directory). 0 / -1
+ * (TP_SET_ERR: no directory in header_path, or no room). */
+int tp_wake_path(char *out, size_t capacity, const char *header_path);
+
 /* Producer: create (or truncate) the file at path, mode 0600, and map it. 0 / -1 (TP_SET_ERR). */
 int tp_wake_create(tp_wake_t *wake, const char *path);
 
