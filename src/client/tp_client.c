@@ -115,26 +115,7 @@ int tp_client_publication_channel(const tp_client_t *client, tp_stream_kind_t ki
         default:
             break;
     }
-    const bool ipc = 0 == strncmp(channel, "aeron:ipc", 9) && ('\0' == channel[9] || '?' == channel[9]);
-    char sized[TP_CHANNEL_MAX];
-    int n;
-    if (0 == term_length || !ipc || NULL != strstr(channel, "term-length="))
-    {
-        n = snprintf(sized, sizeof(sized), "%s", channel);
-    }
-    else
-    {
-        const char *separator = '?' != channel[9] ? "?" : ('\0' == channel[10] ? "" : "|");
-        n = snprintf(sized, sizeof(sized), "%s%sterm-length=%u", channel, separator, term_length);
-    }
-    if (n < 0 || (size_t)n >= sizeof(sized) || (size_t)n >= capacity)
-    {
-        TP_SET_ERR(TP_ERR_URI, "publication channel for %s with term-length=%u does not fit in %zu bytes", channel,
-                   term_length, capacity);
-        return -1;
-    }
-    /* Then the isolation parameters (untethered timeouts), which every IPC publication of ours carries. */
-    return tp_context_aeron_channel(&client->ctx, sized, false, out, capacity);
+    return tp_context_publication_channel(&client->ctx, channel, term_length, out, capacity);
 }
 
 static void tp_client_on_aeron_error(void *clientd, int errcode, const char *message)

@@ -96,6 +96,9 @@ int tp_client_offer(aeron_publication_t *publication, const uint8_t *buffer, siz
  */
 int tp_context_aeron_channel(const tp_context_t *ctx, const char *channel, bool is_subscription, char *out,
                              size_t capacity);
+/* The same for a publication, with term-length=term_length as well when nonzero (and not named already). */
+int tp_context_publication_channel(const tp_context_t *ctx, const char *channel, uint32_t term_length, char *out,
+                                   size_t capacity);
 
 /*
  * The channel for a subscription of a service or observer (SHM driver, registry, tp_top, tp_attach, discovery

@@ -309,7 +309,13 @@ static bool tp_context_channel_append(char *out, size_t capacity, const char *ke
     return n > 0 && (size_t)n < capacity - used;
 }
 
-int tp_aeron_channel_untethered(const char *channel, char *out, size_t capacity)
+/* aeron:ipc, with or without parameters: the only medium these parameters are added to. */
+static bool tp_channel_is_ipc(const char *channel)
+{
+    return 0 == strncmp(channel, "aeron:ipc", 9) && ('\0' == channel[9] || '?' == channel[9]);
+}
+
+static int tp_channel_copy(char *out, size_t capacity, const char *channel)
 {
     const int n = snprintf(out, capacity, "%s", channel);
     if (n < 0 || (size_t)n >= capacity)
@@ -317,8 +323,16 @@ int tp_aeron_channel_untethered(const char *channel, char *out, size_t capacity)
         TP_SET_ERR(TP_ERR_URI, "channel \"%s\" is longer than %zu bytes", channel, capacity - 1);
         return -1;
     }
-    const bool ipc = 0 == strncmp(channel, "aeron:ipc", 9) && ('\0' == channel[9] || '?' == channel[9]);
-    if (ipc && !tp_context_channel_has_key(channel, "tether") &&
+    return 0;
+}
+
+int tp_aeron_channel_untethered(const char *channel, char *out, size_t capacity)
+{
+    if (tp_channel_copy(out, capacity, channel) < 0)
+    {
+        return -1;
+    }
+    if (tp_channel_is_ipc(channel) && !tp_context_channel_has_key(channel, "tether") &&
         !tp_context_channel_append(out, capacity, "tether", "false"))
     {
         TP_SET_ERR(TP_ERR_URI, "channel \"%s\" with tether=false is longer than %zu bytes", channel, capacity - 1);
@@ -327,17 +341,17 @@ int tp_aeron_channel_untethered(const char *channel, char *out, size_t capacity)
     return 0;
 }
 
-int tp_context_aeron_channel(const tp_context_t *ctx, const char *channel, bool is_subscription, char *out,
-                             size_t capacity)
+/* The parameters our IPC subscriptions (tether) or publications (term length, untethered timeouts) carry, each
+ * unless the channel names it already. */
+static int tp_context_channel_params(const tp_context_t *ctx, const char *channel, bool is_subscription,
+                                     uint32_t term_length, char *out, size_t capacity)
 {
-    const int n = snprintf(out, capacity, "%s", channel);
-    if (n < 0 || (size_t)n >= capacity)
+    if (tp_channel_copy(out, capacity, channel) < 0)
     {
-        TP_SET_ERR(TP_ERR_URI, "channel \"%s\" is longer than %zu bytes", channel, capacity - 1);
         return -1;
     }
     /* Only IPC: tether and the untethered timeouts govern IPC (and spy) subscribers of a driver's own log. */
-    if (0 != strncmp(channel, "aeron:ipc", 9) || ('\0' != channel[9] && '?' != channel[9]))
+    if (!tp_channel_is_ipc(channel))
     {
         return 0;
     }
@@ -352,7 +366,12 @@ int tp_context_aeron_channel(const tp_context_t *ctx, const char *channel, bool 
     }
     else
     {
-        if (0 != ctx->untethered_window_limit_timeout_ns &&
+        if (0 != term_length && !tp_context_channel_has_key(channel, "term-length"))
+        {
+            snprintf(value, sizeof(value), "%u", term_length);
+            ok = tp_context_channel_append(out, capacity, "term-length", value);
+        }
+        if (ok && 0 != ctx->untethered_window_limit_timeout_ns &&
             !tp_context_channel_has_key(channel, "untethered-window-limit-timeout"))
         {
             snprintf(value, sizeof(value), "%lluns", (unsigned long long)ctx->untethered_window_limit_timeout_ns);
@@ -372,6 +391,18 @@ int tp_context_aeron_channel(const tp_context_t *ctx, const char *channel, bool 
         return -1;
     }
     return 0;
+}
+
+int tp_context_aeron_channel(const tp_context_t *ctx, const char *channel, bool is_subscription, char *out,
+                             size_t capacity)
+{
+    return tp_context_channel_params(ctx, channel, is_subscription, 0, out, capacity);
+}
+
+int tp_context_publication_channel(const tp_context_t *ctx, const char *channel, uint32_t term_length, char *out,
+                                   size_t capacity)
+{
+    return tp_context_channel_params(ctx, channel, false, term_length, out, capacity);
 }
 
 uint32_t tp_context_get_stream_id(const tp_context_t *ctx, tp_stream_kind_t kind)
