@@ -6,6 +6,7 @@ import os
 import time
 
 from . import _lib
+from ._owned import Owned
 from .errors import TensorPoolError, raise_last
 from .frame import Frame
 
@@ -19,8 +20,13 @@ _is_mapped = _L.tp_consumer_is_mapped
 _serial = itertools.count()
 
 
-class Consumer:
-    """Create with Client.consumer(). Single-threaded: use it from one thread (like the C consumer)."""
+class Consumer(Owned):
+    """Create with Client.consumer(). Single-threaded: use it from one thread (like the C consumer).
+
+    Closing it unmaps the producer's regions: every frame of it stops being valid.
+    """
+
+    _kind = "consumer"
 
     def __init__(self, client, stream_id, consumer_id=None, fragment_limit=10, own_stream=False,
                  max_outstanding_seq_gap=None):  # fmt: skip
@@ -53,30 +59,10 @@ class Consumer:
         client._children.add(self)
 
     # ---- lifetime ----
-    def close(self):
-        """Close the consumer (unmaps: every frame of it stops being valid). Idempotent."""
-        handle, self._handle = getattr(self, "_handle", None), None
-        if handle:
-            self._client._children.discard(self)
-            self._counters = self._transport = None
-            _L.tp_consumer_close(handle)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def __del__(self):
-        self.close()
-
-    @property
-    def closed(self):
-        return self._handle is None
-
-    def _check_open(self):
-        if self._handle is None:
-            raise TensorPoolError("the consumer is closed")
+    def _release(self, handle):
+        self._client._children.discard(self)
+        self._counters = self._transport = None
+        _L.tp_consumer_close(handle)
 
     def _generation_of_now(self):
         """Which mapping is in place: a remap bumps maps, an unmap clears is_mapped; None once closed."""

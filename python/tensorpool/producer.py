@@ -7,6 +7,7 @@ import time
 import numpy as np
 
 from . import _lib, dtypes
+from ._owned import Owned
 from ._view import array_at
 from .errors import TensorPoolError, raise_last
 
@@ -37,13 +38,16 @@ def _now_ns():
     return time.clock_gettime_ns(time.CLOCK_MONOTONIC)
 
 
-class Producer:
-    """Create with Client.producer(). Single-threaded: use it from one thread (like the C producer).
+class Producer(Owned):
+    """Create with Client.producer(). Single-threaded: use it from one thread (like the C producer). Closing it
+    (standalone mode) removes its regions.
 
     A producer has control duties (announces, QoS, consumer hellos) that run when it is driven: offer() and
     claim() drive them once per frame; between frames call poll() or wait(seconds), or consumers will consider
     the producer gone after a few seconds of silence.
     """
+
+    _kind = "producer"
 
     def __init__(self, client, stream_id, producer_id=1, pools=(1 << 20,), header_nslots=64, name="",
                  namespace=None, instance_id=None):  # fmt: skip
@@ -79,30 +83,10 @@ class Producer:
         client._children.add(self)
 
     # ---- lifetime ----
-    def close(self):
-        """Close the producer (standalone: removes its regions). Idempotent."""
-        handle, self._handle = getattr(self, "_handle", None), None
-        if handle:
-            self._client._children.discard(self)
-            self._counters = None
-            _L.tp_producer_close(handle)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def __del__(self):
-        self.close()
-
-    @property
-    def closed(self):
-        return self._handle is None
-
-    def _check_open(self):
-        if self._handle is None:
-            raise TensorPoolError("the producer is closed")
+    def _release(self, handle):
+        self._client._children.discard(self)
+        self._counters = None
+        _L.tp_producer_close(handle)
 
     # ---- duties ----
     def poll(self):
