@@ -184,16 +184,13 @@ class Consumer(Owned):
     def counters(self):
         """Every core counter (tp_consumer_counters_t) as a dict."""
         self._check_open()
-        return {name: getattr(self._counters, name) for name, _ in self._counters._fields_}
+        return _lib.to_dict(self._counters)
 
     @property
     def transport_counters(self):
         """Transport counters (tp_consumer_transport_counters_t) as a dict; driver lease counters under "lease"."""
         self._check_open()
-        t = self._transport
-        out = {name: getattr(t, name) for name, _ in t._fields_ if name != "lease"}
-        out["lease"] = {name: getattr(t.lease, name) for name, _ in t.lease._fields_}
-        return out
+        return _lib.to_dict(self._transport)
 
     @property
     def last_error(self):

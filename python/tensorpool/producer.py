@@ -245,15 +245,12 @@ class Producer(Owned):
     def counters(self):
         """Every core counter (tp_producer_counters_t) as a dict."""
         self._check_open()
-        return {name: getattr(self._counters, name) for name, _ in self._counters._fields_}
+        return _lib.to_dict(self._counters)
 
     @property
     def transport_counters(self):
         self._check_open()
-        t = _L.tp_producer_transport_counters(self._handle).contents
-        out = {name: getattr(t, name) for name, _ in t._fields_ if name != "lease"}
-        out["lease"] = {name: getattr(t.lease, name) for name, _ in t.lease._fields_}
-        return out
+        return _lib.to_dict(_L.tp_producer_transport_counters(self._handle).contents)
 
 
 def _contiguous_strides(shape, itemsize, order):
