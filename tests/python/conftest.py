@@ -46,6 +46,45 @@ def pattern(seq, nbytes):
     return w.view(np.uint8)[:nbytes]
 
 
+def check_frame(frame):
+    """True when the frame holds the pattern of its seq, False when its slot was overwritten while it was read; a
+    frame handed over intact with other values fails the test."""
+    a = frame.array
+    same = np.array_equal(a.reshape(-1).view(np.uint8), pattern(frame.seq, a.nbytes))
+    intact = frame.is_intact()
+    assert same or not intact, f"frame seq {frame.seq} handed over intact with wrong values"
+    return intact
+
+
+def receive_verified(consumer, count, shape, dtype, timeout=20):
+    """Take `count` frames (fewer if none comes for `timeout` s), each of this shape and dtype and checked against
+    the pattern; returns how many were verified intact."""
+    verified = 0
+    for frame in consumer.frames(timeout=timeout, count=count):
+        a = frame.array
+        assert a.shape == shape and a.dtype == dtype
+        verified += check_frame(frame)
+    return verified
+
+
+def interrupt_when_ready(script, args, settle):
+    """Run `python -c script args...`; once it prints "ready", let it run `settle` s more, send Ctrl-C (SIGINT), and
+    assert that it printed "interrupted" and exited 0."""
+    p = subprocess.Popen([sys.executable, "-c", script, *args], env=dict(os.environ), stdout=subprocess.PIPE,
+                         text=True)  # fmt: skip
+    try:
+        assert p.stdout.readline().strip() == "ready"
+        time.sleep(settle)
+        p.send_signal(signal.SIGINT)
+        out, _ = p.communicate(timeout=20)
+        assert "interrupted" in out
+        assert p.returncode == 0
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+
+
 class Env:
     """A media driver child and the directories of one test."""
 

@@ -3,14 +3,12 @@ the ctypes structs match the C headers."""
 
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
-import time
 
 import pytest
-from conftest import np
+from conftest import interrupt_when_ready, np
 
 import tensorpool
 
@@ -101,19 +99,8 @@ def test_ctrl_c_ends_blocking_iteration(env):
         "    c.close()\n"
         "    print('interrupted', flush=True)\n"
     )
-    p = subprocess.Popen([sys.executable, "-c", script, env.aeron_dir, env.shm_dir], env=_python_env(),
-                         stdout=subprocess.PIPE, text=True)  # fmt: skip
-    try:
-        assert p.stdout.readline().strip() == "ready"
-        time.sleep(0.3)  # inside the iteration, no frame will ever come
-        p.send_signal(signal.SIGINT)
-        out, _ = p.communicate(timeout=20)
-        assert "interrupted" in out
-        assert p.returncode == 0
-    finally:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
+    # settle: inside the iteration, no frame will ever come
+    interrupt_when_ready(script, [env.aeron_dir, env.shm_dir], settle=0.3)
 
 
 def test_struct_layouts_match_the_headers():
