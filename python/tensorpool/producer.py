@@ -106,6 +106,7 @@ class Producer(Owned):
 
     def wait_consumers(self, count=1, timeout=10.0):
         """Drive duties until `count` consumers have said hello; False on timeout."""
+        self._check_open()
         deadline = time.monotonic() + timeout
         while _L.tp_producer_consumer_count(self._handle) < count:
             if time.monotonic() >= deadline:
