@@ -73,7 +73,6 @@ class Producer(Owned):
         self._client = client
         self._config = cfg
         self._pools = tuple(pools)
-        self._meta_keep = None
         self.last_seq = None
         handle = ctypes.c_void_p()
         if _L.tp_producer_start(ctypes.byref(handle), client._handle, ctypes.byref(cfg)) < 0:
@@ -187,10 +186,9 @@ class Producer(Owned):
         str (format "text") or bytes (format "bytes"). Bumps meta_version."""
         self._check_open()
         items = list(attributes.items() if isinstance(attributes, dict) else attributes)
-        keep = []  # the C call copies the attributes; these just have to live through it
+        keep = []  # the C call encodes (copies) the attributes; these just have to live through it
         arr = (_lib.MetaAttribute * max(1, len(items)))()
-        n = 0
-        for item in items:
+        for n, item in enumerate(items):
             key, fmt, value = (item[0], None, item[1]) if len(item) == 2 else item
             if isinstance(value, str):
                 value, fmt = value.encode(), fmt or "text"
@@ -201,10 +199,8 @@ class Producer(Owned):
             arr[n].key, arr[n].format = k, f
             arr[n].value = ctypes.cast(raw, ctypes.c_void_p)
             arr[n].value_length = len(value)
-            n += 1
-        if _L.tp_producer_set_meta(self._handle, arr, n) < 0:
+        if _L.tp_producer_set_meta(self._handle, arr, len(items)) < 0:
             raise_last("set_meta")
-        self._meta_keep = (arr, keep)
 
     @property
     def meta_version(self):
