@@ -16,8 +16,7 @@ _do_work = _L.tp_client_do_work
 _idle = _L.tp_client_idle
 _is_mapped = _L.tp_consumer_is_mapped
 
-# Blocking loops poll and idle in short C calls and return to Python between them, so Ctrl-C is seen promptly.
-_serial = itertools.count()
+_serial = itertools.count()  # makes default consumer ids unique among this process's consumers
 
 
 class Consumer(Owned):
@@ -102,7 +101,8 @@ class Consumer(Owned):
 
     def frames(self, timeout=None, count=None):
         """Iterate over frames as they arrive. Ends after `count` frames, or when no frame came for `timeout`
-        seconds (None: never). Ctrl-C raises KeyboardInterrupt between polls."""
+        seconds (None: never). It polls and idles in short C calls, returning to Python between them, so Ctrl-C
+        raises KeyboardInterrupt promptly."""
         self._check_open()
         delivered = 0
         deadline = None if timeout is None else time.monotonic() + timeout
