@@ -99,6 +99,7 @@ class Producer(Owned):
 
     def wait(self, seconds):
         """Keep the producer alive (duties, idling between them) for this long."""
+        self._check_open()
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             _idle(self._client._handle, self.poll())

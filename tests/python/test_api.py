@@ -61,6 +61,8 @@ def test_bad_arguments(env):
         producer.offer(np.zeros(4, dtype=np.uint8))
     with pytest.raises(tensorpool.TensorPoolError, match="producer is closed"):
         producer.wait_consumers(1, timeout=0)  # not a NULL handle into the C library
+    with pytest.raises(tensorpool.TensorPoolError, match="producer is closed"):
+        producer.wait(0)
     client.close()  # idempotent
 
 
