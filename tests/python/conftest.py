@@ -193,21 +193,3 @@ def mapping_of(address):
             if start <= address < end:
                 return start, end, parts[5].strip() if len(parts) > 5 else ""
     return None
-
-
-def drive(predicate, objects, timeout=20.0):
-    """Poll producers/consumers of this process (one thread) until predicate() holds; fails on timeout."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out"
-        for o in objects:
-            if hasattr(o, "frames"):
-                o.poll(lambda frame: None)
-            else:
-                o.poll()
-        time.sleep(0.001)
-
-
-@pytest.fixture(scope="session")
-def python():
-    return sys.executable
