@@ -85,6 +85,35 @@ def interrupt_when_ready(script, args, settle):
             p.wait()
 
 
+def python_stream(env, stream_id, pools=(4096,), header_nslots=8):
+    """A client (announcing every 0.1 s) with a Python producer and a Python consumer of stream_id, returned once the
+    consumer has mapped the producer's regions: (client, producer, consumer)."""
+    client = env.client(announce_interval=0.1)
+    producer = client.producer(stream_id=stream_id, pools=pools, header_nslots=header_nslots)
+    consumer = client.consumer(stream_id=stream_id)
+    deadline = time.monotonic() + 20
+    while not consumer.is_mapped:
+        assert time.monotonic() < deadline, consumer.last_error
+        producer.poll()
+        consumer.poll(lambda f: pytest.fail("no frame was sent yet"))
+        time.sleep(0.002)
+    return client, producer, consumer
+
+
+def receive_one(producer, consumer, seq=None, timeout=10.0):
+    """Poll both until the consumer gets a frame; asserts it is the only one (and, given seq, that frame)."""
+    got = []
+    deadline = time.monotonic() + timeout
+    while not got:
+        assert time.monotonic() < deadline, f"frame {seq} did not arrive"
+        producer.poll()
+        consumer.poll(got.append)
+    assert len(got) == 1
+    if seq is not None:
+        assert got[0].seq == seq
+    return got[0]
+
+
 class Env:
     """A media driver child and the directories of one test."""
 
