@@ -316,8 +316,6 @@ _P = ctypes.c_void_p
 _SIGNATURES = {
     "tp_errmsg": (ctypes.c_char_p, []),
     "tp_errcode": (ctypes.c_int, []),
-    "tp_err_clear": (None, []),
-    "tp_dtype_size": (_u32, [_enum]),
     "tp_lease_state_name": (ctypes.c_char_p, [_enum]),
     "tp_context_init": (ctypes.c_int, [ctypes.POINTER(_P)]),
     "tp_context_close": (ctypes.c_int, [_P]),
