@@ -6,7 +6,10 @@ import weakref
 
 from . import _lib
 from ._owned import Owned
+from .consumer import Consumer
+from .discovery import find_stream
 from .errors import TensorPoolError, raise_last
+from .producer import Producer
 
 _L = _lib.lib
 
@@ -83,8 +86,6 @@ class Client(Owned):
         the driver this client attaches through (its channel, compared by media and addressing, not tuning
         parameters, and its control stream), else TensorPoolError says which.
         """
-        from .consumer import Consumer
-
         if stream_id is not None:
             if name or tags:
                 raise ValueError("give stream_id, or name / tags to find the stream by, not both")
@@ -117,14 +118,10 @@ class Client(Owned):
         TensorPoolError with the library's reason; also when the provider answers ERROR. Ctrl-C raises
         KeyboardInterrupt within half a second.
         """
-        from .discovery import find_stream
-
         return find_stream(self, name, tags, timeout, request_channel, request_stream_id)
 
     def producer(self, stream_id, **kwargs):
         """A Producer of tensorpool stream `stream_id` (see tensorpool.Producer for the options)."""
-        from .producer import Producer
-
         return Producer(self, stream_id, **kwargs)
 
     @property
