@@ -9,7 +9,6 @@ objects the struct points into are kept in _live until then.
 import ctypes
 
 
-
 class _DLDevice(ctypes.Structure):
     _fields_ = [("device_type", ctypes.c_int32), ("device_id", ctypes.c_int32)]
 

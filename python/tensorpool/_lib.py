@@ -32,31 +32,29 @@ _i32, _i64 = ctypes.c_int32, ctypes.c_int64
 _enum = ctypes.c_int  # C enums with small values are int-sized on every ABI we build for
 
 
-class TensorDesc(ctypes.Structure):
-    """tp_tensor_desc_t (tp_tensor.h)."""
-
-    _fields_ = [
+def _tensor_fields(stride_type):
+    """The fields tp_tensor_desc_t and tp_tensor_view_t start with; only the stride width differs."""
+    return [
         ("dtype", _enum),
         ("major_order", _enum),
         ("ndims", _u8),
         ("progress_unit", _enum),
         ("progress_stride_bytes", _u32),
         ("dims", _i32 * TP_MAX_DIMS),
-        ("strides", _i32 * TP_MAX_DIMS),
+        ("strides", stride_type * TP_MAX_DIMS),
     ]
+
+
+class TensorDesc(ctypes.Structure):
+    """tp_tensor_desc_t (tp_tensor.h)."""
+
+    _fields_ = _tensor_fields(_i32)
 
 
 class TensorView(ctypes.Structure):
     """tp_tensor_view_t (tp_tensor.h)."""
 
-    _fields_ = [
-        ("dtype", _enum),
-        ("major_order", _enum),
-        ("ndims", _u8),
-        ("progress_unit", _enum),
-        ("progress_stride_bytes", _u32),
-        ("dims", _i32 * TP_MAX_DIMS),
-        ("strides", _i64 * TP_MAX_DIMS),
+    _fields_ = _tensor_fields(_i64) + [
         ("values_len_bytes", _u32),
         ("payload_slot", _u32),
         ("pool_id", _u16),
@@ -211,8 +209,18 @@ class DiscoveryResult(ctypes.Structure):
     ]
 
 
-def _counters(name, fields):
-    return type(name, (ctypes.Structure,), {"_fields_": [(f, _u64) for f in fields]})
+def _counters(name, fields, lease=None):
+    """A struct of uint64_t counters named fields, then (transport counters) the LeaseCounters struct `lease`."""
+    extra = [] if lease is None else [("lease", lease)]
+    return type(name, (ctypes.Structure,), {"_fields_": [(f, _u64) for f in fields] + extra})
+
+
+def to_dict(struct):
+    """A counters struct as a dict (nested structs as nested dicts), in field order."""
+    return {
+        name: to_dict(value) if isinstance(value, ctypes.Structure) else value
+        for name, value in ((name, getattr(struct, name)) for name, _ in struct._fields_)
+    }
 
 
 LeaseCounters = _counters(
@@ -231,17 +239,15 @@ ConsumerCounters = _counters(
 )  # fmt: skip
 
 
-class ConsumerTransportCounters(ctypes.Structure):
-    """tp_consumer_transport_counters_t (tp_consumer.h)."""
-
-    _fields_ = [
-        (f, _u64)
-        for f in (
-            "fragments_received", "messages_received", "offers_back_pressured", "offers_not_connected",
-            "offers_failed", "images_available", "images_unavailable", "consumer_subscriptions_opened",
-            "consumer_subscriptions_closed",
-        )
-    ] + [("lease", LeaseCounters)]  # fmt: skip
+# tp_consumer_transport_counters_t (tp_consumer.h)
+ConsumerTransportCounters = _counters(
+    "ConsumerTransportCounters",
+    [
+        "fragments_received", "messages_received", "offers_back_pressured", "offers_not_connected", "offers_failed",
+        "images_available", "images_unavailable", "consumer_subscriptions_opened", "consumer_subscriptions_closed",
+    ],
+    LeaseCounters,
+)  # fmt: skip
 
 
 ProducerCounters = _counters(
@@ -255,16 +261,15 @@ ProducerCounters = _counters(
 )  # fmt: skip
 
 
-class ProducerTransportCounters(ctypes.Structure):
-    """tp_producer_transport_counters_t (tp_producer.h)."""
-
-    _fields_ = [
-        (f, _u64)
-        for f in (
-            "offers_back_pressured", "offers_not_connected", "offers_failed", "consumer_publications_opened",
-            "consumer_publications_closed", "fragments_received",
-        )
-    ] + [("lease", LeaseCounters)]  # fmt: skip
+# tp_producer_transport_counters_t (tp_producer.h)
+ProducerTransportCounters = _counters(
+    "ProducerTransportCounters",
+    [
+        "offers_back_pressured", "offers_not_connected", "offers_failed", "consumer_publications_opened",
+        "consumer_publications_closed", "fragments_received",
+    ],
+    LeaseCounters,
+)  # fmt: skip
 
 
 def _candidates():
@@ -311,8 +316,6 @@ _P = ctypes.c_void_p
 _SIGNATURES = {
     "tp_errmsg": (ctypes.c_char_p, []),
     "tp_errcode": (ctypes.c_int, []),
-    "tp_err_clear": (None, []),
-    "tp_dtype_size": (_u32, [_enum]),
     "tp_lease_state_name": (ctypes.c_char_p, [_enum]),
     "tp_context_init": (ctypes.c_int, [ctypes.POINTER(_P)]),
     "tp_context_close": (ctypes.c_int, [_P]),

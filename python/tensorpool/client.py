@@ -1,15 +1,20 @@
 """The client: one connection to the Aeron media driver, and the factory of consumers and producers."""
 
 import ctypes
+import os
 import weakref
 
 from . import _lib
+from ._owned import Owned
+from .consumer import Consumer
+from .discovery import find_stream
 from .errors import TensorPoolError, raise_last
+from .producer import Producer
 
 _L = _lib.lib
 
 
-class Client:
+class Client(Owned):
     """Connect to the media driver in `aeron_dir` (default: AERON_DIR or the Aeron default).
 
     shm_base_dir: where producers create their regions, and (unless allowed_dirs is given) the one directory
@@ -21,10 +26,11 @@ class Client:
     Use it as a context manager, or call close(); closing closes its consumers and producers first.
     """
 
+    _kind = "client"
+
     def __init__(self, aeron_dir=None, shm_base_dir=None, allowed_dirs=None, shm_driver=False, channel=None,
                  control_stream_id=None, descriptor_stream_id=None, qos_stream_id=None, metadata_stream_id=None,
                  announce_interval=None, agent=False, idle=None, start_timeout=None, driver_timeout=None):  # fmt: skip
-        self._handle = None
         self._children = weakref.WeakSet()
         ctx = ctypes.c_void_p()
         if _L.tp_context_init(ctypes.byref(ctx)) < 0:
@@ -80,8 +86,6 @@ class Client:
         the driver this client attaches through (its channel, compared by media and addressing, not tuning
         parameters, and its control stream), else TensorPoolError says which.
         """
-        from .consumer import Consumer
-
         if stream_id is not None:
             if name or tags:
                 raise ValueError("give stream_id, or name / tags to find the stream by, not both")
@@ -114,14 +118,10 @@ class Client:
         TensorPoolError with the library's reason; also when the provider answers ERROR. Ctrl-C raises
         KeyboardInterrupt within half a second.
         """
-        from .discovery import find_stream
-
         return find_stream(self, name, tags, timeout, request_channel, request_stream_id)
 
     def producer(self, stream_id, **kwargs):
         """A Producer of tensorpool stream `stream_id` (see tensorpool.Producer for the options)."""
-        from .producer import Producer
-
         return Producer(self, stream_id, **kwargs)
 
     @property
@@ -149,32 +149,14 @@ class Client:
             raise_last("client")
         return work
 
-    def _check_open(self):
-        if self._handle is None:
-            raise TensorPoolError("the client is closed")
-
     @property
     def closed(self):
         return self._handle is None or bool(_L.tp_client_is_closed(self._handle))
 
-    def close(self):
-        """Close every consumer and producer of this client, then the client. Idempotent."""
-        handle = getattr(self, "_handle", None)
-        if handle is None:
-            return
+    def _release(self, handle):
         for child in list(self._children):
             child.close()
-        self._handle = None
         _L.tp_client_close(handle)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def __del__(self):
-        self.close()
 
 
 # URI parameters that say which stream a channel is (the rest, e.g. term-length or mtu, only tune it).
@@ -190,6 +172,4 @@ def _channel_identity(uri):
 
 
 def _path(p):
-    import os
-
     return os.fsencode(os.path.abspath(p))

@@ -6,6 +6,7 @@ import os
 import time
 
 from . import _lib
+from ._owned import Owned
 from .errors import TensorPoolError, raise_last
 from .frame import Frame
 
@@ -15,12 +16,16 @@ _do_work = _L.tp_client_do_work
 _idle = _L.tp_client_idle
 _is_mapped = _L.tp_consumer_is_mapped
 
-# Blocking loops poll and idle in short C calls and return to Python between them, so Ctrl-C is seen promptly.
-_serial = itertools.count()
+_serial = itertools.count()  # makes default consumer ids unique among this process's consumers
 
 
-class Consumer:
-    """Create with Client.consumer(). Single-threaded: use it from one thread (like the C consumer)."""
+class Consumer(Owned):
+    """Create with Client.consumer(). Single-threaded: use it from one thread (like the C consumer).
+
+    Closing it unmaps the producer's regions: every frame of it stops being valid.
+    """
+
+    _kind = "consumer"
 
     def __init__(self, client, stream_id, consumer_id=None, fragment_limit=10, own_stream=False,
                  max_outstanding_seq_gap=None):  # fmt: skip
@@ -53,30 +58,10 @@ class Consumer:
         client._children.add(self)
 
     # ---- lifetime ----
-    def close(self):
-        """Close the consumer (unmaps: every frame of it stops being valid). Idempotent."""
-        handle, self._handle = getattr(self, "_handle", None), None
-        if handle:
-            self._client._children.discard(self)
-            self._counters = self._transport = None
-            _L.tp_consumer_close(handle)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def __del__(self):
-        self.close()
-
-    @property
-    def closed(self):
-        return self._handle is None
-
-    def _check_open(self):
-        if self._handle is None:
-            raise TensorPoolError("the consumer is closed")
+    def _release(self, handle):
+        self._client._children.discard(self)
+        self._counters = self._transport = None
+        _L.tp_consumer_close(handle)
 
     def _generation_of_now(self):
         """Which mapping is in place: a remap bumps maps, an unmap clears is_mapped; None once closed."""
@@ -116,7 +101,8 @@ class Consumer:
 
     def frames(self, timeout=None, count=None):
         """Iterate over frames as they arrive. Ends after `count` frames, or when no frame came for `timeout`
-        seconds (None: never). Ctrl-C raises KeyboardInterrupt between polls."""
+        seconds (None: never). It polls and idles in short C calls, returning to Python between them, so Ctrl-C
+        raises KeyboardInterrupt promptly."""
         self._check_open()
         delivered = 0
         deadline = None if timeout is None else time.monotonic() + timeout
@@ -198,16 +184,13 @@ class Consumer:
     def counters(self):
         """Every core counter (tp_consumer_counters_t) as a dict."""
         self._check_open()
-        return {name: getattr(self._counters, name) for name, _ in self._counters._fields_}
+        return _lib.to_dict(self._counters)
 
     @property
     def transport_counters(self):
         """Transport counters (tp_consumer_transport_counters_t) as a dict; driver lease counters under "lease"."""
         self._check_open()
-        t = self._transport
-        out = {name: getattr(t, name) for name, _ in t._fields_ if name != "lease"}
-        out["lease"] = {name: getattr(t.lease, name) for name, _ in t.lease._fields_}
-        return out
+        return _lib.to_dict(self._transport)
 
     @property
     def last_error(self):

@@ -89,11 +89,8 @@ class Frame:
     def array(self):
         """Read-only ndarray over the payload in shared memory (no copy), with the frame's dtype, shape, strides."""
         if self._array is None:
-            t = self._c.tensor
-            n = t.ndims
-            shape, strides = tuple(t.dims[:n]), tuple(t.strides[:n])
             c = self._c
-            self._array = array_at(c.payload, c.payload_length, shape, dtypes.to_numpy(t.dtype), strides, True,
+            self._array = array_at(c.payload, c.payload_length, self.shape, self.dtype, self.strides, True,
                                    self._consumer)  # fmt: skip
         return self._array
 

@@ -7,6 +7,7 @@ import time
 import numpy as np
 
 from . import _lib, dtypes
+from ._owned import Owned
 from ._view import array_at
 from .errors import TensorPoolError, raise_last
 
@@ -37,13 +38,16 @@ def _now_ns():
     return time.clock_gettime_ns(time.CLOCK_MONOTONIC)
 
 
-class Producer:
-    """Create with Client.producer(). Single-threaded: use it from one thread (like the C producer).
+class Producer(Owned):
+    """Create with Client.producer(). Single-threaded: use it from one thread (like the C producer). Closing it
+    (standalone mode) removes its regions.
 
     A producer has control duties (announces, QoS, consumer hellos) that run when it is driven: offer() and
     claim() drive them once per frame; between frames call poll() or wait(seconds), or consumers will consider
     the producer gone after a few seconds of silence.
     """
+
+    _kind = "producer"
 
     def __init__(self, client, stream_id, producer_id=1, pools=(1 << 20,), header_nslots=64, name="",
                  namespace=None, instance_id=None):  # fmt: skip
@@ -69,7 +73,6 @@ class Producer:
         self._client = client
         self._config = cfg
         self._pools = tuple(pools)
-        self._meta_keep = None
         self.last_seq = None
         handle = ctypes.c_void_p()
         if _L.tp_producer_start(ctypes.byref(handle), client._handle, ctypes.byref(cfg)) < 0:
@@ -79,30 +82,10 @@ class Producer:
         client._children.add(self)
 
     # ---- lifetime ----
-    def close(self):
-        """Close the producer (standalone: removes its regions). Idempotent."""
-        handle, self._handle = getattr(self, "_handle", None), None
-        if handle:
-            self._client._children.discard(self)
-            self._counters = None
-            _L.tp_producer_close(handle)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def __del__(self):
-        self.close()
-
-    @property
-    def closed(self):
-        return self._handle is None
-
-    def _check_open(self):
-        if self._handle is None:
-            raise TensorPoolError("the producer is closed")
+    def _release(self, handle):
+        self._client._children.discard(self)
+        self._counters = None
+        _L.tp_producer_close(handle)
 
     # ---- duties ----
     def poll(self):
@@ -116,12 +99,14 @@ class Producer:
 
     def wait(self, seconds):
         """Keep the producer alive (duties, idling between them) for this long."""
+        self._check_open()
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             _idle(self._client._handle, self.poll())
 
     def wait_consumers(self, count=1, timeout=10.0):
         """Drive duties until `count` consumers have said hello; False on timeout."""
+        self._check_open()
         deadline = time.monotonic() + timeout
         while _L.tp_producer_consumer_count(self._handle) < count:
             if time.monotonic() >= deadline:
@@ -202,10 +187,9 @@ class Producer:
         str (format "text") or bytes (format "bytes"). Bumps meta_version."""
         self._check_open()
         items = list(attributes.items() if isinstance(attributes, dict) else attributes)
-        keep = []  # the C call copies the attributes; these just have to live through it
+        keep = []  # the C call encodes (copies) the attributes; these just have to live through it
         arr = (_lib.MetaAttribute * max(1, len(items)))()
-        n = 0
-        for item in items:
+        for n, item in enumerate(items):
             key, fmt, value = (item[0], None, item[1]) if len(item) == 2 else item
             if isinstance(value, str):
                 value, fmt = value.encode(), fmt or "text"
@@ -216,10 +200,8 @@ class Producer:
             arr[n].key, arr[n].format = k, f
             arr[n].value = ctypes.cast(raw, ctypes.c_void_p)
             arr[n].value_length = len(value)
-            n += 1
-        if _L.tp_producer_set_meta(self._handle, arr, n) < 0:
+        if _L.tp_producer_set_meta(self._handle, arr, len(items)) < 0:
             raise_last("set_meta")
-        self._meta_keep = (arr, keep)
 
     @property
     def meta_version(self):
@@ -261,15 +243,12 @@ class Producer:
     def counters(self):
         """Every core counter (tp_producer_counters_t) as a dict."""
         self._check_open()
-        return {name: getattr(self._counters, name) for name, _ in self._counters._fields_}
+        return _lib.to_dict(self._counters)
 
     @property
     def transport_counters(self):
         self._check_open()
-        t = _L.tp_producer_transport_counters(self._handle).contents
-        out = {name: getattr(t, name) for name, _ in t._fields_ if name != "lease"}
-        out["lease"] = {name: getattr(t.lease, name) for name, _ in t.lease._fields_}
-        return out
+        return _lib.to_dict(_L.tp_producer_transport_counters(self._handle).contents)
 
 
 def _contiguous_strides(shape, itemsize, order):

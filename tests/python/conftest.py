@@ -46,6 +46,74 @@ def pattern(seq, nbytes):
     return w.view(np.uint8)[:nbytes]
 
 
+def check_frame(frame):
+    """True when the frame holds the pattern of its seq, False when its slot was overwritten while it was read; a
+    frame handed over intact with other values fails the test."""
+    a = frame.array
+    same = np.array_equal(a.reshape(-1).view(np.uint8), pattern(frame.seq, a.nbytes))
+    intact = frame.is_intact()
+    assert same or not intact, f"frame seq {frame.seq} handed over intact with wrong values"
+    return intact
+
+
+def receive_verified(consumer, count, shape, dtype, timeout=20):
+    """Take `count` frames (fewer if none comes for `timeout` s), each of this shape and dtype and checked against
+    the pattern; returns how many were verified intact."""
+    verified = 0
+    for frame in consumer.frames(timeout=timeout, count=count):
+        a = frame.array
+        assert a.shape == shape and a.dtype == dtype
+        verified += check_frame(frame)
+    return verified
+
+
+def interrupt_when_ready(script, args, settle):
+    """Run `python -c script args...`; once it prints "ready", let it run `settle` s more, send Ctrl-C (SIGINT), and
+    assert that it printed "interrupted" and exited 0."""
+    p = subprocess.Popen([sys.executable, "-c", script, *args], env=dict(os.environ), stdout=subprocess.PIPE,
+                         text=True)  # fmt: skip
+    try:
+        assert p.stdout.readline().strip() == "ready"
+        time.sleep(settle)
+        p.send_signal(signal.SIGINT)
+        out, _ = p.communicate(timeout=20)
+        assert "interrupted" in out
+        assert p.returncode == 0
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+
+
+def python_stream(env, stream_id, pools=(4096,), header_nslots=8):
+    """A client (announcing every 0.1 s) with a Python producer and a Python consumer of stream_id, returned once the
+    consumer has mapped the producer's regions: (client, producer, consumer)."""
+    client = env.client(announce_interval=0.1)
+    producer = client.producer(stream_id=stream_id, pools=pools, header_nslots=header_nslots)
+    consumer = client.consumer(stream_id=stream_id)
+    deadline = time.monotonic() + 20
+    while not consumer.is_mapped:
+        assert time.monotonic() < deadline, consumer.last_error
+        producer.poll()
+        consumer.poll(lambda f: pytest.fail("no frame was sent yet"))
+        time.sleep(0.002)
+    return client, producer, consumer
+
+
+def receive_one(producer, consumer, seq=None, timeout=10.0):
+    """Poll both until the consumer gets a frame; asserts it is the only one (and, given seq, that frame)."""
+    got = []
+    deadline = time.monotonic() + timeout
+    while not got:
+        assert time.monotonic() < deadline, f"frame {seq} did not arrive"
+        producer.poll()
+        consumer.poll(got.append)
+    assert len(got) == 1
+    if seq is not None:
+        assert got[0].seq == seq
+    return got[0]
+
+
 class Env:
     """A media driver child and the directories of one test."""
 
@@ -154,21 +222,3 @@ def mapping_of(address):
             if start <= address < end:
                 return start, end, parts[5].strip() if len(parts) > 5 else ""
     return None
-
-
-def drive(predicate, objects, timeout=20.0):
-    """Poll producers/consumers of this process (one thread) until predicate() holds; fails on timeout."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out"
-        for o in objects:
-            if hasattr(o, "frames"):
-                o.poll(lambda frame: None)
-            else:
-                o.poll()
-        time.sleep(0.001)
-
-
-@pytest.fixture(scope="session")
-def python():
-    return sys.executable

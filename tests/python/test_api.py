@@ -3,14 +3,12 @@ the ctypes structs match the C headers."""
 
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
-import time
 
 import pytest
-from conftest import np
+from conftest import interrupt_when_ready, np
 
 import tensorpool
 
@@ -61,6 +59,10 @@ def test_bad_arguments(env):
         next(iter(consumer.frames(timeout=1)))
     with pytest.raises(tensorpool.TensorPoolError, match="producer is closed"):
         producer.offer(np.zeros(4, dtype=np.uint8))
+    with pytest.raises(tensorpool.TensorPoolError, match="producer is closed"):
+        producer.wait_consumers(1, timeout=0)  # not a NULL handle into the C library
+    with pytest.raises(tensorpool.TensorPoolError, match="producer is closed"):
+        producer.wait(0)
     client.close()  # idempotent
 
 
@@ -101,19 +103,8 @@ def test_ctrl_c_ends_blocking_iteration(env):
         "    c.close()\n"
         "    print('interrupted', flush=True)\n"
     )
-    p = subprocess.Popen([sys.executable, "-c", script, env.aeron_dir, env.shm_dir], env=_python_env(),
-                         stdout=subprocess.PIPE, text=True)  # fmt: skip
-    try:
-        assert p.stdout.readline().strip() == "ready"
-        time.sleep(0.3)  # inside the iteration, no frame will ever come
-        p.send_signal(signal.SIGINT)
-        out, _ = p.communicate(timeout=20)
-        assert "interrupted" in out
-        assert p.returncode == 0
-    finally:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
+    # settle: inside the iteration, no frame will ever come
+    interrupt_when_ready(script, [env.aeron_dir, env.shm_dir], settle=0.3)
 
 
 def test_struct_layouts_match_the_headers():

@@ -6,7 +6,7 @@ import threading
 import time
 
 import pytest
-from conftest import mapping_of, np, pattern
+from conftest import check_frame, mapping_of, np, python_stream, receive_one
 
 import tensorpool
 
@@ -23,10 +23,7 @@ def _verify(frame, dtype, shape):
     assert not a.flags.writeable
     raw = a.reshape(-1).view(np.uint8)  # contiguous: a view, not a copy
     assert raw.ctypes.data == a.ctypes.data
-    same = np.array_equal(raw, pattern(frame.seq, a.nbytes))
-    intact = frame.is_intact()
-    assert same or not intact, f"frame seq {frame.seq} handed over intact with wrong values"
-    return intact
+    return check_frame(frame)
 
 
 @pytest.mark.parametrize(
@@ -62,36 +59,12 @@ def test_c_producer_to_python_consumer(env, dtype, shape):
     assert producer.wait(20) == 0
 
 
-def _python_stream(env, header_nslots=8, pools=(4096,)):
-    client = env.client(announce_interval=0.1)
-    producer = client.producer(stream_id=3, pools=pools, header_nslots=header_nslots)
-    consumer = client.consumer(stream_id=3)
-    deadline = time.monotonic() + 20
-    while not consumer.is_mapped:
-        assert time.monotonic() < deadline, consumer.last_error
-        producer.poll()
-        consumer.poll(lambda f: pytest.fail("no frame was sent yet"))
-        time.sleep(0.002)
-    return client, producer, consumer
-
-
-def _receive(producer, consumer, seq, timeout=10.0):
-    got = []
-    deadline = time.monotonic() + timeout
-    while not got:
-        assert time.monotonic() < deadline, f"frame {seq} did not arrive"
-        producer.poll()
-        consumer.poll(got.append)
-    assert [f.seq for f in got] == [seq]
-    return got[0]
-
-
 def test_overwrite_is_detected(env):
-    client, producer, consumer = _python_stream(env, header_nslots=4)
+    client, producer, consumer = python_stream(env, 3, header_nslots=4)
     with client:
         first = np.full((16, 16), 7, dtype=np.uint16)
         seq = producer.offer(first)
-        frame = _receive(producer, consumer, seq)
+        frame = receive_one(producer, consumer, seq)
         view = frame.array
         assert np.array_equal(view, first)
         assert frame.is_intact()
@@ -107,10 +80,10 @@ def test_overwrite_is_detected(env):
 
 
 def test_views_after_close_are_detectable(env):
-    client, producer, consumer = _python_stream(env)
+    client, producer, consumer = python_stream(env, 3)
     with client:
         seq = producer.offer(np.arange(10, dtype=np.int32))
-        frame = _receive(producer, consumer, seq)
+        frame = receive_one(producer, consumer, seq)
         assert frame.is_valid() and frame.is_intact()
         consumer.close()
         assert not frame.is_valid() and not frame.is_intact()
@@ -123,10 +96,10 @@ def test_views_after_close_are_detectable(env):
 
 
 def test_dlpack_is_zero_copy(env):
-    client, producer, consumer = _python_stream(env)
+    client, producer, consumer = python_stream(env, 3)
     with client:
         sent = np.arange(12 * 5, dtype=np.float32).reshape(12, 5)
-        frame = _receive(producer, consumer, producer.offer(sent))
+        frame = receive_one(producer, consumer, producer.offer(sent))
         assert frame.__dlpack_device__() == (1, 0)
         d = np.from_dlpack(frame)
         assert d.ctypes.data == frame.address
@@ -138,7 +111,7 @@ def test_dlpack_is_zero_copy(env):
         del capsule
         del d
         # Booleans: numpy 1.24 has no DLPack bool; refused instead of mislabelled.
-        bframe = _receive(producer, consumer, producer.offer(np.array([True, False, True])))
+        bframe = receive_one(producer, consumer, producer.offer(np.array([True, False, True])))
         assert bframe.array.dtype == np.bool_ and list(bframe.array) == [True, False, True]
         with pytest.raises(BufferError):
             bframe.__dlpack__()
@@ -198,10 +171,10 @@ def test_array_keeps_its_consumer_alive(env):
     import gc
     import weakref
 
-    client, producer, consumer = _python_stream(env)
+    client, producer, consumer = python_stream(env, 3)
     with client:
         sent = np.arange(64, dtype=np.uint8)
-        frame = _receive(producer, consumer, producer.offer(sent))
+        frame = receive_one(producer, consumer, producer.offer(sent))
         arr = frame.array
         alive = weakref.ref(consumer)
         del frame, consumer

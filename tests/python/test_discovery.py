@@ -3,14 +3,8 @@ name raises with the library's reason, and Client.consumer(name=...) attaches to
 frames verified against the test pattern. A driver-mode client refuses a stream served through another control
 stream than its own."""
 
-import os
-import signal
-import subprocess
-import sys
-import time
-
 import pytest
-from conftest import np, pattern, start_shm_driver
+from conftest import interrupt_when_ready, np, receive_verified, start_shm_driver
 
 import tensorpool
 
@@ -76,15 +70,7 @@ def test_consumer_by_name_receives_verified_frames(env, discovery):
         consumer = client.consumer(name="cam-x", tags=["t1"], discovery_timeout=30)
         assert consumer.stream_id == 10
         assert consumer.discovered.data_source_name == "cam-x"
-        verified = 0
-        for frame in consumer.frames(timeout=20, count=30):
-            a = frame.array
-            assert a.shape == (64, 64) and a.dtype == np.uint16
-            same = np.array_equal(a.reshape(-1).view(np.uint8), pattern(frame.seq, a.nbytes))
-            intact = frame.is_intact()
-            assert same or not intact
-            verified += intact
-        assert verified > 0
+        assert receive_verified(consumer, 30, (64, 64), np.uint16) > 0
         assert consumer.lease_state == "ATTACHED"
 
         by_tag = client.consumer(tags=["t2"], discovery_timeout=30)
@@ -136,16 +122,4 @@ def test_ctrl_c_ends_find_stream_without_timeout(env):
         "    c.close()\n"
         "    print('interrupted', flush=True)\n"
     )
-    p = subprocess.Popen([sys.executable, "-c", script, env.aeron_dir, env.shm_dir], env=dict(os.environ),
-                         stdout=subprocess.PIPE, text=True)  # fmt: skip
-    try:
-        assert p.stdout.readline().strip() == "ready"
-        time.sleep(1.0)  # inside find_stream
-        p.send_signal(signal.SIGINT)
-        out, _ = p.communicate(timeout=20)
-        assert "interrupted" in out
-        assert p.returncode == 0
-    finally:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
+    interrupt_when_ready(script, [env.aeron_dir, env.shm_dir], settle=1.0)  # settle: inside find_stream

@@ -5,7 +5,7 @@ import re
 import time
 
 import pytest
-from conftest import np, pattern
+from conftest import np, pattern, python_stream, receive_one
 
 
 def _summary(text):
@@ -46,38 +46,14 @@ def test_python_producer_to_c_consumer(env, how):
         assert producer.epoch > 0 and producer.lease_state == "UNATTACHED"
 
 
-def _stream(env):
-    client = env.client(announce_interval=0.1)
-    producer = client.producer(stream_id=4, pools=[4096, 65536], header_nslots=8)
-    consumer = client.consumer(stream_id=4)
-    deadline = time.monotonic() + 20
-    while not consumer.is_mapped:
-        assert time.monotonic() < deadline, consumer.last_error
-        producer.poll()
-        consumer.poll(lambda f: None)
-        time.sleep(0.002)
-    return client, producer, consumer
-
-
-def _next(producer, consumer):
-    got = []
-    deadline = time.monotonic() + 10
-    while not got:
-        assert time.monotonic() < deadline
-        producer.poll()
-        consumer.poll(got.append)
-    assert len(got) == 1
-    return got[0]
-
-
 def test_layouts_round_trip(env):
-    client, producer, consumer = _stream(env)
+    client, producer, consumer = python_stream(env, 4, pools=(4096, 65536))
     with client:
         # Padded rows: 30 rows of 50 uint16 values, each row 128 bytes apart (not contiguous).
         with producer.claim((30, 50), np.uint16, strides=(128, 2)) as arr:
             assert arr.strides == (128, 2)
             arr[...] = np.arange(1500, dtype=np.uint16).reshape(30, 50)
-        f = _next(producer, consumer)
+        f = receive_one(producer, consumer)
         assert f.shape == (30, 50) and f.strides == (128, 2) and f.major_order == "row"
         assert not f.array.flags.c_contiguous
         assert np.array_equal(f.array, np.arange(1500, dtype=np.uint16).reshape(30, 50))
@@ -89,31 +65,31 @@ def test_layouts_round_trip(env):
         # Column-major by claim (order "F") and by offering a Fortran-ordered array.
         with producer.claim((6, 7), np.float64, order="F") as arr:
             arr[...] = np.arange(42, dtype=np.float64).reshape(6, 7)
-        f = _next(producer, consumer)
+        f = receive_one(producer, consumer)
         assert f.major_order == "column" and f.strides == (8, 48)
         assert np.array_equal(f.array, np.arange(42, dtype=np.float64).reshape(6, 7))
 
         src = np.asfortranarray(np.arange(20, dtype=np.int32).reshape(4, 5))
         producer.offer(src)
-        f = _next(producer, consumer)
+        f = receive_one(producer, consumer)
         assert f.major_order == "column" and f.strides == (4, 16) and np.array_equal(f.array, src)
 
         # A non-contiguous slice is packed (C order) before the one copy.
         src = np.arange(100, dtype=np.int16).reshape(10, 10)[::2, 1::3]
         producer.offer(src)
-        f = _next(producer, consumer)
+        f = receive_one(producer, consumer)
         assert f.shape == (5, 3) and f.strides == (6, 2) and np.array_equal(f.array, src)
         assert np.array_equal(f.copy(), src)
 
         # A frame bigger than the first pool goes to the second.
         big = np.ones((100, 100), dtype=np.uint8)
         producer.offer(big)
-        f = _next(producer, consumer)
+        f = receive_one(producer, consumer)
         assert f.pool_id == 2 and np.array_equal(f.array, big)
 
 
 def test_claim_aborts_on_exception(env):
-    client, producer, consumer = _stream(env)
+    client, producer, consumer = python_stream(env, 4, pools=(4096, 65536))
     with client:
         seq = producer.next_seq
         with pytest.raises(RuntimeError, match="boom"):
@@ -125,13 +101,13 @@ def test_claim_aborts_on_exception(env):
         # The next claim commits normally, and the consumer sees only it.
         with producer.claim((8,), np.uint8) as arr:
             arr[:] = 2
-        f = _next(producer, consumer)
+        f = receive_one(producer, consumer)
         assert list(f.array) == [2] * 8
         assert f.seq >= seq
 
 
 def test_metadata(env):
-    client, producer, consumer = _stream(env)
+    client, producer, consumer = python_stream(env, 4, pools=(4096, 65536))
     with client:
         producer.set_meta({"tag": "camera", "gain": b"\x01\x02"})
         assert producer.meta_version >= 1
@@ -145,4 +121,4 @@ def test_metadata(env):
         assert ("tag", "text", b"camera") in attributes
         assert ("gain", "bytes", b"\x01\x02") in attributes
         producer.offer(np.zeros(4, dtype=np.uint8))
-        assert _next(producer, consumer).meta_version == version
+        assert receive_one(producer, consumer).meta_version == version
