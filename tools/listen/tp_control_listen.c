@@ -25,7 +25,7 @@ static const char usage_str[] =
     "    --channel URI       channel (default aeron:ipc)\n"
     "    --stream-id ID      one stream (default: 1000 control, 1100 descriptor, 1200 QoS, 1300 metadata)\n"
     "    --count N           stop after N messages\n"
-    "    --duration S        stop after S seconds (may be fractional)\n"
+    "    --duration S        stop after S seconds (may be fractional; 0, the default: until Ctrl-C)\n"
     "Exit status: 0 at least one message printed, 1 none, 2 error.\n";
 
 typedef struct tp_listen_stream_stct
