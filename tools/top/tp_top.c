@@ -70,6 +70,11 @@ static bool tp_top_stream_stale(const tp_top_t *top, const tp_top_stream_t *s, u
     return 0 == s->last_activity_ns || now_ns - s->last_activity_ns > top->stale_ns;
 }
 
+static bool tp_top_consumer_stale(const tp_top_t *top, const tp_top_consumer_t *c, uint64_t now_ns)
+{
+    return now_ns - c->last_activity_ns > top->stale_ns;
+}
+
 static void tp_top_print_lease_json(const tp_top_lease_t *lease, uint64_t now_ns)
 {
     if (NULL == lease)
@@ -146,7 +151,7 @@ static bool tp_top_print_json(const tp_top_t *top, uint64_t now_ns)
                    ",\"control_stream_id\":%" PRIu32 ",\"last_activity_ms\":%" PRIu64 ",\"stale\":%s,\"lease\":",
                    c->drops_gap, c->drops_late, c->descriptor_stream_id, c->control_stream_id,
                    tp_top_age_ms(now_ns, c->last_activity_ns),
-                   now_ns - c->last_activity_ns > top->stale_ns ? "true" : "false");
+                   tp_top_consumer_stale(top, c, now_ns) ? "true" : "false");
             tp_top_print_lease_json(m->driver_seen ? tp_top_model_lease(m, s->stream_id, c->consumer_id, 2) : NULL,
                                     now_ns);
             putchar('}');
@@ -202,7 +207,7 @@ static bool tp_top_print_text(const tp_top_t *top, uint64_t now_ns)
         for (size_t j = 0; j < s->consumer_count; j++)
         {
             const tp_top_consumer_t *c = &s->consumers[j];
-            bool c_stale = now_ns - c->last_activity_ns > top->stale_ns;
+            bool c_stale = tp_top_consumer_stale(top, c, now_ns);
             char streams[48] = "shared";
             if (0 != c->descriptor_stream_id || 0 != c->control_stream_id)
             {
@@ -211,10 +216,9 @@ static bool tp_top_print_text(const tp_top_t *top, uint64_t now_ns)
             }
             tp_top_lease_text(lease, sizeof(lease),
                               m->driver_seen ? tp_top_model_lease(m, s->stream_id, c->consumer_id, 2) : NULL, now_ns);
-            uint64_t lag = c->lag;
             printf("%s  consumer %-6" PRIu32 " %-12s lag %-8" PRIu64 " drops gap %-8" PRIu64 " late %-8" PRIu64
                    " %-22s idle %5.1fs %s%s%s\n",
-                   c_stale ? red : "", c->consumer_id, tp_top_mode_name(c->mode), lag, c->drops_gap, c->drops_late,
+                   c_stale ? red : "", c->consumer_id, tp_top_mode_name(c->mode), c->lag, c->drops_gap, c->drops_late,
                    streams, (double)tp_top_age_ms(now_ns, c->last_activity_ns) / 1000.0, lease, c_stale ? " STALE" : "",
                    c_stale ? reset : "");
         }
