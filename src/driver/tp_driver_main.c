@@ -64,8 +64,15 @@ int main(int argc, char **argv)
     const char *idle = NULL;
     bool print_config = false;
     bool embedded = false;
-    /* INFO unless TP_LOG_LEVEL says otherwise; -v / -q win over both. */
-    tp_log_level_t log_level = NULL != getenv("TP_LOG_LEVEL") ? tp_log_get_level() : TP_LOG_INFO;
+    /* INFO unless TP_LOG_LEVEL names a level (empty or unparsable: INFO, as docs/logging.md says of the default);
+     * -v / -q win over both. */
+    tp_log_level_t log_level = TP_LOG_INFO;
+    const char *env_level = getenv("TP_LOG_LEVEL");
+    if (NULL != env_level && tp_log_level_parse(env_level, &log_level) < 0)
+    {
+        (void)tp_log_get_level(); /* reports an unparsable value once, as every program does */
+        log_level = TP_LOG_INFO;
+    }
     int opt;
     while (-1 != (opt = getopt_long(argc, argv, "c:p:mvqh", options, NULL)))
     {

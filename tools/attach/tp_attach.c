@@ -3,22 +3,22 @@
  * print the granted lease, keep it alive until Ctrl-C or --duration, then detach. It maps nothing: an operator's
  * check that the driver answers and what it grants, and a way to hold a lease by hand.
  */
-#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <aeronc.h>
 
 #include "client/tp_driver_client.h"
 #include "common/tp_clock.h"
+#include "tp_app_aeron.h"
 #include "tp_app_options.h"
-#include "client/tp_client_private.h"
+#include "tp_app_run.h"
 
 #define TP_ATTACH_EXIT_UNHEALTHY 1
 #define TP_ATTACH_EXIT_ERROR     2
@@ -42,14 +42,6 @@ static const char usage_str[] =
     "Exit status: 0 attached and detached cleanly, 1 attach refused / timed out or lease lost, 2 usage or I/O\n"
     "error.\n";
 
-static volatile sig_atomic_t tp_attach_running = 1;
-
-static void tp_attach_on_signal(int signo)
-{
-    (void)signo;
-    tp_attach_running = 0;
-}
-
 typedef struct tp_attach_stct
 {
     bool json;
@@ -58,7 +50,6 @@ typedef struct tp_attach_stct
     bool lease_lost;
     char lost_reason[TP_DRIVER_CLIENT_MESSAGE_MAX];
     bool producer_revoked;
-    tp_lease_state_t state;
     bool failed; /* entered BACKOFF: rejected, timed out or invalid */
 } tp_attach_t;
 
@@ -87,7 +78,6 @@ static void tp_attach_on_state(void *clientd, tp_lease_state_t previous, tp_leas
     (void)previous;
     (void)reason;
     tp_attach_t *a = clientd;
-    a->state = state;
     if (TP_LEASE_BACKOFF == state)
     {
         a->failed = true;
@@ -167,31 +157,6 @@ static void tp_attach_print_error(const tp_attach_t *a, const char *what, const 
     fprintf(stderr, "tp_attach: %s%s%s\n", what, '\0' != detail[0] ? ": " : "", detail);
 }
 
-/* aeron_errmsg() may span lines: one line on stderr. */
-static void tp_attach_aeron_error(const char *what)
-{
-    fprintf(stderr, "tp_attach: %s: ", what);
-    for (const char *p = aeron_errmsg(); '\0' != *p; p++)
-    {
-        fputc('\n' == *p ? ' ' : *p, stderr);
-    }
-    fputc('\n', stderr);
-}
-
-static int tp_attach_parse_seconds(const char *option, const char *text, double *out)
-{
-    char *end = NULL;
-    errno = 0;
-    double v = strtod(text, &end);
-    if (0 != errno || end == text || '\0' != *end || !(v >= 0) || v > 1e9)
-    {
-        fprintf(stderr, "tp_attach: %s: '%s' is not a number of seconds\n", option, text);
-        return -1;
-    }
-    *out = v;
-    return 0;
-}
-
 int main(int argc, char **argv)
 {
     static const struct option options[] = {{"help", no_argument, NULL, 'h'},
@@ -213,7 +178,8 @@ int main(int argc, char **argv)
     bool has_stream = false;
     uint8_t role = TP_DRIVER_ROLE_CONSUMER;
     uint8_t publish_mode = TP_DRIVER_PUBLISH_REQUIRE_EXISTING;
-    double duration_s = -1, timeout_s = 5;
+    uint64_t hold_ns = UINT64_MAX; /* until Ctrl-C */
+    uint64_t timeout_ns = 5ULL * 1000000000ULL;
     int opt;
     opterr = 0;
     while ((opt = getopt_long(argc, argv, "hp:s:r:i:d:", options, NULL)) != -1)
@@ -261,13 +227,13 @@ int main(int argc, char **argv)
                 publish_mode = TP_DRIVER_PUBLISH_EXISTING_OR_CREATE;
                 break;
             case 'd':
-                if (tp_attach_parse_seconds("--duration", optarg, &duration_s) < 0)
+                if (tp_app_seconds_parse("--duration", optarg, true, &hold_ns) < 0)
                 {
                     return TP_ATTACH_EXIT_ERROR;
                 }
                 break;
             case 't':
-                if (tp_attach_parse_seconds("--timeout", optarg, &timeout_s) < 0)
+                if (tp_app_seconds_parse("--timeout", optarg, true, &timeout_ns) < 0)
                 {
                     return TP_ATTACH_EXIT_ERROR;
                 }
@@ -297,59 +263,45 @@ int main(int argc, char **argv)
         return TP_ATTACH_EXIT_ERROR;
     }
     setvbuf(stdout, NULL, _IOLBF, 0);
-    signal(SIGINT, tp_attach_on_signal);
-    signal(SIGTERM, tp_attach_on_signal);
+    tp_app_signals_install();
 
     aeron_context_t *context = NULL;
     aeron_t *aeron = NULL;
     aeron_subscription_t *subscription = NULL;
     aeron_fragment_assembler_t *assembler = NULL;
     int status = TP_ATTACH_EXIT_ERROR;
-    if (aeron_context_init(&context) < 0 || (NULL != dir && aeron_context_set_dir(context, dir) < 0) ||
-        aeron_init(&aeron, context) < 0 || aeron_start(aeron) < 0)
+    if (tp_app_aeron_connect("tp_attach", dir, &context, &aeron) < 0 ||
+        tp_app_aeron_subscribe("tp_attach", aeron, channel, (int32_t)control_stream, &subscription) < 0)
     {
-        tp_attach_aeron_error("cannot connect to the media driver");
         goto done;
     }
     aeron_async_add_publication_t *async_pub = NULL;
-    aeron_async_add_subscription_t *async_sub = NULL;
-    char untethered[TP_CHANNEL_MAX];
-    if (tp_aeron_channel_untethered(channel, untethered, sizeof(untethered)) < 0 ||
-        aeron_async_add_publication(&async_pub, aeron, channel, (int32_t)control_stream) < 0 ||
-        aeron_async_add_subscription(&async_sub, aeron, untethered, (int32_t)control_stream, NULL, NULL, NULL, NULL) <
-            0)
+    if (aeron_async_add_publication(&async_pub, aeron, channel, (int32_t)control_stream) < 0)
     {
-        tp_attach_aeron_error("cannot add the control publication/subscription");
+        tp_app_aeron_error("tp_attach", "cannot add the control publication");
         goto done;
     }
-    int pub_rc = 0, sub_rc = 0;
+    int pub_rc = 0;
     uint64_t deadline = tp_clock_monotonic_ns() + 10ULL * 1000000000ULL;
-    while ((0 == pub_rc || 0 == sub_rc) && tp_clock_monotonic_ns() < deadline && tp_attach_running)
+    while (0 == (pub_rc = aeron_async_add_publication_poll(&a.publication, async_pub)) &&
+           tp_clock_monotonic_ns() < deadline && tp_app_is_running())
     {
-        if (0 == pub_rc)
-        {
-            pub_rc = aeron_async_add_publication_poll(&a.publication, async_pub);
-        }
-        if (0 == sub_rc)
-        {
-            sub_rc = aeron_async_add_subscription_poll(&subscription, async_sub);
-        }
-        if (pub_rc < 0 || sub_rc < 0)
-        {
-            tp_attach_aeron_error("control stream");
-            goto done;
-        }
         struct timespec pause = {0, 1000000};
         nanosleep(&pause, NULL);
     }
-    if (NULL == a.publication || NULL == subscription)
+    if (pub_rc < 0)
     {
-        fprintf(stderr, "tp_attach: the control stream %s %" PRIu64 " did not come up\n", channel, control_stream);
+        tp_app_aeron_error("tp_attach", "control publication");
+        goto done;
+    }
+    if (NULL == a.publication)
+    {
+        fprintf(stderr, "tp_attach: the control publication %s %" PRIu64 " did not come up\n", channel, control_stream);
         goto done;
     }
     if (aeron_fragment_assembler_create(&assembler, tp_attach_on_fragment, &a) < 0)
     {
-        tp_attach_aeron_error("aeron_fragment_assembler_create");
+        tp_app_aeron_error("tp_attach", "aeron_fragment_assembler_create");
         goto done;
     }
 
@@ -359,7 +311,7 @@ int main(int argc, char **argv)
     config.stream_id = (uint32_t)stream_id;
     config.role = role;
     config.publish_mode = publish_mode;
-    config.attach_timeout_ns = (uint64_t)(timeout_s * 1e9);
+    config.attach_timeout_ns = timeout_ns;
     config.send = tp_attach_send;
     config.send_clientd = &a;
     config.on_event = tp_attach_on_event;
@@ -374,12 +326,11 @@ int main(int argc, char **argv)
     const char *role_name = TP_DRIVER_ROLE_PRODUCER == role ? "producer" : "consumer";
     uint64_t start = tp_clock_monotonic_ns();
     (void)tp_driver_client_attach(a.client, start);
-    uint64_t attach_deadline = start + (uint64_t)(timeout_s * 1e9);
+    uint64_t attach_deadline = start + timeout_ns;
     bool attached = false;
     uint64_t attached_at = 0;
-    uint64_t hold_ns = duration_s < 0 ? UINT64_MAX : (uint64_t)(duration_s * 1e9);
     status = 0;
-    while (tp_attach_running)
+    while (tp_app_is_running())
     {
         int work = aeron_subscription_poll(subscription, aeron_fragment_assembler_handler, assembler, 16);
         /* Read after the poll: the timers must never see a time earlier than the messages just fed. */
@@ -466,14 +417,7 @@ done:
     {
         aeron_publication_close(a.publication, NULL, NULL);
     }
-    if (NULL != aeron)
-    {
-        aeron_close(aeron);
-    }
-    if (NULL != context)
-    {
-        aeron_context_close(context);
-    }
+    tp_app_aeron_close(context, aeron);
     if (NULL != assembler)
     {
         aeron_fragment_assembler_delete(assembler);

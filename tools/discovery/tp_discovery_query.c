@@ -21,6 +21,7 @@
 #include "tensorpool/tensorpool.h"
 #include "tensorpool/tp_discovery.h"
 #include "tp_app_options.h"
+#include "tp_app_quote.h"
 
 #define QUERY_MAX_TAGS   TP_DISCOVERY_FILTER_TAGS_MAX
 #define QUERY_EXIT_FOUND 0
@@ -197,29 +198,6 @@ static void sleep_briefly(void)
     nanosleep(&ts, NULL);
 }
 
-/* A JSON string: quotes, backslashes and control characters escaped; bytes >= 0x80 passed through. */
-static void json_string(FILE *out, const char *s, size_t length)
-{
-    fputc('"', out);
-    for (size_t i = 0; i < length; i++)
-    {
-        unsigned char c = (unsigned char)s[i];
-        if ('"' == c || '\\' == c)
-        {
-            fprintf(out, "\\%c", c);
-        }
-        else if (c < 0x20 || 0x7f == c)
-        {
-            fprintf(out, "\\u%04x", c);
-        }
-        else
-        {
-            fputc(c, out);
-        }
-    }
-    fputc('"', out);
-}
-
 /* Printable text for the table: control characters shown as '?'. */
 static void text_field(FILE *out, const char *s, size_t length)
 {
@@ -268,23 +246,23 @@ static void print_json_result(FILE *out, const tp_discovery_result_t *r)
         fprintf(out,
                 "%s{\"pool_id\": %u, \"pool_nslots\": %" PRIu32 ", \"stride_bytes\": %" PRIu32 ", \"region_uri\": ",
                 0 == p ? "" : ", ", (unsigned)pool->pool_id, pool->pool_nslots, pool->stride_bytes);
-        json_string(out, pool->region_uri, strlen(pool->region_uri));
+        tp_app_quote_write(out, pool->region_uri, strlen(pool->region_uri));
         fputc('}', out);
     }
     fputs("], \"tags\": [", out);
     for (uint32_t t = 0; t < r->tag_count; t++)
     {
         fputs(0 == t ? "" : ", ", out);
-        json_string(out, r->tags[t], strlen(r->tags[t]));
+        tp_app_quote_write(out, r->tags[t], strlen(r->tags[t]));
     }
     fputs("], \"header_region_uri\": ", out);
-    json_string(out, r->header_region_uri, strlen(r->header_region_uri));
+    tp_app_quote_write(out, r->header_region_uri, strlen(r->header_region_uri));
     fputs(", \"data_source_name\": ", out);
-    json_string(out, r->data_source_name, r->name_length < sizeof(r->data_source_name) ? r->name_length : 0);
+    tp_app_quote_write(out, r->data_source_name, r->name_length < sizeof(r->data_source_name) ? r->name_length : 0);
     fputs(", \"driver_instance_id\": ", out);
-    json_string(out, r->driver_instance_id, strlen(r->driver_instance_id));
+    tp_app_quote_write(out, r->driver_instance_id, strlen(r->driver_instance_id));
     fputs(", \"driver_control_channel\": ", out);
-    json_string(out, r->driver_control_channel, strlen(r->driver_control_channel));
+    tp_app_quote_write(out, r->driver_control_channel, strlen(r->driver_control_channel));
     fputc('}', out);
 }
 
@@ -345,7 +323,7 @@ static int print_response(const query_options_t *o, const tp_discovery_client_t 
     if (o->json)
     {
         fprintf(out, "%s], \"error_message\": ", 0 == count ? "" : "\n");
-        json_string(out, error, strlen(error));
+        tp_app_quote_write(out, error, strlen(error));
         fputs("}\n", out);
     }
     else if (0 == count)

@@ -6,6 +6,7 @@
 
 #include "common/tp_error_private.h"
 #include "control/tp_control_message.h"
+#include "tp_app_quote.h"
 #include "tp_discoveryd_config.h"
 
 #define TP_DISCOVERYD_DEFAULT_METADATA_STREAM 1300
@@ -235,27 +236,10 @@ int tp_discoveryd_config_load(tp_discoveryd_config_t *config, const char *path)
     return 0;
 }
 
-/* A TOML basic string: quotes, backslashes and control characters escaped. */
+/* A TOML basic string (the escapes it shares with JSON). */
 static void tp_discoveryd_print_string(FILE *out, const char *s)
 {
-    fputc('"', out);
-    for (; '\0' != *s; s++)
-    {
-        unsigned char c = (unsigned char)*s;
-        if ('"' == c || '\\' == c)
-        {
-            fprintf(out, "\\%c", c);
-        }
-        else if (c < 0x20 || 0x7f == c)
-        {
-            fprintf(out, "\\u%04x", c);
-        }
-        else
-        {
-            fputc(c, out);
-        }
-    }
-    fputc('"', out);
+    tp_app_quote_write(out, s, strlen(s));
 }
 
 void tp_discoveryd_config_print(const tp_discoveryd_config_t *config, FILE *out)

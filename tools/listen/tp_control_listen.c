@@ -4,12 +4,13 @@
  * Read-only: it only subscribes, so it can run beside any producer, consumer or driver.
  */
 #include <getopt.h>
-#include <math.h>
 
 #include "tensorpool/tp_client.h"
 #include "tp_aeron_tool_util.h"
+#include "tp_app_aeron.h"
+#include "tp_app_options.h"
+#include "tp_app_run.h"
 #include "tp_listen_decode.h"
-#include "client/tp_client_private.h"
 
 #define TP_LISTEN_MAX_STREAMS 4
 #define TP_LISTEN_EXIT_NONE   1
@@ -24,7 +25,7 @@ static const char usage_str[] =
     "    --channel URI       channel (default aeron:ipc)\n"
     "    --stream-id ID      one stream (default: 1000 control, 1100 descriptor, 1200 QoS, 1300 metadata)\n"
     "    --count N           stop after N messages\n"
-    "    --duration S        stop after S seconds (may be fractional)\n"
+    "    --duration S        stop after S seconds (may be fractional; 0, the default: until Ctrl-C)\n"
     "Exit status: 0 at least one message printed, 1 none, 2 error.\n";
 
 typedef struct tp_listen_stream_stct
@@ -64,51 +65,6 @@ static void tp_listen_on_message(void *clientd, const uint8_t *buffer, size_t le
     state->printed++;
 }
 
-/* aeron_errmsg() may span lines (a cause, then context): one line on stderr, as every tool error. */
-static void tp_listen_print_aeron_error(const char *what)
-{
-    fprintf(stderr, "tp_control_listen: %s: ", what);
-    for (const char *p = aeron_errmsg(); '\0' != *p; p++)
-    {
-        if ('\n' == *p)
-        {
-            if ('\0' != p[1])
-            {
-                fputs("; ", stderr);
-            }
-        }
-        else
-        {
-            fputc(*p, stderr);
-        }
-    }
-    fputc('\n', stderr);
-}
-
-static int tp_listen_connect(aeron_context_t **context, aeron_t **aeron, const char *dir)
-{
-    if (aeron_context_init(context) < 0 || (NULL != dir && aeron_context_set_dir(*context, dir) < 0) ||
-        aeron_init(aeron, *context) < 0 || aeron_start(*aeron) < 0)
-    {
-        tp_listen_print_aeron_error("cannot connect to the media driver");
-        return -1;
-    }
-    return 0;
-}
-
-static int tp_listen_parse_seconds(const char *text, double *out)
-{
-    char *end = NULL;
-    errno = 0;
-    double v = strtod(text, &end);
-    if (0 != errno || end == text || '\0' != *end || !(v >= 0) || isinf(v))
-    {
-        return -1;
-    }
-    *out = v;
-    return 0;
-}
-
 int main(int argc, char **argv)
 {
     static const struct option options[] = {{"help", no_argument, NULL, 'h'},
@@ -124,7 +80,7 @@ int main(int argc, char **argv)
     const char *dir = NULL;
     int32_t one_stream = 0;
     bool has_stream = false;
-    double duration_s = 0;
+    uint64_t duration_ns = 0; /* until Ctrl-C */
     tp_listen_state_t state = {0};
     int opt;
     opterr = 0;
@@ -159,9 +115,8 @@ int main(int argc, char **argv)
                 }
                 break;
             case 'd':
-                if (tp_listen_parse_seconds(optarg, &duration_s) < 0)
+                if (tp_app_seconds_parse("--duration", optarg, true, &duration_ns) < 0)
                 {
-                    fprintf(stderr, "tp_control_listen: --duration '%s': expected seconds >= 0\n", optarg);
                     return TP_LISTEN_EXIT_ERROR;
                 }
                 break;
@@ -191,41 +146,34 @@ int main(int argc, char **argv)
         streams[stream_count++].stream_id = TP_DEFAULT_METADATA_STREAM_ID;
     }
 
-    tp_tool_start();
+    tp_app_signals_install();
+    setvbuf(stdout, NULL, _IOLBF, 0);
     int status = TP_LISTEN_EXIT_ERROR;
     aeron_context_t *context = NULL;
     aeron_t *aeron = NULL;
-    if (tp_listen_connect(&context, &aeron, dir) < 0)
+    if (tp_app_aeron_connect("tp_control_listen", dir, &context, &aeron) < 0)
     {
         goto cleanup;
     }
     for (size_t i = 0; i < stream_count; i++)
     {
         streams[i].state = &state;
-        /* An observer must never hold back the producers it watches: untethered on IPC. */
-        char untethered[TP_CHANNEL_MAX];
-        if (tp_aeron_channel_untethered(channel, untethered, sizeof(untethered)) < 0)
-        {
-            fprintf(stderr, "tp_control_listen: %s\n", tp_errmsg());
-            goto cleanup;
-        }
-        streams[i].subscription = tp_tool_add_subscription(aeron, untethered, streams[i].stream_id, NULL, NULL);
-        if (NULL == streams[i].subscription)
+        if (tp_app_aeron_subscribe("tp_control_listen", aeron, channel, streams[i].stream_id,
+                                   &streams[i].subscription) < 0)
         {
             goto cleanup;
         }
         if (aeron_fragment_assembler_create(&streams[i].assembler, tp_listen_on_message, &streams[i]) < 0)
         {
-            fprintf(stderr, "tp_control_listen: aeron_fragment_assembler_create: %s\n", aeron_errmsg());
+            tp_app_aeron_error("tp_control_listen", "aeron_fragment_assembler_create");
             goto cleanup;
         }
     }
 
-    int64_t deadline = duration_s > 0 ? tp_listen_now_ns(CLOCK_MONOTONIC) + (int64_t)(duration_s * 1e9) : 0;
-    status = 0;
-    while (tp_tool_is_running() && (0 == state.limit || state.printed < state.limit))
+    uint64_t deadline = 0 != duration_ns ? tp_app_now_ns() + duration_ns : 0;
+    while (tp_app_is_running() && (0 == state.limit || state.printed < state.limit))
     {
-        if (0 != deadline && tp_listen_now_ns(CLOCK_MONOTONIC) >= deadline)
+        if (0 != deadline && tp_app_now_ns() >= deadline)
         {
             break;
         }
@@ -236,8 +184,7 @@ int main(int argc, char **argv)
                                              streams[i].assembler, 10);
             if (rc < 0)
             {
-                fprintf(stderr, "tp_control_listen: aeron_subscription_poll: %s\n", aeron_errmsg());
-                status = TP_LISTEN_EXIT_ERROR;
+                tp_app_aeron_error("tp_control_listen", "aeron_subscription_poll");
                 goto cleanup;
             }
             fragments += rc;
@@ -245,7 +192,6 @@ int main(int argc, char **argv)
         if (aeron_is_closed(aeron))
         {
             fprintf(stderr, "tp_control_listen: client closed: the media driver is gone or timed this client out\n");
-            status = TP_LISTEN_EXIT_ERROR;
             goto cleanup;
         }
         if (0 == fragments)
@@ -264,8 +210,7 @@ cleanup:
             aeron_subscription_close(streams[i].subscription, NULL, NULL);
         }
     }
-    aeron_close(aeron);
-    aeron_context_close(context);
+    tp_app_aeron_close(context, aeron);
     for (size_t i = 0; i < stream_count; i++)
     {
         aeron_fragment_assembler_delete(streams[i].assembler);

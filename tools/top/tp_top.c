@@ -5,11 +5,8 @@
  * interval on a terminal (plain blocks when stdout is not a tty); --once prints one report after --duration, --json
  * as one JSON document.
  */
-#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <math.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,9 +16,10 @@
 
 #include <aeronc.h>
 
+#include "tp_app_aeron.h"
 #include "tp_app_options.h"
+#include "tp_app_run.h"
 #include "tp_top_model.h"
-#include "client/tp_client_private.h"
 
 #define TP_TOP_EXIT_UNHEALTHY 1
 #define TP_TOP_EXIT_ERROR     2
@@ -46,35 +44,20 @@ static const char usage_str[] =
     "    --metadata-stream-id N      default 1300\n"
     "Exit status: 0 streams found and none stale, 1 nothing found or a stale stream, 2 usage or I/O error.\n";
 
-static volatile sig_atomic_t tp_top_running = 1;
-
-static void tp_top_on_signal(int signo)
-{
-    (void)signo;
-    tp_top_running = 0;
-}
-
 typedef struct tp_top_stct
 {
     tp_top_model_t model;
     bool json;
     bool tty;
     uint64_t stale_ns;
-    double interval_s;
+    uint64_t interval_ns;
 } tp_top_t;
-
-static uint64_t tp_top_now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
 
 static void tp_top_on_fragment(void *clientd, const uint8_t *buffer, size_t length, aeron_header_t *header)
 {
     (void)header;
     tp_top_t *top = clientd;
-    tp_top_model_on_message(&top->model, buffer, length, tp_top_now_ns());
+    tp_top_model_on_message(&top->model, buffer, length, tp_app_now_ns());
 }
 
 static uint64_t tp_top_age_ms(uint64_t now_ns, uint64_t then_ns)
@@ -85,6 +68,11 @@ static uint64_t tp_top_age_ms(uint64_t now_ns, uint64_t then_ns)
 static bool tp_top_stream_stale(const tp_top_t *top, const tp_top_stream_t *s, uint64_t now_ns)
 {
     return 0 == s->last_activity_ns || now_ns - s->last_activity_ns > top->stale_ns;
+}
+
+static bool tp_top_consumer_stale(const tp_top_t *top, const tp_top_consumer_t *c, uint64_t now_ns)
+{
+    return now_ns - c->last_activity_ns > top->stale_ns;
 }
 
 static void tp_top_print_lease_json(const tp_top_lease_t *lease, uint64_t now_ns)
@@ -123,8 +111,8 @@ static bool tp_top_print_json(const tp_top_t *top, uint64_t now_ns)
     bool healthy = 0 != m->stream_count;
     printf("{\"tool\":\"tp_top\",\"interval_ms\":%" PRIu64 ",\"stale_ms\":%" PRIu64
            ",\"driver\":%s,\"messages\":%" PRIu64 ",\"ignored\":%" PRIu64 ",\"streams\":[",
-           (uint64_t)(top->interval_s * 1000.0), top->stale_ns / 1000000, m->driver_seen ? "true" : "false",
-           m->messages, m->ignored);
+           top->interval_ns / 1000000, top->stale_ns / 1000000, m->driver_seen ? "true" : "false", m->messages,
+           m->ignored);
     for (size_t i = 0; i < m->stream_count; i++)
     {
         const tp_top_stream_t *s = &m->streams[i];
@@ -163,7 +151,7 @@ static bool tp_top_print_json(const tp_top_t *top, uint64_t now_ns)
                    ",\"control_stream_id\":%" PRIu32 ",\"last_activity_ms\":%" PRIu64 ",\"stale\":%s,\"lease\":",
                    c->drops_gap, c->drops_late, c->descriptor_stream_id, c->control_stream_id,
                    tp_top_age_ms(now_ns, c->last_activity_ns),
-                   now_ns - c->last_activity_ns > top->stale_ns ? "true" : "false");
+                   tp_top_consumer_stale(top, c, now_ns) ? "true" : "false");
             tp_top_print_lease_json(m->driver_seen ? tp_top_model_lease(m, s->stream_id, c->consumer_id, 2) : NULL,
                                     now_ns);
             putchar('}');
@@ -219,7 +207,7 @@ static bool tp_top_print_text(const tp_top_t *top, uint64_t now_ns)
         for (size_t j = 0; j < s->consumer_count; j++)
         {
             const tp_top_consumer_t *c = &s->consumers[j];
-            bool c_stale = now_ns - c->last_activity_ns > top->stale_ns;
+            bool c_stale = tp_top_consumer_stale(top, c, now_ns);
             char streams[48] = "shared";
             if (0 != c->descriptor_stream_id || 0 != c->control_stream_id)
             {
@@ -228,10 +216,9 @@ static bool tp_top_print_text(const tp_top_t *top, uint64_t now_ns)
             }
             tp_top_lease_text(lease, sizeof(lease),
                               m->driver_seen ? tp_top_model_lease(m, s->stream_id, c->consumer_id, 2) : NULL, now_ns);
-            uint64_t lag = c->lag;
             printf("%s  consumer %-6" PRIu32 " %-12s lag %-8" PRIu64 " drops gap %-8" PRIu64 " late %-8" PRIu64
                    " %-22s idle %5.1fs %s%s%s\n",
-                   c_stale ? red : "", c->consumer_id, tp_top_mode_name(c->mode), lag, c->drops_gap, c->drops_late,
+                   c_stale ? red : "", c->consumer_id, tp_top_mode_name(c->mode), c->lag, c->drops_gap, c->drops_late,
                    streams, (double)tp_top_age_ms(now_ns, c->last_activity_ns) / 1000.0, lease, c_stale ? " STALE" : "",
                    c_stale ? reset : "");
         }
@@ -242,30 +229,6 @@ static bool tp_top_print_text(const tp_top_t *top, uint64_t now_ns)
     }
     fflush(stdout);
     return healthy;
-}
-
-static int tp_top_parse_seconds(const char *option, const char *text, double *out)
-{
-    char *end = NULL;
-    errno = 0;
-    double v = strtod(text, &end);
-    if (0 != errno || end == text || '\0' != *end || !(v > 0) || v > 1e7)
-    {
-        fprintf(stderr, "tp_top: %s: '%s' is not a positive number of seconds\n", option, text);
-        return -1;
-    }
-    *out = v;
-    return 0;
-}
-
-static void tp_top_aeron_error(const char *what)
-{
-    fprintf(stderr, "tp_top: %s: ", what);
-    for (const char *p = aeron_errmsg(); '\0' != *p; p++)
-    {
-        fputc('\n' == *p ? ' ' : *p, stderr);
-    }
-    fputc('\n', stderr);
 }
 
 int main(int argc, char **argv)
@@ -288,9 +251,9 @@ int main(int argc, char **argv)
     const char *channel = "aeron:ipc";
     uint64_t stream_ids[TP_TOP_SUBS] = {1000, 1100, 1200, 1300};
     bool once = false;
-    double duration_s = -1;
+    uint64_t duration_ns = UINT64_MAX; /* until Ctrl-C */
     uint64_t stale_ms = 3000;
-    top.interval_s = 1.0;
+    top.interval_ns = 1000000000ULL;
     int opt;
     opterr = 0;
     while ((opt = getopt_long(argc, argv, "hp:i:d:", options, NULL)) != -1)
@@ -311,13 +274,13 @@ int main(int argc, char **argv)
                 dir = optarg;
                 break;
             case 'i':
-                if (tp_top_parse_seconds("--interval", optarg, &top.interval_s) < 0)
+                if (tp_app_seconds_parse("--interval", optarg, false, &top.interval_ns) < 0)
                 {
                     return TP_TOP_EXIT_ERROR;
                 }
                 break;
             case 'd':
-                if (tp_top_parse_seconds("--duration", optarg, &duration_s) < 0)
+                if (tp_app_seconds_parse("--duration", optarg, false, &duration_ns) < 0)
                 {
                     return TP_TOP_EXIT_ERROR;
                 }
@@ -359,30 +322,27 @@ int main(int argc, char **argv)
         fprintf(stderr, "tp_top: unexpected argument '%s' (try --help)\n", argv[optind]);
         return TP_TOP_EXIT_ERROR;
     }
-    if (once && duration_s < 0)
+    if (once && UINT64_MAX == duration_ns)
     {
-        duration_s = 2.0;
+        duration_ns = 2000000000ULL;
     }
     top.stale_ns = stale_ms * 1000000ULL;
     top.tty = !top.json && isatty(STDOUT_FILENO);
     tp_top_model_init(&top.model, true);
-    signal(SIGINT, tp_top_on_signal);
-    signal(SIGTERM, tp_top_on_signal);
+    tp_app_signals_install();
 
     aeron_context_t *context = NULL;
     aeron_t *aeron = NULL;
     aeron_subscription_t *subs[TP_TOP_SUBS] = {0};
     aeron_fragment_assembler_t *assembler = NULL;
     int status = TP_TOP_EXIT_ERROR;
-    if (aeron_context_init(&context) < 0 || (NULL != dir && aeron_context_set_dir(context, dir) < 0) ||
-        aeron_init(&aeron, context) < 0 || aeron_start(aeron) < 0)
+    if (tp_app_aeron_connect("tp_top", dir, &context, &aeron) < 0)
     {
-        tp_top_aeron_error("cannot connect to the media driver");
         goto done;
     }
     if (aeron_fragment_assembler_create(&assembler, tp_top_on_fragment, &top) < 0)
     {
-        tp_top_aeron_error("aeron_fragment_assembler_create");
+        tp_app_aeron_error("tp_top", "aeron_fragment_assembler_create");
         goto done;
     }
     for (int i = 0; i < TP_TOP_SUBS; i++)
@@ -396,34 +356,18 @@ int main(int argc, char **argv)
         {
             continue; /* one subscription per stream id: a message must not be counted twice */
         }
-        aeron_async_add_subscription_t *async = NULL;
-        char untethered[TP_CHANNEL_MAX];
-        if (tp_aeron_channel_untethered(channel, untethered, sizeof(untethered)) < 0 ||
-            aeron_async_add_subscription(&async, aeron, untethered, (int32_t)stream_ids[i], NULL, NULL, NULL, NULL) < 0)
+        if (tp_app_aeron_subscribe("tp_top", aeron, channel, (int32_t)stream_ids[i], &subs[i]) < 0)
         {
-            tp_top_aeron_error("cannot subscribe");
-            goto done;
-        }
-        int rc = 0;
-        uint64_t deadline = tp_top_now_ns() + 10ULL * 1000000000ULL;
-        while (0 == (rc = aeron_async_add_subscription_poll(&subs[i], async)) && tp_top_now_ns() < deadline)
-        {
-            struct timespec pause = {0, 1000000};
-            nanosleep(&pause, NULL);
-        }
-        if (rc <= 0)
-        {
-            tp_top_aeron_error("subscription did not come up");
             goto done;
         }
     }
 
-    uint64_t start = tp_top_now_ns();
-    uint64_t interval_ns = (uint64_t)(top.interval_s * 1e9);
-    uint64_t end = duration_s < 0 ? UINT64_MAX : start + (uint64_t)(duration_s * 1e9);
+    uint64_t start = tp_app_now_ns();
+    uint64_t interval_ns = top.interval_ns;
+    uint64_t end = UINT64_MAX == duration_ns ? UINT64_MAX : start + duration_ns;
     uint64_t next_refresh = start + interval_ns;
     bool healthy = false;
-    while (tp_top_running)
+    while (tp_app_is_running())
     {
         int work = 0;
         for (int i = 0; i < TP_TOP_SUBS; i++)
@@ -434,7 +378,7 @@ int main(int argc, char **argv)
                 work += rc > 0 ? rc : 0;
             }
         }
-        uint64_t now = tp_top_now_ns();
+        uint64_t now = tp_app_now_ns();
         if (now >= end)
         {
             break;
@@ -456,7 +400,7 @@ int main(int argc, char **argv)
             nanosleep(&pause, NULL);
         }
     }
-    uint64_t now = tp_top_now_ns();
+    uint64_t now = tp_app_now_ns();
     if (once || next_refresh - interval_ns < now)
     {
         /* --once: the rates are averaged over the whole gathering time (one window). */
@@ -473,14 +417,7 @@ done:
             aeron_subscription_close(subs[i], NULL, NULL);
         }
     }
-    if (NULL != aeron)
-    {
-        aeron_close(aeron);
-    }
-    if (NULL != context)
-    {
-        aeron_context_close(context);
-    }
+    tp_app_aeron_close(context, aeron);
     if (NULL != assembler)
     {
         aeron_fragment_assembler_delete(assembler);
