@@ -77,6 +77,16 @@ int apps_process_wait(pid_t pid, int64_t timeout_ms)
     }
 }
 
+void apps_process_stop(pid_t pid)
+{
+    if (pid > 0)
+    {
+        kill(pid, SIGCONT);
+        kill(pid, SIGINT);
+        apps_process_wait(pid, 20000);
+    }
+}
+
 char *apps_file_read(const char *path)
 {
     FILE *f = fopen(path, "rb");

@@ -22,6 +22,10 @@ pid_t apps_process_spawn_io(const char *const *argv, const char *const *env, con
 /* The exit status; 128 + signal when killed by one; -1 (after SIGKILL) when it did not end within timeout_ms. */
 int apps_process_wait(pid_t pid, int64_t timeout_ms);
 
+/* SIGCONT (it may have been stopped by the test) then SIGINT, and wait up to 20 s for it, SIGKILLing it after that.
+ * pid <= 0 (never started) is ignored. */
+void apps_process_stop(pid_t pid);
+
 /* The whole file as a NUL-terminated string (malloc'd), NULL when it cannot be read. */
 char *apps_file_read(const char *path);
 

@@ -34,15 +34,6 @@ static int listen_teardown(void **state)
     return apps_scratch_teardown(state);
 }
 
-static void stop(pid_t pid)
-{
-    if (pid > 0)
-    {
-        kill(pid, SIGINT);
-        apps_process_wait(pid, 20000); /* SIGKILLs it if it does not end */
-    }
-}
-
 static void test_listen_live(void **state)
 {
     const char *dir = *state;
@@ -125,9 +116,9 @@ static void test_listen_live(void **state)
     assert_non_null(bad_text);
     assert_string_equal(bad_text, "tp_control_listen: --count 'x': expected a positive integer\n");
     free(bad_text);
-    stop(producer);
-    stop(consumer);
-    stop(driver);
+    apps_process_stop(producer);
+    apps_process_stop(consumer);
+    apps_process_stop(driver);
 
     char *out = apps_file_read(out_listen);
     char *err = apps_file_read(err_listen);

@@ -35,16 +35,6 @@ static int top_teardown(void **state)
     return apps_scratch_teardown(state);
 }
 
-static void stop(pid_t pid)
-{
-    if (pid > 0)
-    {
-        kill(pid, SIGCONT);
-        kill(pid, SIGINT);
-        apps_process_wait(pid, 20000); /* SIGKILLs it if it does not end */
-    }
-}
-
 typedef struct top_summary_stct
 {
     int streams;
@@ -191,7 +181,7 @@ static void test_top_producer_two_consumers(void **state)
     apps_tool_result_free(&text);
 
     /* The producer gone, the consumers still talking: the stream is stale, exit 1. */
-    stop(producer);
+    apps_process_stop(producer);
     const char *stale_argv[] = {TP_TOP_BIN,   "-p",  aeron_dir,    "--once", "--json",
                                 "--duration", "1.5", "--stale-ms", "1000",   NULL};
     apps_tool_result_t stale = apps_tool_run(dir, "top-stale", stale_argv);
@@ -200,8 +190,8 @@ static void test_top_producer_two_consumers(void **state)
     assert_non_null(strstr(stale.out, "\"healthy\":false"));
     apps_tool_result_free(&stale);
 
-    stop(c1);
-    stop(c2);
+    apps_process_stop(c1);
+    apps_process_stop(c2);
     /* Drops as reported agree with the consumers' own counts, which only grow: none invented, the slow one's seen. */
     tp_app_summary_t sum1, sum2;
     consumer_summary(dir, "c1.txt", &sum1);
@@ -211,7 +201,7 @@ static void test_top_producer_two_consumers(void **state)
     assert_true(s.drops[1] > 0);
     assert_int_equal(0, sum1.bad);
     assert_int_equal(0, sum2.bad);
-    stop(driver);
+    apps_process_stop(driver);
     free(json);
     free(err);
 }
@@ -261,7 +251,7 @@ static void test_top_nothing_and_usage(void **state)
     assert_int_equal(2, r.status);
     assert_non_null(strstr(r.err, "--interval"));
     apps_tool_result_free(&r);
-    stop(driver);
+    apps_process_stop(driver);
 }
 
 int main(void)

@@ -34,52 +34,28 @@
 #include "shm_test_util.h"
 #include "tensorpool/tp_error.h"
 
-typedef struct fixture_stct
-{
-    char root[PATH_MAX];
-    tp_shm_path_policy_t policy;
-} fixture_t;
-
-static void fx_path(const fixture_t *fx, char *out, const char *suffix)
-{
-    int n = snprintf(out, PATH_MAX, "%s/%s", fx->root, suffix);
-    if (n < 0 || n >= PATH_MAX)
-    {
-        fail_msg("scratch path too long");
-    }
-}
+typedef shm_test_fixture_t fixture_t;
 
 static int setup(void **state)
 {
-    fixture_t *fx = calloc(1, sizeof(*fx));
-    if (NULL == fx || shm_test_make_tmpdir(fx->root, sizeof(fx->root), "hostile") < 0)
+    if (shm_test_fixture_setup(state, "hostile") < 0)
     {
-        free(fx);
         return -1;
     }
     /* Readable by anyone, so the "nobody" test reaches the file's own permissions. */
+    fixture_t *fx = *state;
     chmod(fx->root, 0755);
-    const char *bases[] = {fx->root};
-    if (tp_shm_path_policy_init(&fx->policy, bases, 1) < 0)
-    {
-        return -1;
-    }
-    *state = fx;
     return 0;
 }
 
 static int teardown(void **state)
 {
-    fixture_t *fx = *state;
-    tp_shm_path_policy_close(&fx->policy);
-    shm_test_remove_tree(fx->root);
-    free(fx);
-    return 0;
+    return shm_test_fixture_teardown(state);
 }
 
 static void make_pool(fixture_t *fx, const char *name, char *path, tp_shm_uri_t *uri, size_t length)
 {
-    fx_path(fx, path, name);
+    shm_test_path(fx->root, path, name);
     tp_shm_region_t created;
     assert_int_equal(0, tp_shm_region_create(&created, path, length, false, false));
     tp_superblock_t sb;
@@ -105,7 +81,7 @@ static void test_truncated_region_reads_zeros_not_sigbus(void **state)
     tp_shm_uri_t sibling_uri;
     make_pool(fx, "sibling.pool", sibling_path, &sibling_uri, length);
     char other_dir[PATH_MAX];
-    fx_path(fx, other_dir, "other");
+    shm_test_path(fx->root, other_dir, "other");
     assert_int_equal(0, mkdir(other_dir, 0700));
     char other_path[PATH_MAX];
     tp_shm_uri_t other_uri;
@@ -203,7 +179,7 @@ static void test_foreign_sigbus_is_not_swallowed(void **state)
 {
     fixture_t *fx = *state;
     char path[PATH_MAX];
-    fx_path(fx, path, "plain.bin");
+    shm_test_path(fx->root, path, "plain.bin");
     assert_int_equal(0, shm_test_make_file(path, 8192));
     pid_t child = fork();
     assert_true(child >= 0);
@@ -236,7 +212,7 @@ static void test_fsize_limit_gives_clear_error_and_no_file(void **state)
 {
     fixture_t *fx = *state;
     char path[PATH_MAX];
-    fx_path(fx, path, "big.pool");
+    shm_test_path(fx->root, path, "big.pool");
     int pipefd[2];
     assert_int_equal(0, pipe(pipefd));
     pid_t child = fork();
@@ -319,7 +295,7 @@ static void test_same_instance_twice_never_clobbers(void **state)
     tp_shm_layout_t a;
     tp_shm_layout_t b;
     char instance_dir[PATH_MAX];
-    fx_path(fx, instance_dir, "ns/producer-1");
+    shm_test_path(fx->root, instance_dir, "ns/producer-1");
     uint64_t epoch_a = tp_shm_layout_next_epoch(instance_dir, 1000);
     assert_int_equal(0, tp_shm_layout_init(&a, fx->root, "ns", "producer-1", epoch_a));
     assert_int_equal(0, tp_shm_layout_create_dirs(&a));

@@ -30,19 +30,24 @@
 typedef struct peer_options_stct
 {
     tp_app_context_options_t context;
+    tp_app_stream_options_t stream; /* -s, -n, -r, -d, -m (its shape is unused: frames are --bytes of uint8) */
     bool producer;
-    uint32_t stream_id;
     uint32_t id;
     uint64_t bytes;
-    uint32_t slots;
     uint64_t pause_ns;
     uint64_t work_ns;
-    uint64_t duration_ns;
-    uint64_t frames;
     uint64_t progress_ns;
     uint64_t driver_timeout_ms;
-    double rate_hz;
 } peer_options_t;
+
+enum
+{
+    OPT_ID = 1000,
+    OPT_PAUSE,
+    OPT_WORK,
+    OPT_PROGRESS,
+    OPT_DRIVER_TIMEOUT
+};
 
 typedef struct peer_consumer_stct
 {
@@ -72,13 +77,75 @@ static void usage(FILE *out)
                  "      --driver-timeout-ms MS media driver liveness timeout (default 2000)\n");
 }
 
+static int peer_option(void *options, int opt, const char *arg)
+{
+    peer_options_t *o = options;
+    int shared = tp_app_context_option(&o->context, opt, arg);
+    if (0 == shared)
+    {
+        shared = tp_app_stream_option(&o->stream, opt, arg);
+    }
+    if (0 != shared)
+    {
+        return shared;
+    }
+    uint64_t v = 0;
+    int rc = 0;
+    switch (opt)
+    {
+        case OPT_ID:
+            rc = tp_app_size_parse("--id", arg, 1, UINT32_MAX, &v);
+            o->id = (uint32_t)v;
+            break;
+        case 'b':
+            rc = tp_app_size_parse("--bytes", arg, 1, 1ULL << 30, &o->bytes);
+            break;
+        case OPT_PAUSE:
+            rc = tp_app_size_parse("--pause-ns", arg, 0, 10ULL * 1000 * 1000 * 1000, &o->pause_ns);
+            break;
+        case OPT_WORK:
+            rc = tp_app_size_parse("--work-ns", arg, 0, 10ULL * 1000 * 1000 * 1000, &o->work_ns);
+            break;
+        case OPT_PROGRESS:
+            rc = tp_app_size_parse("--progress-ms", arg, 1, 3600 * 1000, &v);
+            o->progress_ns = v * 1000 * 1000;
+            break;
+        case OPT_DRIVER_TIMEOUT:
+            rc = tp_app_size_parse("--driver-timeout-ms", arg, 1, 3600 * 1000, &o->driver_timeout_ms);
+            break;
+        default:
+            return 0;
+    }
+    return rc < 0 ? -1 : 1;
+}
+
 static int parse(int argc, char **argv, peer_options_t *o)
 {
+    static const struct option long_options[] = {
+        TP_APP_CONTEXT_LONG_OPTIONS,
+        TP_APP_STREAM_LONG_OPTIONS,
+        {"id", required_argument, NULL, OPT_ID},
+        {"bytes", required_argument, NULL, 'b'},
+        {"slots", required_argument, NULL, 'n'},
+        {"rate", required_argument, NULL, 'r'},
+        {"pause-ns", required_argument, NULL, OPT_PAUSE},
+        {"work-ns", required_argument, NULL, OPT_WORK},
+        {"progress-ms", required_argument, NULL, OPT_PROGRESS},
+        {"driver-timeout-ms", required_argument, NULL, OPT_DRIVER_TIMEOUT},
+        {NULL, 0, NULL, 0},
+    };
+    static const tp_app_cli_t cli = {
+        .program = "tp_chaos_peer",
+        .short_options = TP_APP_CONTEXT_SHORT_OPTIONS "s:b:n:r:d:m:h",
+        .long_options = long_options,
+        .usage = usage,
+        .option = peer_option,
+    };
     memset(o, 0, sizeof(*o));
     tp_app_context_options_init(&o->context);
-    o->stream_id = 10;
+    tp_app_stream_options_init(&o->stream);
+    o->stream.slots = 8;
     o->bytes = 4096;
-    o->slots = 8;
     o->progress_ns = 100 * 1000 * 1000ULL;
     o->driver_timeout_ms = 2000;
     if (argc < 2 || (0 != strcmp(argv[1], "producer") && 0 != strcmp(argv[1], "consumer")))
@@ -92,102 +159,7 @@ static int parse(int argc, char **argv, peer_options_t *o)
         return -1;
     }
     o->producer = 0 == strcmp(argv[1], "producer");
-    enum
-    {
-        OPT_ID = 1000,
-        OPT_PAUSE,
-        OPT_WORK,
-        OPT_PROGRESS,
-        OPT_DRIVER_TIMEOUT
-    };
-    static const struct option long_options[] = {
-        TP_APP_CONTEXT_LONG_OPTIONS,
-        {"stream-id", required_argument, NULL, 's'},
-        {"id", required_argument, NULL, OPT_ID},
-        {"bytes", required_argument, NULL, 'b'},
-        {"slots", required_argument, NULL, 'n'},
-        {"rate", required_argument, NULL, 'r'},
-        {"pause-ns", required_argument, NULL, OPT_PAUSE},
-        {"work-ns", required_argument, NULL, OPT_WORK},
-        {"duration", required_argument, NULL, 'd'},
-        {"frames", required_argument, NULL, 'm'},
-        {"progress-ms", required_argument, NULL, OPT_PROGRESS},
-        {"driver-timeout-ms", required_argument, NULL, OPT_DRIVER_TIMEOUT},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    int opt;
-    uint64_t v;
-    optind = 2;
-    while (-1 != (opt = getopt_long(argc, argv, TP_APP_CONTEXT_SHORT_OPTIONS "s:b:n:r:d:m:h", long_options, NULL)))
-    {
-        int shared = tp_app_context_option(&o->context, opt, optarg);
-        if (shared < 0)
-        {
-            return -1;
-        }
-        if (shared > 0)
-        {
-            continue;
-        }
-        int rc = 0;
-        switch (opt)
-        {
-            case 's':
-                rc = tp_app_size_parse("--stream-id", optarg, 1, UINT32_MAX, &v);
-                o->stream_id = (uint32_t)v;
-                break;
-            case OPT_ID:
-                rc = tp_app_size_parse("--id", optarg, 1, UINT32_MAX, &v);
-                o->id = (uint32_t)v;
-                break;
-            case 'b':
-                rc = tp_app_size_parse("--bytes", optarg, 1, 1ULL << 30, &o->bytes);
-                break;
-            case 'n':
-                rc = tp_app_size_parse("--slots", optarg, 1, 1 << 20, &v);
-                o->slots = (uint32_t)v;
-                break;
-            case 'r':
-                rc = tp_app_rate_parse("--rate", optarg, &o->rate_hz);
-                break;
-            case OPT_PAUSE:
-                rc = tp_app_size_parse("--pause-ns", optarg, 0, 10ULL * 1000 * 1000 * 1000, &o->pause_ns);
-                break;
-            case OPT_WORK:
-                rc = tp_app_size_parse("--work-ns", optarg, 0, 10ULL * 1000 * 1000 * 1000, &o->work_ns);
-                break;
-            case 'd':
-                rc = tp_app_seconds_parse("--duration", optarg, false, &o->duration_ns);
-                break;
-            case 'm':
-                rc = tp_app_size_parse("--frames", optarg, 1, UINT64_MAX, &o->frames);
-                break;
-            case OPT_PROGRESS:
-                rc = tp_app_size_parse("--progress-ms", optarg, 1, 3600 * 1000, &v);
-                o->progress_ns = v * 1000 * 1000;
-                break;
-            case OPT_DRIVER_TIMEOUT:
-                rc = tp_app_size_parse("--driver-timeout-ms", optarg, 1, 3600 * 1000, &o->driver_timeout_ms);
-                break;
-            case 'h':
-                usage(stdout);
-                exit(EXIT_SUCCESS);
-            default:
-                usage(stderr);
-                return -1;
-        }
-        if (rc < 0)
-        {
-            return -1;
-        }
-    }
-    if (optind < argc)
-    {
-        fprintf(stderr, "tp_chaos_peer: unexpected argument '%s'\n", argv[optind]);
-        return -1;
-    }
-    return 0;
+    return tp_app_options_parse(&cli, argc, argv, 2, o);
 }
 
 static int client_start(const peer_options_t *o, tp_client_t **client)
@@ -224,9 +196,9 @@ static int run_producer(const peer_options_t *o, tp_client_t *client)
     tp_app_shape_t shape = {.dtype = TP_DTYPE_UINT8, .ndims = 1, .dims = {(int32_t)o->bytes}};
     tp_producer_config_t config;
     tp_producer_config_init(&config);
-    config.stream_id = o->stream_id;
+    config.stream_id = o->stream.stream_id;
     config.producer_id = 0 != o->id ? o->id : 1;
-    config.header_nslots = o->slots;
+    config.header_nslots = o->stream.slots;
     config.pool_count = 1;
     config.pools[0] =
         (tp_producer_pool_config_t){.pool_id = 1, .stride_bytes = (uint32_t)tp_app_next_pow2(o->bytes, 4096)};
@@ -237,24 +209,24 @@ static int run_producer(const peer_options_t *o, tp_client_t *client)
         fprintf(stderr, "tp_chaos_peer producer: %s\n", tp_errmsg());
         return 1;
     }
-    printf("tp_chaos_peer producer: pid %d stream %" PRIu32 " epoch %" PRIu64 "\n", (int)getpid(), o->stream_id,
+    printf("tp_chaos_peer producer: pid %d stream %" PRIu32 " epoch %" PRIu64 "\n", (int)getpid(), o->stream.stream_id,
            tp_producer_epoch(producer));
     fflush(stdout);
 
     tp_tensor_desc_t desc;
     tp_app_shape_to_desc(&shape, &desc);
     const uint64_t half = o->bytes / 2;
-    const uint64_t period_ns = o->rate_hz > 0 ? (uint64_t)(1e9 / o->rate_hz) : 0;
+    const uint64_t period_ns = o->stream.rate_hz > 0 ? (uint64_t)(1e9 / o->stream.rate_hz) : 0;
     const uint64_t start_ns = tp_app_now_ns();
     uint64_t next_ns = start_ns;
     uint64_t next_progress_ns = start_ns + o->progress_ns;
     uint64_t sent = 0;
     uint64_t refused = 0;
     int status = 0;
-    while (tp_app_is_running() && (0 == o->frames || sent < o->frames))
+    while (tp_app_is_running() && (0 == o->stream.frames || sent < o->stream.frames))
     {
         uint64_t now = tp_app_now_ns();
-        if (0 != o->duration_ns && now - start_ns >= o->duration_ns)
+        if (0 != o->stream.duration_ns && now - start_ns >= o->stream.duration_ns)
         {
             break;
         }
@@ -379,7 +351,7 @@ static int run_consumer(const peer_options_t *o, tp_client_t *client)
     }
     tp_consumer_config_t config;
     tp_consumer_config_init(&config);
-    config.stream_id = o->stream_id;
+    config.stream_id = o->stream.stream_id;
     config.consumer_id = 0 != o->id ? o->id : (uint32_t)getpid();
     tp_consumer_t *consumer = NULL;
     if (tp_consumer_start(&consumer, client, &config) < 0)
@@ -388,15 +360,15 @@ static int run_consumer(const peer_options_t *o, tp_client_t *client)
         free(c.copy);
         return 1;
     }
-    printf("tp_chaos_peer consumer: pid %d stream %" PRIu32 "\n", (int)getpid(), o->stream_id);
+    printf("tp_chaos_peer consumer: pid %d stream %" PRIu32 "\n", (int)getpid(), o->stream.stream_id);
     fflush(stdout);
     const uint64_t start_ns = tp_app_now_ns();
     uint64_t next_progress_ns = start_ns + o->progress_ns;
     int status = 0;
-    while (tp_app_is_running() && (0 == o->frames || c.verified < o->frames))
+    while (tp_app_is_running() && (0 == o->stream.frames || c.verified < o->stream.frames))
     {
         uint64_t now = tp_app_now_ns();
-        if (0 != o->duration_ns && now - start_ns >= o->duration_ns)
+        if (0 != o->stream.duration_ns && now - start_ns >= o->stream.duration_ns)
         {
             break;
         }

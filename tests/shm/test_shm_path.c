@@ -26,15 +26,6 @@ typedef struct fixture_stct
     tp_shm_path_policy_t policy;
 } fixture_t;
 
-static void fx_path(const fixture_t *fx, char *out, const char *suffix)
-{
-    int n = snprintf(out, PATH_MAX, "%s/%s", fx->root, suffix);
-    if (n < 0 || n >= PATH_MAX)
-    {
-        fail_msg("scratch path too long");
-    }
-}
-
 static int setup(void **state)
 {
     static fixture_t fx;
@@ -44,34 +35,34 @@ static int setup(void **state)
         return -1;
     }
     char p[PATH_MAX];
-    fx_path(&fx, fx.base, "base");
+    shm_test_path(fx.root, fx.base, "base");
     mkdir(fx.base, 0700);
-    fx_path(&fx, p, "base/sub");
+    shm_test_path(fx.root, p, "base/sub");
     mkdir(p, 0700);
-    fx_path(&fx, p, "base/dir");
+    shm_test_path(fx.root, p, "base/dir");
     mkdir(p, 0700);
-    fx_path(&fx, p, "outside");
+    shm_test_path(fx.root, p, "outside");
     mkdir(p, 0700);
-    fx_path(&fx, p, "base-evil");
+    shm_test_path(fx.root, p, "base-evil");
     mkdir(p, 0700);
 
     const char *files[] = {"base/file", "base/other", "base/sub/file", "outside/file", "base-evil/file"};
     for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
     {
-        fx_path(&fx, p, files[i]);
+        shm_test_path(fx.root, p, files[i]);
         if (shm_test_make_file(p, 4096) < 0)
         {
             return -1;
         }
     }
     char target[PATH_MAX];
-    fx_path(&fx, target, "base/file");
-    fx_path(&fx, p, "base/link");
+    shm_test_path(fx.root, target, "base/file");
+    shm_test_path(fx.root, p, "base/link");
     symlink(target, p);
-    fx_path(&fx, target, "outside/file");
-    fx_path(&fx, p, "base/escape");
+    shm_test_path(fx.root, target, "outside/file");
+    shm_test_path(fx.root, p, "base/escape");
     symlink(target, p);
-    fx_path(&fx, p, "base/fifo");
+    shm_test_path(fx.root, p, "base/fifo");
     mkfifo(p, 0600);
 
     const char *bases[] = {fx.base};
@@ -112,7 +103,7 @@ static void test_regular_file_inside_base_is_accepted(void **state)
 {
     fixture_t *fx = *state;
     char p[PATH_MAX];
-    fx_path(fx, p, "base/sub/file");
+    shm_test_path(fx->root, p, "base/sub/file");
     tp_shm_validated_path_t v;
     int fd = tp_shm_path_open_checked(&fx->policy, p, O_RDONLY, &v);
     assert_true(fd >= 0);
@@ -124,13 +115,13 @@ static void test_dot_dot_inside_base_resolves_and_is_accepted(void **state)
 {
     fixture_t *fx = *state;
     char p[PATH_MAX];
-    fx_path(fx, p, "base/sub/../file");
+    shm_test_path(fx->root, p, "base/sub/../file");
     tp_shm_validated_path_t v;
     int fd = tp_shm_path_open_checked(&fx->policy, p, O_RDONLY, &v);
     assert_true(fd >= 0);
     close(fd);
     char canonical[PATH_MAX];
-    fx_path(fx, canonical, "base/file");
+    shm_test_path(fx->root, canonical, "base/file");
     char *expected = realpath(canonical, NULL);
     assert_string_equal(expected, v.canonical);
     free(expected);
@@ -141,7 +132,7 @@ static void test_symlink_inside_base_is_opened_by_its_canonical_target(void **st
     /* realpath resolves base/link to base/file (inside the base), and the open uses the canonical path. */
     fixture_t *fx = *state;
     char p[PATH_MAX];
-    fx_path(fx, p, "base/link");
+    shm_test_path(fx->root, p, "base/link");
     tp_shm_validated_path_t v;
     int fd = tp_shm_path_open_checked(&fx->policy, p, O_RDONLY, &v);
     assert_true(fd >= 0);
@@ -155,7 +146,7 @@ static void test_rejects_relative_and_missing(void **state)
     char p[PATH_MAX];
     assert_rejected(fx, "base/file", "not an absolute path");
     assert_rejected(fx, "", "not an absolute path");
-    fx_path(fx, p, "base/nope");
+    shm_test_path(fx->root, p, "base/nope");
     assert_rejected(fx, p, "cannot resolve");
 }
 
@@ -163,7 +154,7 @@ static void test_rejects_outside_base(void **state)
 {
     fixture_t *fx = *state;
     char p[PATH_MAX];
-    fx_path(fx, p, "outside/file");
+    shm_test_path(fx->root, p, "outside/file");
     assert_rejected(fx, p, "outside the 1 allowed base dir");
 }
 
@@ -171,9 +162,9 @@ static void test_rejects_dot_dot_traversal(void **state)
 {
     fixture_t *fx = *state;
     char p[PATH_MAX];
-    fx_path(fx, p, "base/../outside/file");
+    shm_test_path(fx->root, p, "base/../outside/file");
     assert_rejected(fx, p, "outside the 1 allowed base dir");
-    fx_path(fx, p, "base/sub/../../outside/file");
+    shm_test_path(fx->root, p, "base/sub/../../outside/file");
     assert_rejected(fx, p, "outside the 1 allowed base dir");
 }
 
@@ -181,7 +172,7 @@ static void test_rejects_symlink_escaping_base(void **state)
 {
     fixture_t *fx = *state;
     char p[PATH_MAX];
-    fx_path(fx, p, "base/escape");
+    shm_test_path(fx->root, p, "base/escape");
     assert_rejected(fx, p, "outside the 1 allowed base dir");
 }
 
@@ -189,7 +180,7 @@ static void test_rejects_prefix_trick(void **state)
 {
     fixture_t *fx = *state;
     char p[PATH_MAX];
-    fx_path(fx, p, "base-evil/file");
+    shm_test_path(fx->root, p, "base-evil/file");
     assert_rejected(fx, p, "outside the 1 allowed base dir");
 }
 
@@ -203,7 +194,7 @@ static void test_rejects_directory(void **state)
 {
     fixture_t *fx = *state;
     char p[PATH_MAX];
-    fx_path(fx, p, "base/dir");
+    shm_test_path(fx->root, p, "base/dir");
     assert_rejected(fx, p, "is a directory");
 }
 
@@ -211,7 +202,7 @@ static void test_rejects_fifo(void **state)
 {
     fixture_t *fx = *state;
     char p[PATH_MAX];
-    fx_path(fx, p, "base/fifo");
+    shm_test_path(fx->root, p, "base/fifo");
     assert_rejected(fx, p, "is a FIFO");
 }
 
@@ -219,7 +210,7 @@ static void test_rejects_socket(void **state)
 {
     fixture_t *fx = *state;
     char p[PATH_MAX];
-    fx_path(fx, p, "base/sock");
+    shm_test_path(fx->root, p, "base/sock");
     struct sockaddr_un addr;
     memset(&addr, 0, sizeof(addr));
     addr.sun_family = AF_UNIX;
@@ -256,13 +247,13 @@ static void test_symlink_swapped_in_after_validation_is_refused(void **state)
     char p[PATH_MAX];
     char aside[PATH_MAX];
     char target[PATH_MAX];
-    fx_path(fx, p, "base/file");
+    shm_test_path(fx->root, p, "base/file");
     tp_shm_validated_path_t v;
     assert_int_equal(0, tp_shm_path_validate(&fx->policy, p, &v));
 
     /* Attacker moves the file away and plants a symlink (to a file that would itself pass) under its name. */
-    fx_path(fx, aside, "base/file.aside");
-    fx_path(fx, target, "base/other");
+    shm_test_path(fx->root, aside, "base/file.aside");
+    shm_test_path(fx->root, target, "base/other");
     assert_int_equal(0, rename(p, aside));
     assert_int_equal(0, symlink(target, p));
 
@@ -281,13 +272,13 @@ static void test_file_replaced_after_validation_is_refused(void **state)
     char p[PATH_MAX];
     char replacement[PATH_MAX];
     char aside[PATH_MAX];
-    fx_path(fx, p, "base/file");
+    shm_test_path(fx->root, p, "base/file");
     tp_shm_validated_path_t v;
     assert_int_equal(0, tp_shm_path_validate(&fx->policy, p, &v));
 
     /* A different regular file under the same name: only the inode re-check can tell. */
-    fx_path(fx, aside, "base/file.aside");
-    fx_path(fx, replacement, "base/file.new");
+    shm_test_path(fx->root, aside, "base/file.aside");
+    shm_test_path(fx->root, replacement, "base/file.new");
     assert_int_equal(0, shm_test_make_file(replacement, 4096));
     assert_int_equal(0, rename(p, aside));
     assert_int_equal(0, rename(replacement, p));
@@ -305,11 +296,11 @@ static void test_fifo_swapped_in_after_validation_is_refused_without_blocking(vo
     fixture_t *fx = *state;
     char p[PATH_MAX];
     char aside[PATH_MAX];
-    fx_path(fx, p, "base/file");
+    shm_test_path(fx->root, p, "base/file");
     tp_shm_validated_path_t v;
     assert_int_equal(0, tp_shm_path_validate(&fx->policy, p, &v));
 
-    fx_path(fx, aside, "base/file.aside");
+    shm_test_path(fx->root, aside, "base/file.aside");
     assert_int_equal(0, rename(p, aside));
     assert_int_equal(0, mkfifo(p, 0600));
 
@@ -339,7 +330,7 @@ static void test_policy_canonicalises_base_dirs_once(void **state)
     fixture_t *fx = *state;
     char link[PATH_MAX];
     char p[PATH_MAX];
-    fx_path(fx, link, "base-link");
+    shm_test_path(fx->root, link, "base-link");
     assert_int_equal(0, symlink(fx->base, link));
     const char *bases[] = {link};
     tp_shm_path_policy_t policy;
@@ -349,16 +340,16 @@ static void test_policy_canonicalises_base_dirs_once(void **state)
     free(canonical_base);
 
     /* A file announced through the canonical base is inside the (symlinked) configured base. */
-    fx_path(fx, p, "base/file");
+    shm_test_path(fx->root, p, "base/file");
     tp_shm_validated_path_t v;
     assert_int_equal(0, tp_shm_path_validate(&policy, p, &v));
 
     /* Re-pointing the link after init does not move the policy. */
     unlink(link);
     char other[PATH_MAX];
-    fx_path(fx, other, "outside");
+    shm_test_path(fx->root, other, "outside");
     assert_int_equal(0, symlink(other, link));
-    fx_path(fx, p, "outside/file");
+    shm_test_path(fx->root, p, "outside/file");
     assert_int_equal(-1, tp_shm_path_validate(&policy, p, &v));
     tp_shm_path_policy_close(&policy);
     unlink(link);
@@ -374,12 +365,12 @@ static void test_policy_rejects_bad_base_dirs(void **state)
     assert_int_equal(-1, tp_shm_path_policy_init(&policy, relative, 1));
     assert_int_equal(TP_ERR_PATH, tp_errcode());
 
-    fx_path(fx, p, "missing-dir");
+    shm_test_path(fx->root, p, "missing-dir");
     const char *missing[] = {p};
     assert_int_equal(-1, tp_shm_path_policy_init(&policy, missing, 1));
     assert_non_null(strstr(tp_errmsg(), "cannot be resolved"));
 
-    fx_path(fx, p, "base/file");
+    shm_test_path(fx->root, p, "base/file");
     const char *file[] = {p};
     assert_int_equal(-1, tp_shm_path_policy_init(&policy, file, 1));
     assert_non_null(strstr(tp_errmsg(), "not a directory"));
@@ -392,7 +383,7 @@ static void test_empty_policy_rejects_everything(void **state)
     tp_shm_path_policy_t policy;
     assert_int_equal(0, tp_shm_path_policy_init(&policy, NULL, 0));
     char p[PATH_MAX];
-    fx_path(fx, p, "base/file");
+    shm_test_path(fx->root, p, "base/file");
     tp_shm_validated_path_t v;
     tp_err_clear();
     assert_int_equal(-1, tp_shm_path_validate(&policy, p, &v));

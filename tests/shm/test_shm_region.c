@@ -21,45 +21,16 @@
 #include "shm_test_util.h"
 #include "tensorpool/tp_error.h"
 
-typedef struct fixture_stct
-{
-    char root[PATH_MAX];
-    tp_shm_path_policy_t policy;
-} fixture_t;
-
-static void fx_path(const fixture_t *fx, char *out, const char *suffix)
-{
-    int n = snprintf(out, PATH_MAX, "%s/%s", fx->root, suffix);
-    if (n < 0 || n >= PATH_MAX)
-    {
-        fail_msg("scratch path too long");
-    }
-}
+typedef shm_test_fixture_t fixture_t;
 
 static int setup(void **state)
 {
-    fixture_t *fx = calloc(1, sizeof(*fx));
-    if (NULL == fx || shm_test_make_tmpdir(fx->root, sizeof(fx->root), "region") < 0)
-    {
-        free(fx);
-        return -1;
-    }
-    const char *bases[] = {fx->root};
-    if (tp_shm_path_policy_init(&fx->policy, bases, 1) < 0)
-    {
-        return -1;
-    }
-    *state = fx;
-    return 0;
+    return shm_test_fixture_setup(state, "region");
 }
 
 static int teardown(void **state)
 {
-    fixture_t *fx = *state;
-    tp_shm_path_policy_close(&fx->policy);
-    shm_test_remove_tree(fx->root);
-    free(fx);
-    return 0;
+    return shm_test_fixture_teardown(state);
 }
 
 static mode_t mode_of(const char *path)
@@ -111,18 +82,18 @@ static void test_layout_dirs_are_private_whatever_the_umask(void **state)
     assert_int_equal(0, tp_shm_layout_init(&layout, fx->root, "tensorpool", "producer-a", 3));
     assert_int_equal(0, tp_shm_layout_create_dirs(&layout));
     umask(old);
-    fx_path(fx, p, "tensorpool");
+    shm_test_path(fx->root, p, "tensorpool");
     assert_int_equal(0700, mode_of(p));
-    fx_path(fx, p, "tensorpool/producer-a");
+    shm_test_path(fx->root, p, "tensorpool/producer-a");
     assert_int_equal(0700, mode_of(p));
-    fx_path(fx, p, "tensorpool/producer-a/epoch-3");
+    shm_test_path(fx->root, p, "tensorpool/producer-a/epoch-3");
     assert_int_equal(0700, mode_of(p));
 
     /* Existing dirs are fine (another epoch of the same producer). */
     assert_int_equal(0, tp_shm_layout_create_dirs(&layout));
 
     assert_int_equal(0, tp_shm_layout_remove_dirs(&layout));
-    fx_path(fx, p, "tensorpool");
+    shm_test_path(fx->root, p, "tensorpool");
     assert_int_equal(-1, access(p, F_OK));
 }
 
@@ -131,9 +102,9 @@ static void test_layout_refuses_symlinked_dir(void **state)
     fixture_t *fx = *state;
     char p[PATH_MAX];
     char target[PATH_MAX];
-    fx_path(fx, target, "elsewhere");
+    shm_test_path(fx->root, target, "elsewhere");
     assert_int_equal(0, mkdir(target, 0700));
-    fx_path(fx, p, "ns-link");
+    shm_test_path(fx->root, p, "ns-link");
     assert_int_equal(0, symlink(target, p));
     tp_shm_layout_t layout;
     assert_int_equal(0, tp_shm_layout_init(&layout, fx->root, "ns-link", "p", 1));
@@ -243,7 +214,7 @@ static void test_create_refuses_to_clobber(void **state)
 {
     fixture_t *fx = *state;
     char path[PATH_MAX];
-    fx_path(fx, path, "existing.pool");
+    shm_test_path(fx->root, path, "existing.pool");
     assert_int_equal(0, shm_test_write_file(path, "precious", 8));
 
     tp_shm_region_t region;
@@ -264,8 +235,8 @@ static void test_create_refuses_to_clobber(void **state)
     /* A dangling symlink is not followed either (O_EXCL|O_NOFOLLOW). */
     char link[PATH_MAX];
     char target[PATH_MAX];
-    fx_path(fx, link, "link.pool");
-    fx_path(fx, target, "would-be-created");
+    shm_test_path(fx->root, link, "link.pool");
+    shm_test_path(fx->root, target, "would-be-created");
     assert_int_equal(0, symlink(target, link));
     assert_int_equal(-1, tp_shm_region_create(&region, link, 64 + 4096, false, true));
     assert_int_equal(EEXIST, tp_errcode());
@@ -276,7 +247,7 @@ static void test_hugepages_required_on_tmpfs(void **state)
 {
     fixture_t *fx = *state;
     char path[PATH_MAX];
-    fx_path(fx, path, "huge.pool");
+    shm_test_path(fx->root, path, "huge.pool");
     tp_shm_region_t region;
     tp_err_clear();
     assert_int_equal(-1, tp_shm_region_create(&region, path, 64 + 4096, true, true));
@@ -300,7 +271,7 @@ static void test_map_rejects_short_file(void **state)
 {
     fixture_t *fx = *state;
     char path[PATH_MAX];
-    fx_path(fx, path, "short.ring");
+    shm_test_path(fx->root, path, "short.ring");
     assert_int_equal(0, shm_test_make_file(path, 64 + 4 * 256));
     tp_shm_uri_t uri;
     memset(&uri, 0, sizeof(uri));
@@ -328,7 +299,7 @@ static void test_map_rejects_outside_policy_and_unknown_parameter(void **state)
 
     char path[PATH_MAX];
     char text[PATH_MAX + 64];
-    fx_path(fx, path, "param.pool");
+    shm_test_path(fx->root, path, "param.pool");
     assert_int_equal(0, shm_test_make_file(path, 64 + 4096));
     snprintf(text, sizeof(text), "shm:file?path=%s|numa_node=1", path);
     tp_err_clear();
@@ -345,7 +316,7 @@ static void test_full_tmpfs_gives_no_space_not_sigbus(void **state)
         skip();
     }
     char mnt[PATH_MAX];
-    fx_path(fx, mnt, "tiny");
+    shm_test_path(fx->root, mnt, "tiny");
     assert_int_equal(0, mkdir(mnt, 0700));
     if (0 != mount("tmpfs", mnt, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=0700"))
     {
@@ -353,7 +324,7 @@ static void test_full_tmpfs_gives_no_space_not_sigbus(void **state)
     }
 
     char path[PATH_MAX];
-    fx_path(fx, path, "tiny/big.pool");
+    shm_test_path(fx->root, path, "tiny/big.pool");
     tp_shm_region_t region;
     tp_err_clear();
     int rc = tp_shm_region_create(&region, path, 64 + 4 * 1024 * 1024, false, true);
@@ -364,7 +335,7 @@ static void test_full_tmpfs_gives_no_space_not_sigbus(void **state)
 
     /* Something that fits is fully usable: touching every byte must not fault. */
     char small_path[PATH_MAX];
-    fx_path(fx, small_path, "tiny/small.pool");
+    shm_test_path(fx->root, small_path, "tiny/small.pool");
     tp_shm_region_t small;
     int small_rc = tp_shm_region_create(&small, small_path, 64 + 64 * 4096, false, true);
     if (0 == small_rc)
@@ -391,7 +362,7 @@ static void test_hugetlbfs_backing_is_detected(void **state)
         skip();
     }
     char mnt[PATH_MAX];
-    fx_path(fx, mnt, "huge");
+    shm_test_path(fx->root, mnt, "huge");
     assert_int_equal(0, mkdir(mnt, 0700));
     if (0 != mount("none", mnt, "hugetlbfs", MS_NOSUID | MS_NODEV, "mode=0700"))
     {
@@ -399,7 +370,7 @@ static void test_hugetlbfs_backing_is_detected(void **state)
     }
 
     char path[PATH_MAX];
-    fx_path(fx, path, "huge/pool");
+    shm_test_path(fx->root, path, "huge/pool");
     tp_shm_region_t region;
     tp_err_clear();
     int rc = tp_shm_region_create(&region, path, 64 + 4096, true, true);

@@ -322,3 +322,28 @@ void st_pump(tp_client_t *client, tp_producer_t *producer, tp_consumer_t *consum
         tp_client_idle(client, work);
     }
 }
+
+tp_consumer_t *st_consumer_start(tp_client_t *client, uint32_t stream_id, uint32_t consumer_id)
+{
+    tp_consumer_config_t cfg;
+    tp_consumer_config_init(&cfg);
+    cfg.stream_id = stream_id;
+    cfg.consumer_id = consumer_id;
+    tp_consumer_t *consumer = NULL;
+    if (tp_consumer_start(&consumer, client, &cfg) < 0)
+    {
+        fprintf(stderr, "consumer: %s\n", tp_errmsg());
+        return NULL;
+    }
+    return consumer;
+}
+
+void st_world_close(tp_client_t *client, tp_producer_t *producer, tp_consumer_t *consumer, tp_test_driver_t *driver,
+                    const char *shm_dir)
+{
+    tp_consumer_close(consumer);
+    tp_producer_close(producer);
+    tp_client_close(client);
+    st_driver_stop(driver);
+    st_remove_tree(shm_dir);
+}

@@ -38,6 +38,14 @@ tp_context_t *st_context(const char *aeron_dir, const char *shm_dir, tp_client_m
 /* Client from st_context; aborts the process with the reason when it cannot connect. */
 tp_client_t *st_client(const char *aeron_dir, const char *shm_dir, tp_client_mode_t mode);
 
+/* A consumer of stream_id in a child process; NULL after printing "consumer: <reason>" to stderr. */
+tp_consumer_t *st_consumer_start(tp_client_t *client, uint32_t stream_id, uint32_t consumer_id);
+
+/* The end of a one-producer, one-consumer test: both closed, the client closed, the driver stopped and the scratch
+ * SHM dir removed. */
+void st_world_close(tp_client_t *client, tp_producer_t *producer, tp_consumer_t *consumer, tp_test_driver_t *driver,
+                    const char *shm_dir);
+
 /* Frame seq is a rows x 64 uint16 tensor (rows = 1 + seq % 7 * 8) whose elements derive from seq. */
 uint32_t st_frame_rows(uint64_t seq);
 uint32_t st_frame_length(uint64_t seq);

@@ -169,11 +169,7 @@ static void test_steady_state_allocates_nothing(void **state)
     assert_int_equal(sizeof(value), got.value_length);
     assert_memory_equal(value, got.value, sizeof(value));
 
-    tp_consumer_close(w.consumer);
-    tp_producer_close(w.producer);
-    tp_client_close(w.client);
-    st_driver_stop(&driver);
-    st_remove_tree(shm_dir);
+    st_world_close(w.client, w.producer, w.consumer, &driver, shm_dir);
 }
 
 int main(void)

@@ -235,11 +235,7 @@ static void test_streams_multiplexed_on_one_aeron_stream(void **state)
     assert_int_equal(0, tp_consumer_counters(w.consumer)->malformed_messages);
     assert_int_equal(0, tp_producer_counters(w.producer)->malformed_messages);
 
-    tp_consumer_close(w.consumer);
-    tp_producer_close(w.producer);
-    tp_client_close(w.client);
-    st_driver_stop(&driver);
-    st_remove_tree(shm_dir);
+    st_world_close(w.client, w.producer, w.consumer, &driver, shm_dir);
 }
 
 int main(void)

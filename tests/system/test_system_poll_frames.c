@@ -132,11 +132,7 @@ static void test_poll_frames(void **state)
     assert_int_equal(5, w.handler_counts.verified);
     assert_int_equal(0, w.handler_counts.bad);
 
-    tp_consumer_close(w.consumer);
-    tp_producer_close(w.producer);
-    tp_client_close(w.client);
-    st_driver_stop(&driver);
-    st_remove_tree(shm_dir);
+    st_world_close(w.client, w.producer, w.consumer, &driver, shm_dir);
 }
 
 int main(void)

@@ -104,14 +104,9 @@ static int run_consumer(void *arg)
     (void)arg;
     consumer_state_t state = {0};
     tp_client_t *client = st_client(shared->aeron_dir, shared->shm_dir, TP_CLIENT_MODE_INVOKER);
-    tp_consumer_config_t cfg;
-    tp_consumer_config_init(&cfg);
-    cfg.stream_id = STREAM_ID;
-    cfg.consumer_id = 5;
-    tp_consumer_t *consumer = NULL;
-    if (tp_consumer_start(&consumer, client, &cfg) < 0)
+    tp_consumer_t *consumer = st_consumer_start(client, STREAM_ID, 5);
+    if (NULL == consumer)
     {
-        fprintf(stderr, "consumer: %s\n", tp_errmsg());
         return 10;
     }
     if (!st_poll_consumer_until(client, consumer, on_frame, &state, mapped, consumer, 10000))

@@ -74,14 +74,9 @@ static int run_consumer(void *arg)
 {
     (void)arg;
     tp_client_t *client = wake_client();
-    tp_consumer_config_t cfg;
-    tp_consumer_config_init(&cfg);
-    cfg.stream_id = STREAM_ID;
-    cfg.consumer_id = 5;
-    tp_consumer_t *consumer = NULL;
-    if (tp_consumer_start(&consumer, client, &cfg) < 0)
+    tp_consumer_t *consumer = st_consumer_start(client, STREAM_ID, 5);
+    if (NULL == consumer)
     {
-        fprintf(stderr, "consumer: %s\n", tp_errmsg());
         return 10;
     }
     st_frame_counts_t counts = {0};

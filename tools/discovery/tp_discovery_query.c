@@ -45,6 +45,21 @@ typedef struct query_options_stct
     bool json;
 } query_options_t;
 
+enum
+{
+    OPT_CHANNEL = 1000,
+    OPT_DISCOVERY_STREAM,
+    OPT_RESPONSE_CHANNEL,
+    OPT_RESPONSE_STREAM,
+    OPT_STREAM,
+    OPT_PRODUCER,
+    OPT_SOURCE,
+    OPT_NAME,
+    OPT_TAG,
+    OPT_TIMEOUT,
+    OPT_JSON
+};
+
 static void usage(FILE *out)
 {
     fprintf(out,
@@ -68,30 +83,66 @@ static void usage(FILE *out)
             "exit status: 0 results, 1 none (NOT_FOUND or zero results), 2 error, timeout or usage\n");
 }
 
+static int query_option(void *options, int opt, const char *arg)
+{
+    query_options_t *o = options;
+    uint64_t v = 0;
+    int rc = 0;
+    switch (opt)
+    {
+        case 'p':
+            o->aeron_dir = arg;
+            break;
+        case OPT_CHANNEL:
+            o->channel = arg;
+            break;
+        case OPT_DISCOVERY_STREAM:
+            rc = tp_app_size_parse("--discovery-stream-id", arg, 1, INT32_MAX, &v);
+            o->discovery_stream_id = (uint32_t)v;
+            break;
+        case OPT_RESPONSE_CHANNEL:
+            o->response_channel = arg;
+            break;
+        case OPT_RESPONSE_STREAM:
+            rc = tp_app_size_parse("--response-stream-id", arg, 1, INT32_MAX, &v);
+            o->response_stream_id = (uint32_t)v;
+            break;
+        case OPT_STREAM:
+            rc = tp_app_size_parse("--stream-id", arg, 0, UINT32_MAX - 1, &v);
+            o->stream_id = (uint32_t)v;
+            break;
+        case OPT_PRODUCER:
+            rc = tp_app_size_parse("--producer-id", arg, 0, UINT32_MAX - 1, &v);
+            o->producer_id = (uint32_t)v;
+            break;
+        case OPT_SOURCE:
+            rc = tp_app_size_parse("--data-source-id", arg, 0, UINT64_MAX - 1, &o->data_source_id);
+            break;
+        case OPT_NAME:
+            o->name = arg;
+            break;
+        case OPT_TAG:
+            if (o->tag_count == QUERY_MAX_TAGS)
+            {
+                fprintf(stderr, "tp_discovery_query: --tag: at most %d tags\n", QUERY_MAX_TAGS);
+                return -1;
+            }
+            o->tags[o->tag_count++] = arg;
+            break;
+        case OPT_TIMEOUT:
+            rc = tp_app_size_parse("--timeout-ms", arg, 1, 3600000, &o->timeout_ms);
+            break;
+        case OPT_JSON:
+            o->json = true;
+            break;
+        default:
+            return 0;
+    }
+    return rc < 0 ? -1 : 1;
+}
+
 static int parse(int argc, char **argv, query_options_t *o)
 {
-    memset(o, 0, sizeof(*o));
-    o->channel = "aeron:ipc";
-    o->discovery_stream_id = 1000;
-    o->response_stream_id = 40000 + (uint32_t)getpid() % 10000;
-    o->stream_id = UINT32_MAX;
-    o->producer_id = UINT32_MAX;
-    o->data_source_id = UINT64_MAX;
-    o->timeout_ms = 2000;
-    enum
-    {
-        OPT_CHANNEL = 1000,
-        OPT_DISCOVERY_STREAM,
-        OPT_RESPONSE_CHANNEL,
-        OPT_RESPONSE_STREAM,
-        OPT_STREAM,
-        OPT_PRODUCER,
-        OPT_SOURCE,
-        OPT_NAME,
-        OPT_TAG,
-        OPT_TIMEOUT,
-        OPT_JSON
-    };
     static const struct option long_options[] = {
         {"aeron-dir", required_argument, NULL, 'p'},
         {"channel", required_argument, NULL, OPT_CHANNEL},
@@ -108,74 +159,24 @@ static int parse(int argc, char **argv, query_options_t *o)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    int opt;
-    uint64_t v = 0;
-    while (-1 != (opt = getopt_long(argc, argv, "p:h", long_options, NULL)))
+    static const tp_app_cli_t cli = {
+        .program = "tp_discovery_query",
+        .short_options = "p:h",
+        .long_options = long_options,
+        .usage = usage,
+        .option = query_option,
+        .usage_after_unexpected = true,
+    };
+    memset(o, 0, sizeof(*o));
+    o->channel = "aeron:ipc";
+    o->discovery_stream_id = 1000;
+    o->response_stream_id = 40000 + (uint32_t)getpid() % 10000;
+    o->stream_id = UINT32_MAX;
+    o->producer_id = UINT32_MAX;
+    o->data_source_id = UINT64_MAX;
+    o->timeout_ms = 2000;
+    if (tp_app_options_parse(&cli, argc, argv, 1, o) < 0)
     {
-        int rc = 0;
-        switch (opt)
-        {
-            case 'p':
-                o->aeron_dir = optarg;
-                break;
-            case OPT_CHANNEL:
-                o->channel = optarg;
-                break;
-            case OPT_DISCOVERY_STREAM:
-                rc = tp_app_size_parse("--discovery-stream-id", optarg, 1, INT32_MAX, &v);
-                o->discovery_stream_id = (uint32_t)v;
-                break;
-            case OPT_RESPONSE_CHANNEL:
-                o->response_channel = optarg;
-                break;
-            case OPT_RESPONSE_STREAM:
-                rc = tp_app_size_parse("--response-stream-id", optarg, 1, INT32_MAX, &v);
-                o->response_stream_id = (uint32_t)v;
-                break;
-            case OPT_STREAM:
-                rc = tp_app_size_parse("--stream-id", optarg, 0, UINT32_MAX - 1, &v);
-                o->stream_id = (uint32_t)v;
-                break;
-            case OPT_PRODUCER:
-                rc = tp_app_size_parse("--producer-id", optarg, 0, UINT32_MAX - 1, &v);
-                o->producer_id = (uint32_t)v;
-                break;
-            case OPT_SOURCE:
-                rc = tp_app_size_parse("--data-source-id", optarg, 0, UINT64_MAX - 1, &o->data_source_id);
-                break;
-            case OPT_NAME:
-                o->name = optarg;
-                break;
-            case OPT_TAG:
-                if (o->tag_count == QUERY_MAX_TAGS)
-                {
-                    fprintf(stderr, "tp_discovery_query: --tag: at most %d tags\n", QUERY_MAX_TAGS);
-                    return -1;
-                }
-                o->tags[o->tag_count++] = optarg;
-                break;
-            case OPT_TIMEOUT:
-                rc = tp_app_size_parse("--timeout-ms", optarg, 1, 3600000, &o->timeout_ms);
-                break;
-            case OPT_JSON:
-                o->json = true;
-                break;
-            case 'h':
-                usage(stdout);
-                exit(EXIT_SUCCESS);
-            default:
-                usage(stderr);
-                return -1;
-        }
-        if (rc < 0)
-        {
-            return -1;
-        }
-    }
-    if (optind < argc)
-    {
-        fprintf(stderr, "tp_discovery_query: unexpected argument '%s'\n", argv[optind]);
-        usage(stderr);
         return -1;
     }
     if (NULL == o->response_channel)

@@ -1,6 +1,7 @@
 /* Command-line parsing shared by the demo and the examples (see tp_app_options.h). */
 #include <stdio.h>
 #include <errno.h>
+#include <getopt.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
@@ -259,4 +260,81 @@ void tp_app_json_string(const char *s)
         }
     }
     putchar('"');
+}
+
+void tp_app_stream_options_init(tp_app_stream_options_t *options)
+{
+    memset(options, 0, sizeof(*options));
+    options->shape = (tp_app_shape_t){.dtype = TP_DTYPE_UINT16, .ndims = 2, .dims = {1080, 1920}};
+    options->stream_id = 10;
+}
+
+int tp_app_stream_option(tp_app_stream_options_t *options, int opt, const char *arg)
+{
+    uint64_t v = 0;
+    int rc = 0;
+    switch (opt)
+    {
+        case 's':
+            rc = tp_app_size_parse("--stream-id", arg, 1, UINT32_MAX, &v);
+            options->stream_id = (uint32_t)v;
+            break;
+        case 'n':
+            rc = tp_app_size_parse("--slots", arg, 1, 1 << 20, &v);
+            options->slots = (uint32_t)v;
+            break;
+        case 'r':
+            rc = tp_app_rate_parse("--rate", arg, &options->rate_hz);
+            break;
+        case TP_APP_OPT_SHAPE:
+            rc = tp_app_shape_parse(arg, &options->shape);
+            break;
+        case 't':
+            rc = tp_app_dtype_parse(arg, &options->shape.dtype);
+            break;
+        case 'd':
+            rc = tp_app_seconds_parse("--duration", arg, false, &options->duration_ns);
+            break;
+        case 'm':
+            rc = tp_app_size_parse("--frames", arg, 1, UINT64_MAX, &options->frames);
+            break;
+        default:
+            return 0;
+    }
+    return rc < 0 ? -1 : 1;
+}
+
+int tp_app_options_parse(const tp_app_cli_t *cli, int argc, char **argv, int first, void *options)
+{
+    int opt;
+    optind = first;
+    while (-1 != (opt = getopt_long(argc, argv, cli->short_options, cli->long_options, NULL)))
+    {
+        if ('h' == opt)
+        {
+            cli->usage(stdout);
+            exit(EXIT_SUCCESS);
+        }
+        int rc = '?' == opt ? 0 : cli->option(options, opt, optarg);
+        if (rc < 0)
+        {
+            return -1;
+        }
+        if (0 == rc)
+        {
+            cli->usage(stderr);
+            return -1;
+        }
+    }
+    if (optind < argc)
+    {
+        fprintf(stderr, "%s%sunexpected argument '%s'\n", NULL != cli->program ? cli->program : "",
+                NULL != cli->program ? ": " : "", argv[optind]);
+        if (cli->usage_after_unexpected)
+        {
+            cli->usage(stderr);
+        }
+        return -1;
+    }
+    return 0;
 }

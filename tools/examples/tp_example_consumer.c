@@ -24,11 +24,8 @@
 typedef struct consumer_options_stct
 {
     tp_app_context_options_t context;
-    tp_app_shape_t shape;
-    uint32_t stream_id;
+    tp_app_stream_options_t stream; /* -s, --shape, -t, -d, -m */
     uint32_t consumer_id;
-    uint64_t duration_ns; /* 0 = until interrupted */
-    uint64_t frames;      /* 0 = no limit */
     bool per_consumer_stream;
     bool verbose;
     /* Find the stream through discovery (--name / --tag) instead of -s. */
@@ -40,6 +37,18 @@ typedef struct consumer_options_stct
     uint32_t discovery_stream_id;           /* 0: the control stream (the driver's embedded provider) */
     uint64_t discovery_timeout_ns;
 } consumer_options_t;
+
+enum
+{
+    OPT_CONSUMER_ID = 1000,
+    OPT_OWN_STREAM,
+    OPT_NAME,
+    OPT_TAG,
+    OPT_DISCOVERY_CHANNEL,
+    OPT_DISCOVERY_RESPONSE_CHANNEL,
+    OPT_DISCOVERY_STREAM,
+    OPT_DISCOVERY_TIMEOUT
+};
 
 typedef struct verifier_stct
 {
@@ -74,34 +83,70 @@ static void usage(FILE *out)
             "  and stream); without, it follows the found stream id in standalone mode.\n");
 }
 
+static int consumer_option(void *options, int opt, const char *arg)
+{
+    consumer_options_t *o = options;
+    int shared = tp_app_context_option(&o->context, opt, arg);
+    if (0 == shared)
+    {
+        shared = tp_app_stream_option(&o->stream, opt, arg);
+    }
+    if (0 != shared)
+    {
+        return shared;
+    }
+    uint64_t v = 0;
+    int rc = 0;
+    switch (opt)
+    {
+        case OPT_CONSUMER_ID:
+            rc = tp_app_size_parse("--consumer-id", arg, 1, UINT32_MAX, &v);
+            o->consumer_id = (uint32_t)v;
+            break;
+        case OPT_OWN_STREAM:
+            o->per_consumer_stream = true;
+            break;
+        case 'v':
+            o->verbose = true;
+            break;
+        case OPT_NAME:
+            o->name = arg;
+            break;
+        case OPT_TAG:
+            if (o->tag_count == TP_DISCOVERY_FILTER_TAGS_MAX)
+            {
+                fprintf(stderr, "--tag: at most %d tags\n", TP_DISCOVERY_FILTER_TAGS_MAX);
+                return -1;
+            }
+            o->tags[o->tag_count++] = arg;
+            break;
+        case OPT_DISCOVERY_CHANNEL:
+            o->discovery_channel = arg;
+            break;
+        case OPT_DISCOVERY_RESPONSE_CHANNEL:
+            o->discovery_response_channel = arg;
+            break;
+        case OPT_DISCOVERY_STREAM:
+            rc = tp_app_size_parse("--discovery-stream-id", arg, 1, INT32_MAX, &v);
+            o->discovery_stream_id = (uint32_t)v;
+            break;
+        case OPT_DISCOVERY_TIMEOUT:
+            rc = tp_app_seconds_parse("--discovery-timeout", arg, false, &o->discovery_timeout_ns);
+            break;
+        default:
+            return 0;
+    }
+    return rc < 0 ? -1 : 1;
+}
+
 static int parse(int argc, char **argv, consumer_options_t *o)
 {
-    memset(o, 0, sizeof(*o));
-    tp_app_context_options_init(&o->context);
-    o->shape = (tp_app_shape_t){.dtype = TP_DTYPE_UINT16, .ndims = 2, .dims = {1080, 1920}};
-    o->stream_id = 10;
-    o->consumer_id = 0;
-    o->discovery_timeout_ns = UINT64_C(10000000000);
-    enum
-    {
-        OPT_CONSUMER_ID = 1000,
-        OPT_SHAPE,
-        OPT_OWN_STREAM,
-        OPT_NAME,
-        OPT_TAG,
-        OPT_DISCOVERY_CHANNEL,
-        OPT_DISCOVERY_RESPONSE_CHANNEL,
-        OPT_DISCOVERY_STREAM,
-        OPT_DISCOVERY_TIMEOUT
-    };
     static const struct option long_options[] = {
         TP_APP_CONTEXT_LONG_OPTIONS,
-        {"stream-id", required_argument, NULL, 's'},
+        TP_APP_STREAM_LONG_OPTIONS,
         {"consumer-id", required_argument, NULL, OPT_CONSUMER_ID},
-        {"shape", required_argument, NULL, OPT_SHAPE},
+        {"shape", required_argument, NULL, TP_APP_OPT_SHAPE},
         {"dtype", required_argument, NULL, 't'},
-        {"duration", required_argument, NULL, 'd'},
-        {"frames", required_argument, NULL, 'm'},
         {"own-stream", no_argument, NULL, OPT_OWN_STREAM},
         {"verbose", no_argument, NULL, 'v'},
         {"name", required_argument, NULL, OPT_NAME},
@@ -110,93 +155,20 @@ static int parse(int argc, char **argv, consumer_options_t *o)
         {"discovery-response-channel", required_argument, NULL, OPT_DISCOVERY_RESPONSE_CHANNEL},
         {"discovery-stream-id", required_argument, NULL, OPT_DISCOVERY_STREAM},
         {"discovery-timeout", required_argument, NULL, OPT_DISCOVERY_TIMEOUT},
-        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    int opt;
-    uint64_t v;
-    while (-1 != (opt = getopt_long(argc, argv, TP_APP_CONTEXT_SHORT_OPTIONS "s:t:d:m:vh", long_options, NULL)))
-    {
-        int shared = tp_app_context_option(&o->context, opt, optarg);
-        if (shared < 0)
-        {
-            return -1;
-        }
-        if (shared > 0)
-        {
-            continue;
-        }
-        int rc = 0;
-        switch (opt)
-        {
-            case 's':
-                rc = tp_app_size_parse("--stream-id", optarg, 1, UINT32_MAX, &v);
-                o->stream_id = (uint32_t)v;
-                break;
-            case OPT_CONSUMER_ID:
-                rc = tp_app_size_parse("--consumer-id", optarg, 1, UINT32_MAX, &v);
-                o->consumer_id = (uint32_t)v;
-                break;
-            case OPT_SHAPE:
-                rc = tp_app_shape_parse(optarg, &o->shape);
-                break;
-            case 't':
-                rc = tp_app_dtype_parse(optarg, &o->shape.dtype);
-                break;
-            case 'd':
-                rc = tp_app_seconds_parse("--duration", optarg, false, &o->duration_ns);
-                break;
-            case 'm':
-                rc = tp_app_size_parse("--frames", optarg, 1, UINT64_MAX, &o->frames);
-                break;
-            case OPT_OWN_STREAM:
-                o->per_consumer_stream = true;
-                break;
-            case 'v':
-                o->verbose = true;
-                break;
-            case OPT_NAME:
-                o->name = optarg;
-                break;
-            case OPT_TAG:
-                if (o->tag_count == TP_DISCOVERY_FILTER_TAGS_MAX)
-                {
-                    fprintf(stderr, "--tag: at most %d tags\n", TP_DISCOVERY_FILTER_TAGS_MAX);
-                    return -1;
-                }
-                o->tags[o->tag_count++] = optarg;
-                break;
-            case OPT_DISCOVERY_CHANNEL:
-                o->discovery_channel = optarg;
-                break;
-            case OPT_DISCOVERY_RESPONSE_CHANNEL:
-                o->discovery_response_channel = optarg;
-                break;
-            case OPT_DISCOVERY_STREAM:
-                rc = tp_app_size_parse("--discovery-stream-id", optarg, 1, INT32_MAX, &v);
-                o->discovery_stream_id = (uint32_t)v;
-                break;
-            case OPT_DISCOVERY_TIMEOUT:
-                rc = tp_app_seconds_parse("--discovery-timeout", optarg, false, &o->discovery_timeout_ns);
-                break;
-            case 'h':
-                usage(stdout);
-                exit(EXIT_SUCCESS);
-            default:
-                usage(stderr);
-                return -1;
-        }
-        if (rc < 0)
-        {
-            return -1;
-        }
-    }
-    if (optind < argc)
-    {
-        fprintf(stderr, "unexpected argument '%s'\n", argv[optind]);
-        return -1;
-    }
-    return 0;
+    static const tp_app_cli_t cli = {
+        .short_options = TP_APP_CONTEXT_SHORT_OPTIONS "s:t:d:m:vh",
+        .long_options = long_options,
+        .usage = usage,
+        .option = consumer_option,
+    };
+    memset(o, 0, sizeof(*o));
+    tp_app_context_options_init(&o->context);
+    tp_app_stream_options_init(&o->stream);
+    o->consumer_id = 0;
+    o->discovery_timeout_ns = UINT64_C(10000000000);
+    return tp_app_options_parse(&cli, argc, argv, 1, o);
 }
 
 /*
@@ -236,7 +208,7 @@ static int find_through_discovery(consumer_options_t *o, tp_discovery_result_t *
            found->stream_id, found->data_source_name, found->epoch, found->driver_instance_id,
            found->driver_control_channel, found->driver_control_stream_id);
     fflush(stdout);
-    o->stream_id = found->stream_id;
+    o->stream.stream_id = found->stream_id;
     if (o->context.shm_driver)
     {
         o->context.channel = found->driver_control_channel;
@@ -292,7 +264,7 @@ int main(int argc, char **argv)
 
     tp_consumer_config_t config;
     tp_consumer_config_init(&config);
-    config.stream_id = o.stream_id;
+    config.stream_id = o.stream.stream_id;
     config.consumer_id = 0 != o.consumer_id ? o.consumer_id : (uint32_t)getpid();
     if (o.per_consumer_stream)
     {
@@ -305,18 +277,18 @@ int main(int argc, char **argv)
         return 1;
     }
 
-    verifier_t verifier = {.shape = &o.shape, .frame_bytes = tp_app_shape_bytes(&o.shape)};
+    verifier_t verifier = {.shape = &o.stream.shape, .frame_bytes = tp_app_shape_bytes(&o.stream.shape)};
     int status = 0;
     const uint64_t start_ns = tp_app_now_ns();
     bool mapped = false;
-    while (tp_app_is_running() && (0 == o.frames || verifier.summary.received < o.frames))
+    while (tp_app_is_running() && (0 == o.stream.frames || verifier.summary.received < o.stream.frames))
     {
-        if (0 != o.duration_ns && tp_app_now_ns() - start_ns >= o.duration_ns)
+        if (0 != o.stream.duration_ns && tp_app_now_ns() - start_ns >= o.stream.duration_ns)
         {
             break;
         }
         /* With --frames, never take more fragments than frames still wanted. */
-        uint64_t wanted = 0 == o.frames ? 10 : o.frames - verifier.summary.received;
+        uint64_t wanted = 0 == o.stream.frames ? 10 : o.stream.frames - verifier.summary.received;
         int work = tp_consumer_poll(consumer, on_frame, &verifier, wanted < 10 ? (int)wanted : 10);
         int client_work = tp_client_do_work(client);
         if (work < 0 || client_work < 0)
@@ -328,7 +300,7 @@ int main(int argc, char **argv)
         if (!mapped && tp_consumer_is_mapped(consumer))
         {
             mapped = true;
-            printf("tp_example_consumer: mapped stream %" PRIu32 " epoch %" PRIu64 "\n", o.stream_id,
+            printf("tp_example_consumer: mapped stream %" PRIu32 " epoch %" PRIu64 "\n", o.stream.stream_id,
                    tp_consumer_epoch(consumer));
             fflush(stdout);
         }

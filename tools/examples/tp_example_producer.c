@@ -20,21 +20,25 @@
 typedef struct producer_options_stct
 {
     tp_app_context_options_t context;
-    tp_app_shape_t shape;
-    uint32_t stream_id;
+    tp_app_stream_options_t stream; /* -s, -r, --shape, -t, -n, -d, -m */
     uint32_t producer_id;
-    uint32_t slots;
     uint32_t pools[TP_PRODUCER_MAX_POOLS];
     size_t pool_count;
-    double rate_hz;
-    uint64_t duration_ns; /* 0 = until interrupted */
-    uint64_t frames;      /* 0 = no limit */
     uint64_t wait_consumers;
     bool use_offer;
     const char *name; /* DataSourceAnnounce name */
     const char *tags[TP_PRODUCER_META_MAX_ATTRS];
     size_t tag_count;
 } producer_options_t;
+
+enum
+{
+    OPT_PRODUCER_ID = 1000,
+    OPT_POOL,
+    OPT_OFFER,
+    OPT_NAME,
+    OPT_TAG
+};
 
 static void usage(FILE *out)
 {
@@ -56,134 +60,93 @@ static void usage(FILE *out)
             "      --tag TAG              DataSourceMeta attribute \"tag\" (discovery filters on it); repeatable\n");
 }
 
+static int producer_option(void *options, int opt, const char *arg)
+{
+    producer_options_t *o = options;
+    int shared = tp_app_context_option(&o->context, opt, arg);
+    if (0 == shared)
+    {
+        shared = tp_app_stream_option(&o->stream, opt, arg);
+    }
+    if (0 != shared)
+    {
+        return shared;
+    }
+    uint64_t v = 0;
+    int rc = 0;
+    switch (opt)
+    {
+        case OPT_PRODUCER_ID:
+            rc = tp_app_size_parse("--producer-id", arg, 0, UINT32_MAX, &v);
+            o->producer_id = (uint32_t)v;
+            break;
+        case OPT_POOL:
+            if (o->pool_count == TP_PRODUCER_MAX_POOLS)
+            {
+                fprintf(stderr, "--pool: at most %d pools\n", TP_PRODUCER_MAX_POOLS);
+                return -1;
+            }
+            rc = tp_app_size_parse("--pool", arg, 4096, 1ULL << 31, &v);
+            o->pools[o->pool_count++] = (uint32_t)v;
+            break;
+        case 'w':
+            rc = tp_app_size_parse("--wait-consumers", arg, 0, 1024, &o->wait_consumers);
+            break;
+        case OPT_OFFER:
+            o->use_offer = true;
+            break;
+        case OPT_NAME:
+            if (strlen(arg) >= TP_PRODUCER_NAME_MAX)
+            {
+                fprintf(stderr, "--name: at most %d bytes\n", TP_PRODUCER_NAME_MAX - 1);
+                return -1;
+            }
+            o->name = arg;
+            break;
+        case OPT_TAG:
+            if (o->tag_count == TP_PRODUCER_META_MAX_ATTRS)
+            {
+                fprintf(stderr, "--tag: at most %d tags\n", TP_PRODUCER_META_MAX_ATTRS);
+                return -1;
+            }
+            o->tags[o->tag_count++] = arg;
+            break;
+        default:
+            return 0;
+    }
+    return rc < 0 ? -1 : 1;
+}
+
 static int parse(int argc, char **argv, producer_options_t *o)
 {
-    memset(o, 0, sizeof(*o));
-    tp_app_context_options_init(&o->context);
-    o->shape = (tp_app_shape_t){.dtype = TP_DTYPE_UINT16, .ndims = 2, .dims = {1080, 1920}};
-    o->stream_id = 10;
-    o->producer_id = 1;
-    o->slots = 16;
-    o->rate_hz = 60.0;
-    enum
-    {
-        OPT_PRODUCER_ID = 1000,
-        OPT_SHAPE,
-        OPT_POOL,
-        OPT_OFFER,
-        OPT_NAME,
-        OPT_TAG
-    };
     static const struct option long_options[] = {
         TP_APP_CONTEXT_LONG_OPTIONS,
-        {"stream-id", required_argument, NULL, 's'},
+        TP_APP_STREAM_LONG_OPTIONS,
         {"producer-id", required_argument, NULL, OPT_PRODUCER_ID},
         {"rate", required_argument, NULL, 'r'},
-        {"shape", required_argument, NULL, OPT_SHAPE},
+        {"shape", required_argument, NULL, TP_APP_OPT_SHAPE},
         {"dtype", required_argument, NULL, 't'},
         {"slots", required_argument, NULL, 'n'},
         {"pool", required_argument, NULL, OPT_POOL},
-        {"duration", required_argument, NULL, 'd'},
-        {"frames", required_argument, NULL, 'm'},
         {"wait-consumers", required_argument, NULL, 'w'},
         {"offer", no_argument, NULL, OPT_OFFER},
         {"name", required_argument, NULL, OPT_NAME},
         {"tag", required_argument, NULL, OPT_TAG},
-        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    int opt;
-    uint64_t v;
-    while (-1 != (opt = getopt_long(argc, argv, TP_APP_CONTEXT_SHORT_OPTIONS "s:r:t:n:d:m:w:h", long_options, NULL)))
-    {
-        int shared = tp_app_context_option(&o->context, opt, optarg);
-        if (shared < 0)
-        {
-            return -1;
-        }
-        if (shared > 0)
-        {
-            continue;
-        }
-        int rc = 0;
-        switch (opt)
-        {
-            case 's':
-                rc = tp_app_size_parse("--stream-id", optarg, 1, UINT32_MAX, &v);
-                o->stream_id = (uint32_t)v;
-                break;
-            case OPT_PRODUCER_ID:
-                rc = tp_app_size_parse("--producer-id", optarg, 0, UINT32_MAX, &v);
-                o->producer_id = (uint32_t)v;
-                break;
-            case 'r':
-                rc = tp_app_rate_parse("--rate", optarg, &o->rate_hz);
-                break;
-            case OPT_SHAPE:
-                rc = tp_app_shape_parse(optarg, &o->shape);
-                break;
-            case 't':
-                rc = tp_app_dtype_parse(optarg, &o->shape.dtype);
-                break;
-            case 'n':
-                rc = tp_app_size_parse("--slots", optarg, 1, 1 << 20, &v);
-                o->slots = (uint32_t)v;
-                break;
-            case OPT_POOL:
-                if (o->pool_count == TP_PRODUCER_MAX_POOLS)
-                {
-                    fprintf(stderr, "--pool: at most %d pools\n", TP_PRODUCER_MAX_POOLS);
-                    return -1;
-                }
-                rc = tp_app_size_parse("--pool", optarg, 4096, 1ULL << 31, &v);
-                o->pools[o->pool_count++] = (uint32_t)v;
-                break;
-            case 'd':
-                rc = tp_app_seconds_parse("--duration", optarg, false, &o->duration_ns);
-                break;
-            case 'm':
-                rc = tp_app_size_parse("--frames", optarg, 1, UINT64_MAX, &o->frames);
-                break;
-            case 'w':
-                rc = tp_app_size_parse("--wait-consumers", optarg, 0, 1024, &o->wait_consumers);
-                break;
-            case OPT_OFFER:
-                o->use_offer = true;
-                break;
-            case OPT_NAME:
-                if (strlen(optarg) >= TP_PRODUCER_NAME_MAX)
-                {
-                    fprintf(stderr, "--name: at most %d bytes\n", TP_PRODUCER_NAME_MAX - 1);
-                    return -1;
-                }
-                o->name = optarg;
-                break;
-            case OPT_TAG:
-                if (o->tag_count == TP_PRODUCER_META_MAX_ATTRS)
-                {
-                    fprintf(stderr, "--tag: at most %d tags\n", TP_PRODUCER_META_MAX_ATTRS);
-                    return -1;
-                }
-                o->tags[o->tag_count++] = optarg;
-                break;
-            case 'h':
-                usage(stdout);
-                exit(EXIT_SUCCESS);
-            default:
-                usage(stderr);
-                return -1;
-        }
-        if (rc < 0)
-        {
-            return -1;
-        }
-    }
-    if (optind < argc)
-    {
-        fprintf(stderr, "unexpected argument '%s'\n", argv[optind]);
-        return -1;
-    }
-    return 0;
+    static const tp_app_cli_t cli = {
+        .short_options = TP_APP_CONTEXT_SHORT_OPTIONS "s:r:t:n:d:m:w:h",
+        .long_options = long_options,
+        .usage = usage,
+        .option = producer_option,
+    };
+    memset(o, 0, sizeof(*o));
+    tp_app_context_options_init(&o->context);
+    tp_app_stream_options_init(&o->stream);
+    o->stream.slots = 16;
+    o->stream.rate_hz = 60.0;
+    o->producer_id = 1;
+    return tp_app_options_parse(&cli, argc, argv, 1, o);
 }
 
 /* One duty cycle: the producer's control duties and (invoker mode) the Aeron client conductor. */
@@ -201,7 +164,7 @@ int main(int argc, char **argv)
     {
         return 2;
     }
-    const uint64_t frame_bytes = tp_app_shape_bytes(&o.shape);
+    const uint64_t frame_bytes = tp_app_shape_bytes(&o.stream.shape);
     if (0 == frame_bytes)
     {
         fprintf(stderr, "the frame is over 4 GiB\n");
@@ -218,9 +181,9 @@ int main(int argc, char **argv)
 
     tp_producer_config_t config;
     tp_producer_config_init(&config);
-    config.stream_id = o.stream_id;
+    config.stream_id = o.stream.stream_id;
     config.producer_id = o.producer_id;
-    config.header_nslots = o.slots;
+    config.header_nslots = o.stream.slots;
     config.pool_count = o.pool_count > 0 ? o.pool_count : 1;
     for (size_t i = 0; i < config.pool_count; i++)
     {
@@ -254,9 +217,9 @@ int main(int argc, char **argv)
         }
     }
     char shape[128];
-    tp_app_shape_format(&o.shape, shape, sizeof(shape));
+    tp_app_shape_format(&o.stream.shape, shape, sizeof(shape));
     printf("tp_example_producer: stream %" PRIu32 " epoch %" PRIu64 ", %s frames (%" PRIu64 " bytes), regions %s\n",
-           o.stream_id, tp_producer_epoch(producer), shape, frame_bytes, tp_producer_header_path(producer));
+           o.stream.stream_id, tp_producer_epoch(producer), shape, frame_bytes, tp_producer_header_path(producer));
     fflush(stdout);
 
     int status = 0;
@@ -272,18 +235,18 @@ int main(int argc, char **argv)
     }
 
     tp_tensor_desc_t desc;
-    tp_app_shape_to_desc(&o.shape, &desc);
+    tp_app_shape_to_desc(&o.stream.shape, &desc);
     /* The offer path copies from an application buffer; the claim path writes straight into the slot. */
     uint8_t *source = o.use_offer ? malloc(frame_bytes) : NULL;
-    const uint64_t period_ns = o.rate_hz > 0 ? (uint64_t)(1e9 / o.rate_hz) : 0;
+    const uint64_t period_ns = o.stream.rate_hz > 0 ? (uint64_t)(1e9 / o.stream.rate_hz) : 0;
     const uint64_t start_ns = tp_app_now_ns();
     uint64_t next_ns = start_ns;
     uint64_t sent = 0;
     uint64_t refused = 0;
-    while (tp_app_is_running() && (0 == o.frames || sent < o.frames))
+    while (tp_app_is_running() && (0 == o.stream.frames || sent < o.stream.frames))
     {
         uint64_t now = tp_app_now_ns();
-        if (0 != o.duration_ns && now - start_ns >= o.duration_ns)
+        if (0 != o.stream.duration_ns && now - start_ns >= o.stream.duration_ns)
         {
             break;
         }
