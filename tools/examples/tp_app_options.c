@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "tp_app_options.h"
+#include "tp_app_quote.h"
 
 typedef struct dtype_name_stct
 {
@@ -242,24 +243,7 @@ uint64_t tp_app_next_pow2(uint64_t value, uint64_t minimum)
 
 void tp_app_json_string(const char *s)
 {
-    putchar('"');
-    for (; '\0' != *s; s++)
-    {
-        unsigned char c = (unsigned char)*s;
-        if ('"' == c || '\\' == c)
-        {
-            printf("\\%c", c);
-        }
-        else if (c < 0x20 || 0x7f == c)
-        {
-            printf("\\u%04x", c);
-        }
-        else
-        {
-            putchar(c);
-        }
-    }
-    putchar('"');
+    tp_app_quote_write(stdout, s, strlen(s));
 }
 
 void tp_app_stream_options_init(tp_app_stream_options_t *options)
