@@ -194,10 +194,19 @@ int tp_discovery_find_stream(tp_discovery_client_t *dc, const char *name, const 
 
 /*
  * What a consumer needs to attach to the driver a result names (§7): driver mode on, the context's channel set to
- * the result's driver_control_channel and its control stream id to driver_control_stream_id. The stream id to ask
- * for is result->stream_id. The driver's lease then names the regions; nothing is mapped from the result.
+ * the result's driver_control_channel (without its term-length, which sizes only the driver's log) and its control
+ * stream id to driver_control_stream_id. The stream id to ask for is result->stream_id. The driver's lease then
+ * names the regions; nothing is mapped from the result.
  */
 int tp_discovery_context_apply(tp_context_t *ctx, const tp_discovery_result_t *result);
+
+/*
+ * The channel to attach through the driver a result names: its driver_control_channel without the term-length
+ * parameter (which sizes the driver's own log; a client naming it on its QoS, metadata and descriptor publications
+ * would clash with other clients of the same IPC streams). Written NUL-terminated into out; capacity
+ * TP_CHANNEL_MAX always suffices.
+ */
+void tp_discovery_driver_channel(const tp_discovery_result_t *result, char *out, size_t capacity);
 
 #ifdef __cplusplus
 }

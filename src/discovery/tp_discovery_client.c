@@ -4,6 +4,7 @@
  * frames), and the collector (tp_discovery_collector.c) that applies the §5.2 / §7 rules.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -364,6 +365,50 @@ int tp_discovery_find_stream(tp_discovery_client_t *dc, const char *name, const 
     }
 }
 
+/*
+ * The driver's control channel without its term-length: that parameter sizes the driver's own log, and a client
+ * that copied it would name it on every publication it adds (QoS, metadata, descriptors), which Aeron refuses
+ * (code 11) where another client already publishes the same IPC stream with the client defaults. Without it the
+ * client sizes its publications as usual and its control publication joins the driver's log whatever its length.
+ */
+void tp_discovery_driver_channel(const tp_discovery_result_t *result, char *out, size_t capacity)
+{
+    const char *channel = result->driver_control_channel;
+    if (0 == capacity)
+    {
+        return;
+    }
+    const char *query = strchr(channel, '?');
+    if (NULL == query)
+    {
+        snprintf(out, capacity, "%s", channel);
+        return;
+    }
+    size_t used = (size_t)(query - channel);
+    if (used >= capacity)
+    {
+        used = capacity - 1;
+    }
+    memcpy(out, channel, used);
+    out[used] = '\0';
+    char separator = '?';
+    const char *param = query + 1;
+    while ('\0' != *param)
+    {
+        const char *end = strchr(param, '|');
+        const size_t len = NULL != end ? (size_t)(end - param) : strlen(param);
+        if (len > 0 && 0 != strncmp(param, "term-length=", 12) && used + 1 + len < capacity)
+        {
+            out[used++] = separator;
+            memcpy(out + used, param, len);
+            used += len;
+            out[used] = '\0';
+            separator = '|';
+        }
+        param += len + (NULL != end ? 1 : 0);
+    }
+}
+
 int tp_discovery_context_apply(tp_context_t *ctx, const tp_discovery_result_t *result)
 {
     if (NULL == ctx || NULL == result)
@@ -377,7 +422,9 @@ int tp_discovery_context_apply(tp_context_t *ctx, const tp_discovery_result_t *r
                    result->driver_control_channel, result->driver_control_stream_id);
         return -1;
     }
-    if (tp_context_set_channel(ctx, result->driver_control_channel) < 0 ||
+    char channel[sizeof(result->driver_control_channel)];
+    tp_discovery_driver_channel(result, channel, sizeof(channel));
+    if (tp_context_set_channel(ctx, channel) < 0 ||
         tp_context_set_control_stream_id(ctx, result->driver_control_stream_id) < 0 ||
         tp_context_set_shm_driver(ctx, true) < 0)
     {

@@ -513,8 +513,15 @@ static void test_find_stream_times_out_and_context_apply(void **state)
     result.driver_control_stream_id = 2000;
     assert_int_equal(0, tp_discovery_context_apply(ctx, &result));
     assert_true(tp_context_get_shm_driver(ctx));
-    assert_string_equal("aeron:ipc?term-length=1m", tp_context_get_channel(ctx));
+    /* The driver's term-length is left out: copied, it would clash with other clients' QoS publications. */
+    assert_string_equal("aeron:ipc", tp_context_get_channel(ctx));
     assert_int_equal(2000, tp_context_get_stream_id(ctx, TP_STREAM_CONTROL));
+    strcpy(result.driver_control_channel, "aeron:udp?endpoint=10.0.0.1:40456|term-length=4m|ttl=4");
+    assert_int_equal(0, tp_discovery_context_apply(ctx, &result));
+    assert_string_equal("aeron:udp?endpoint=10.0.0.1:40456|ttl=4", tp_context_get_channel(ctx));
+    strcpy(result.driver_control_channel, "aeron:ipc?term-length=4m|alias=x");
+    assert_int_equal(0, tp_discovery_context_apply(ctx, &result));
+    assert_string_equal("aeron:ipc?alias=x", tp_context_get_channel(ctx));
     tp_context_close(ctx);
 }
 

@@ -36,6 +36,7 @@ typedef struct consumer_options_stct
     const char *discovery_response_channel; /* NULL: discovery_channel */
     uint32_t discovery_stream_id;           /* 0: the control stream (the driver's embedded provider) */
     uint64_t discovery_timeout_ns;
+    char driver_channel[TP_CHANNEL_MAX]; /* the discovered driver's control channel, as a client names it */
 } consumer_options_t;
 
 enum
@@ -211,7 +212,8 @@ static int find_through_discovery(consumer_options_t *o, tp_discovery_result_t *
     o->stream.stream_id = found->stream_id;
     if (o->context.shm_driver)
     {
-        o->context.channel = found->driver_control_channel;
+        tp_discovery_driver_channel(found, o->driver_channel, sizeof(o->driver_channel));
+        o->context.channel = o->driver_channel;
         o->context.control_stream_id = found->driver_control_stream_id;
     }
     return 0;
